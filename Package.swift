@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Herald: no package dependencies. C libraries come in through the two
+// system-library shims; everything else is built on Foundation and Glibc.
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herald", targets: ["Herald"]),
+    ],
+    targets: [
+        // C shims: a header and a module map each.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Pure Swift building blocks.
+        .target(name: "JSON"),
+        .target(name: "Mustache", dependencies: ["JSON"]),
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "HTTP"),
+
+        // The service.
+        .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto"],
+                resources: [.copy("Migrations")]),
+        .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
+        .target(name: "API", dependencies: ["HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
+        .target(name: "Worker", dependencies: ["Store", "Postgres", "Delivery", "Mustache", "JSON"]),
+        .target(name: "HeraldCore", dependencies: ["API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
+
+        // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.
+        .target(name: "HeraldTestSupport", dependencies: ["Postgres", "JSON", "HTTP"]),
+
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Store", "Postgres", "HTTP", "JSON", "Crypto", "HeraldTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
