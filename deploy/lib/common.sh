@@ -1,0 +1,63 @@
+# Shared shell helpers for Herald's scripts: sourced, never run.
+# Installs what a fresh Debian machine lacks and runs throwaway PostgreSQL
+# clusters on a private Unix socket (as the postgres user when we are root,
+# since PostgreSQL refuses to run as root).
+
+herald_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# apt-get install the packages whose command or header is missing.
+ensure_packages() {
+  local missing=()
+  [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+  [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+  pg_bindir >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first" >&2; return 1; }
+}
+
+# The directory holding initdb and pg_ctl: PATH first, then Debian's layout.
+pg_bindir() {
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    dirname "$(command -v pg_ctl)"; return 0
+  fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }
+  return 1
+}
+
+# Run a command as the cluster's owner: ourselves, or postgres when root.
+as_pg_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DIR PORT [extra postgres options]: a cluster in DIR/data, socket in DIR.
+pg_start() {
+  local dir=$1 port=$2; shift 2
+  local bin; bin=$(pg_bindir)
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+  fi
+  as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+    -o "-k $dir -p $port -c listen_addresses='' -c max_connections=200 $*" >/dev/null
+}
+
+pg_stop() {
+  local dir=$1
+  local bin; bin=$(pg_bindir)
+  [ -f "$dir/data/postmaster.pid" ] && as_pg_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+}
+
+# libpq URL for a database of a cluster started by pg_start.
+pg_url() { echo "postgresql:///${3:-postgres}?host=$1&port=$2&user=postgres"; }

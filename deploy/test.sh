@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs Herald's whole test suite on a fresh machine: installs what is missing,
+# starts a throwaway PostgreSQL on a private socket, runs `swift test`, checks
+# the built-in templates, and removes the cluster again.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$(herald_root)"
+
+ensure_packages
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
+chmod 755 "$tmp"
+port=$((20000 + RANDOM % 20000))
+cleanup() { pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+log "starting a throwaway PostgreSQL in $tmp/pg"
+pg_start "$tmp/pg" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+export HERALD_TEST_DATABASE_URL; HERALD_TEST_DATABASE_URL=$(pg_url "$tmp/pg" "$port")
+export HERALD_TEST_TMPDIR="$tmp"
+
+log "building"
+swift build --build-tests
+log "running the tests"
+swift test --skip-build "$@"
