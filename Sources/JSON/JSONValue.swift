@@ -83,7 +83,8 @@ extension JSONValue {
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+        // Range check first: converting an out-of-range double traps. (No `rounded()`: it needs libm.)
+        case .double(let d) where abs(d) < 9.2e18 && Double(Int64(d)) == d: return Int64(d)
         default: return nil
         }
     }
