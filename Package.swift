@@ -20,14 +20,15 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "HTTP"),
+        .target(name: "Logging"),
 
         // The service.
         .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto"],
                 resources: [.copy("Migrations")]),
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
-        .target(name: "API", dependencies: ["HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
-        .target(name: "Worker", dependencies: ["Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "API", dependencies: ["Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
+        .target(name: "Worker", dependencies: ["Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
+        .target(name: "HeraldCore", dependencies: ["Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.

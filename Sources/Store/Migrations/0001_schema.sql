@@ -10,13 +10,25 @@
 --  * secrets are stored encrypted (`*_enc`, AES-256-GCM under HERALD_MASTER_KEY)
 --    plus an HMAC digest where they must be looked up.
 
+-- Timestamps on the wire: UTC, ISO-8601 with milliseconds. Responses are built
+-- as JSON by PostgreSQL itself (json_build_object), so the formatting lives here.
+CREATE FUNCTION herald_ts(t timestamptz) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+-- Stored timestamps are truncated to the millisecond the API shows, so a
+-- client's cursor (the createdAt it saw) compares exactly with the column.
+CREATE FUNCTION herald_now() RETURNS timestamptz
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT date_trunc('milliseconds', now()) $$;
+
 CREATE TABLE platform_users (
     id          text PRIMARY KEY,
     email       text NOT NULL,
     name        text NOT NULL DEFAULT '',
     seq         bigint GENERATED ALWAYS AS IDENTITY,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at  timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE UNIQUE INDEX platform_users_email ON platform_users (lower(email));
 
@@ -29,13 +41,15 @@ CREATE TABLE tenants (
     secret_key_enc     text NOT NULL,
     secret_key_digest  text NOT NULL,
     logo_id            text,
+    logo_uri           text,
     icon_id            text,
+    icon_uri           text,
     creator_id         text REFERENCES platform_users (id) ON DELETE SET NULL,
     org_id             text,
     brand              jsonb NOT NULL DEFAULT '{}',
     seq                bigint GENERATED ALWAYS AS IDENTITY,
-    created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    created_at         timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at         timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE UNIQUE INDEX tenants_slug ON tenants (slug);
 CREATE UNIQUE INDEX tenants_public_key ON tenants (public_key);
@@ -56,8 +70,8 @@ CREATE TABLE tenant_members (
     role_view_billing        boolean NOT NULL DEFAULT false,
     role_edit_billing        boolean NOT NULL DEFAULT false,
     seq                      bigint GENERATED ALWAYS AS IDENTITY,
-    created_at               timestamptz NOT NULL DEFAULT now(),
-    updated_at               timestamptz NOT NULL DEFAULT now(),
+    created_at               timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at               timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, platform_user_id)
 );
 CREATE INDEX tenant_members_user ON tenant_members (platform_user_id);
@@ -81,8 +95,8 @@ CREATE TABLE tenant_invitations (
     accepted_at              timestamptz,
     declined_at              timestamptz,
     seq                      bigint GENERATED ALWAYS AS IDENTITY,
-    created_at               timestamptz NOT NULL DEFAULT now(),
-    updated_at               timestamptz NOT NULL DEFAULT now()
+    created_at               timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at               timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX tenant_invitations_page ON tenant_invitations (tenant_id, created_at DESC, seq DESC);
 CREATE INDEX tenant_invitations_email ON tenant_invitations (lower(email));
@@ -99,8 +113,8 @@ CREATE TABLE tenant_subscriptions (
     payment_method        jsonb,
     current_period_start  timestamptz NOT NULL,
     current_period_end    timestamptz NOT NULL,
-    created_at            timestamptz NOT NULL DEFAULT now(),
-    updated_at            timestamptz NOT NULL DEFAULT now(),
+    created_at            timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at            timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id)
 );
 
@@ -116,8 +130,8 @@ CREATE TABLE domains (
     verification_record_value   text,
     verification_record_reason  text,
     seq                         bigint GENERATED ALWAYS AS IDENTITY,
-    created_at                  timestamptz NOT NULL DEFAULT now(),
-    updated_at                  timestamptz NOT NULL DEFAULT now()
+    created_at                  timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at                  timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE UNIQUE INDEX domains_name ON domains (lower(name));
 CREATE INDEX domains_page ON domains (tenant_id, created_at DESC, seq DESC);
@@ -130,8 +144,8 @@ CREATE TABLE roles (
     description  text,
     permissions  text[] NOT NULL DEFAULT '{}',
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now(),
+    created_at   timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at   timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, name)
 );
 CREATE INDEX roles_page ON roles (tenant_id, created_at DESC, seq DESC);
@@ -152,8 +166,8 @@ CREATE TABLE users (
     last_sign_in_at   timestamptz,
     last_active_at    timestamptz,
     seq               bigint GENERATED ALWAYS AS IDENTITY,
-    created_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at        timestamptz NOT NULL DEFAULT now()
+    created_at        timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at        timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX users_page ON users (tenant_id, created_at DESC, seq DESC);
 CREATE UNIQUE INDEX users_username ON users (tenant_id, lower(username)) WHERE username IS NOT NULL;
@@ -166,8 +180,8 @@ CREATE TABLE email_addresses (
     email        text NOT NULL,
     verified_at  timestamptz,
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at   timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE UNIQUE INDEX email_addresses_email ON email_addresses (tenant_id, lower(email));
 CREATE INDEX email_addresses_user ON email_addresses (user_id);
@@ -180,8 +194,8 @@ CREATE TABLE phone_numbers (
     phone        text NOT NULL,
     verified_at  timestamptz,
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at   timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE UNIQUE INDEX phone_numbers_phone ON phone_numbers (tenant_id, phone);
 CREATE INDEX phone_numbers_user ON phone_numbers (user_id);
@@ -204,7 +218,7 @@ CREATE TABLE verification_codes (
     attempts          int NOT NULL DEFAULT 0,
     expires_at        timestamptz NOT NULL,
     consumed_at       timestamptz,
-    created_at        timestamptz NOT NULL DEFAULT now(),
+    created_at        timestamptz NOT NULL DEFAULT herald_now(),
     CHECK ((email_address_id IS NULL) <> (phone_number_id IS NULL))
 );
 CREATE INDEX verification_codes_email ON verification_codes (email_address_id);
@@ -221,8 +235,8 @@ CREATE TABLE organizations (
     public_meta  jsonb,
     private_meta jsonb,
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now(),
+    created_at   timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at   timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, slug)
 );
 CREATE INDEX organizations_page ON organizations (tenant_id, created_at DESC, seq DESC);
@@ -237,8 +251,8 @@ CREATE TABLE organization_memberships (
     public_meta      jsonb,
     private_meta     jsonb,
     seq              bigint GENERATED ALWAYS AS IDENTITY,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now(),
+    created_at       timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at       timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (organization_id, user_id)
 );
 CREATE INDEX organization_memberships_tenant ON organization_memberships (tenant_id);
@@ -259,8 +273,8 @@ CREATE TABLE organization_invitations (
     public_meta      jsonb,
     private_meta     jsonb,
     seq              bigint GENERATED ALWAYS AS IDENTITY,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
+    created_at       timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at       timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX organization_invitations_tenant ON organization_invitations (tenant_id);
 CREATE INDEX organization_invitations_page ON organization_invitations (organization_id, created_at DESC, seq DESC);
@@ -279,8 +293,8 @@ CREATE TABLE social_providers (
     redirect_uri            text,
     additional_scopes       jsonb,
     seq                     bigint GENERATED ALWAYS AS IDENTITY,
-    created_at              timestamptz NOT NULL DEFAULT now(),
-    updated_at              timestamptz NOT NULL DEFAULT now(),
+    created_at              timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at              timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, provider_key)
 );
 
@@ -295,8 +309,8 @@ CREATE TABLE sign_in_attempts (
     strategy           text,
     oauth_provider_id  text REFERENCES social_providers (id) ON DELETE SET NULL,
     seq                bigint GENERATED ALWAYS AS IDENTITY,
-    created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    created_at         timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at         timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX sign_in_attempts_page ON sign_in_attempts (tenant_id, created_at DESC, seq DESC);
 CREATE INDEX sign_in_attempts_user ON sign_in_attempts (user_id);
@@ -307,8 +321,8 @@ CREATE TABLE sign_up_attempts (
     tenant_id   text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     user_id     text REFERENCES users (id) ON DELETE SET NULL,
     seq         bigint GENERATED ALWAYS AS IDENTITY,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at  timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX sign_up_attempts_page ON sign_up_attempts (tenant_id, created_at DESC, seq DESC);
 CREATE INDEX sign_up_attempts_user ON sign_up_attempts (user_id);
@@ -328,8 +342,8 @@ CREATE TABLE sessions (
     sign_up_attempt_id  text REFERENCES sign_up_attempts (id) ON DELETE SET NULL,
     expires_at          timestamptz NOT NULL,
     seq                 bigint GENERATED ALWAYS AS IDENTITY,
-    created_at          timestamptz NOT NULL DEFAULT now(),
-    updated_at          timestamptz NOT NULL DEFAULT now()
+    created_at          timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at          timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX sessions_page ON sessions (tenant_id, created_at DESC, seq DESC);
 CREATE INDEX sessions_user ON sessions (user_id, created_at DESC, seq DESC);
@@ -342,8 +356,8 @@ CREATE TABLE jwk_certificates (
     public_jwk        text NOT NULL,
     private_key_enc   text NOT NULL,
     seq               bigint GENERATED ALWAYS AS IDENTITY,
-    created_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at        timestamptz NOT NULL DEFAULT now()
+    created_at        timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at        timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX jwk_certificates_tenant ON jwk_certificates (tenant_id, created_at DESC, seq DESC);
 
@@ -360,8 +374,8 @@ CREATE TABLE transformations (
     output_resize_mode   text NOT NULL,
     steps                jsonb NOT NULL DEFAULT '[]',
     seq                  bigint GENERATED ALWAYS AS IDENTITY,
-    created_at           timestamptz NOT NULL DEFAULT now(),
-    updated_at           timestamptz NOT NULL DEFAULT now(),
+    created_at           timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at           timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, name)
 );
 CREATE INDEX transformations_page ON transformations (tenant_id, created_at DESC, seq DESC);
@@ -379,8 +393,8 @@ CREATE TABLE uploads (
     finished_at        timestamptz,
     deleted_at         timestamptz,
     seq                bigint GENERATED ALWAYS AS IDENTITY,
-    created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    created_at         timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at         timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX uploads_page ON uploads (tenant_id, created_at DESC, seq DESC);
 
@@ -400,8 +414,8 @@ CREATE TABLE files (
     meta               jsonb,
     deleted_at         timestamptz,
     seq                bigint GENERATED ALWAYS AS IDENTITY,
-    created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    created_at         timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at         timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX files_page ON files (tenant_id, created_at DESC, seq DESC);
 CREATE INDEX files_upload ON files (upload_id);
@@ -419,8 +433,8 @@ CREATE TABLE channels (
     provider_settings      jsonb NOT NULL DEFAULT '{}',
     provider_secrets_enc   text,
     seq                    bigint GENERATED ALWAYS AS IDENTITY,
-    created_at             timestamptz NOT NULL DEFAULT now(),
-    updated_at             timestamptz NOT NULL DEFAULT now(),
+    created_at             timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at             timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, key)
 );
 CREATE INDEX channels_page ON channels (tenant_id, created_at DESC, seq DESC);
@@ -435,8 +449,8 @@ CREATE TABLE notification_templates (
     content     jsonb,
     version     int NOT NULL DEFAULT 1,
     seq         bigint GENERATED ALWAYS AS IDENTITY,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at  timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (tenant_id, type, name)
 );
 CREATE INDEX notification_templates_page ON notification_templates (tenant_id, created_at DESC, seq DESC);
@@ -449,7 +463,7 @@ CREATE TABLE notification_template_versions (
     subject      text,
     body         jsonb NOT NULL,
     content      jsonb,
-    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_at   timestamptz NOT NULL DEFAULT herald_now(),
     UNIQUE (template_id, version)
 );
 CREATE INDEX notification_template_versions_tenant ON notification_template_versions (tenant_id);
@@ -468,8 +482,8 @@ CREATE TABLE tenant_auth_settings (
     magic_link_sms_template_id                text REFERENCES notification_templates (id) ON DELETE SET NULL,
     welcome_email_template_id                 text REFERENCES notification_templates (id) ON DELETE SET NULL,
     welcome_sms_template_id                   text REFERENCES notification_templates (id) ON DELETE SET NULL,
-    created_at                                timestamptz NOT NULL DEFAULT now(),
-    updated_at                                timestamptz NOT NULL DEFAULT now()
+    created_at                                timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at                                timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX tenant_auth_settings_email_channel ON tenant_auth_settings (email_channel_id);
 CREATE INDEX tenant_auth_settings_sms_channel ON tenant_auth_settings (sms_channel_id);
@@ -500,7 +514,7 @@ CREATE TABLE notifications (
     max_attempts         int NOT NULL DEFAULT 8,
     last_error           text,
     scheduled_at         timestamptz,
-    run_at               timestamptz NOT NULL DEFAULT now(),
+    run_at               timestamptz NOT NULL DEFAULT herald_now(),
     locked_until         timestamptz,
     locked_by            text,
     sent_at              timestamptz,
@@ -508,8 +522,8 @@ CREATE TABLE notifications (
     provider_message_id  text,
     test                 boolean NOT NULL DEFAULT false,
     seq                  bigint GENERATED ALWAYS AS IDENTITY,
-    created_at           timestamptz NOT NULL DEFAULT now(),
-    updated_at           timestamptz NOT NULL DEFAULT now()
+    created_at           timestamptz NOT NULL DEFAULT herald_now(),
+    updated_at           timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX notifications_ready ON notifications (priority, run_at) WHERE status = 'queued';
 CREATE INDEX notifications_leased ON notifications (locked_until) WHERE status = 'sending';
@@ -528,7 +542,7 @@ CREATE TABLE notification_attempts (
     outcome            text NOT NULL CHECK (outcome IN ('sent', 'retry', 'failed')),
     provider_response  text,
     error              text,
-    created_at         timestamptz NOT NULL DEFAULT now()
+    created_at         timestamptz NOT NULL DEFAULT herald_now()
 );
 CREATE INDEX notification_attempts_notification ON notification_attempts (notification_id, attempt);
 CREATE INDEX notification_attempts_tenant ON notification_attempts (tenant_id);
@@ -538,7 +552,7 @@ CREATE TABLE idempotency_keys (
     key              text NOT NULL,
     request_digest   text NOT NULL,
     notification_id  text REFERENCES notifications (id) ON DELETE CASCADE,
-    created_at       timestamptz NOT NULL DEFAULT now(),
+    created_at       timestamptz NOT NULL DEFAULT herald_now(),
     expires_at       timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, key)
 );

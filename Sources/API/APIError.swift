@@ -1,0 +1,64 @@
+import JSON
+import Postgres
+
+/// An error as the contract shows it: `{message, code, issues?}` with the HTTP
+/// status of its code. Handlers throw these; anything else becomes a 500 whose
+/// message reveals nothing.
+public struct APIError: Error, Sendable, Equatable {
+    public struct Code: Sendable, Equatable {
+        public let name: String
+        public let status: Int
+
+        public static let badRequest = Code(name: "BAD_REQUEST", status: 400)
+        public static let parseError = Code(name: "PARSE_ERROR", status: 400)
+        public static let unauthorized = Code(name: "UNAUTHORIZED", status: 401)
+        public static let forbidden = Code(name: "FORBIDDEN", status: 403)
+        public static let notFound = Code(name: "NOT_FOUND", status: 404)
+        public static let methodNotSupported = Code(name: "METHOD_NOT_SUPPORTED", status: 405)
+        public static let conflict = Code(name: "CONFLICT", status: 409)
+        public static let preconditionFailed = Code(name: "PRECONDITION_FAILED", status: 412)
+        public static let payloadTooLarge = Code(name: "PAYLOAD_TOO_LARGE", status: 413)
+        public static let tooManyRequests = Code(name: "TOO_MANY_REQUESTS", status: 429)
+        public static let internalServerError = Code(name: "INTERNAL_SERVER_ERROR", status: 500)
+        public static let serviceUnavailable = Code(name: "SERVICE_UNAVAILABLE", status: 503)
+    }
+
+    public let code: Code
+    public let message: String
+    public let issues: [String]
+
+    public init(_ code: Code, _ message: String, issues: [String] = []) {
+        self.code = code
+        self.message = message
+        self.issues = issues
+    }
+
+    public static func validation(_ issues: [String]) -> APIError {
+        APIError(.badRequest, "Input validation failed", issues: issues)
+    }
+
+    public static let notFound = APIError(.notFound, "Not found")
+    public static let unauthorized = APIError(.unauthorized, "Missing or invalid credentials")
+    public static let forbidden = APIError(.forbidden, "Your role does not allow this")
+    public static let internalError = APIError(.internalServerError, "Internal server error")
+
+    public var json: JSONValue {
+        var object: JSONObject = ["message": .string(message), "code": .string(code.name)]
+        if !issues.isEmpty { object["issues"] = .array(issues.map { ["message": .string($0)] }) }
+        return .object(object)
+    }
+}
+
+extension APIError {
+    /// Maps what a handler threw to what the client sees: database conflicts
+    /// become 409, an unreachable database 503, the rest 500.
+    static func from(_ error: any Error) -> APIError {
+        if let error = error as? APIError { return error }
+        if let error = error as? PostgresError {
+            if error.isUniqueViolation { return APIError(.conflict, "A resource with these values already exists") }
+            if error.isForeignKeyViolation { return APIError(.badRequest, "A referenced resource does not exist") }
+            if error.isConnectionError || error.code == .poolTimeout { return APIError(.serviceUnavailable, "The database is unavailable, try again shortly") }
+        }
+        return .internalError
+    }
+}

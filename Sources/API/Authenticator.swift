@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import Store
+
+/// Who is calling.
+public enum Principal: Sendable, Equatable {
+    /// A tenant's key pair: that tenant's data and nothing else.
+    case tenant(id: String)
+    /// A platform user's bearer token: their own tenants, by role.
+    case platformUser(id: String)
+}
+
+/// Turns request headers into a `Principal`. Key lookups are cached briefly
+/// (the secret's digest, never the secret) since every tenant request needs
+/// one; rotating a key through this process drops its entry at once, other
+/// replicas see the rotation within `ttl`.
+public final class Authenticator: Sendable {
+    let store: Store
+    let jwtSecret: String
+    let cache = CredentialCache()
+    let ttl: Double
+
+    public init(store: Store, jwtSecret: String, ttl: Double = 10) {
+        self.store = store
+        self.jwtSecret = jwtSecret
+        self.ttl = ttl
+    }
+
+    public func principal(for request: APIRequest) async throws -> Principal {
+        if let authorization = request.header("authorization") {
+            guard authorization.count > 7, authorization.lowercased().hasPrefix("bearer ") else { throw APIError.unauthorized }
+            let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard let payload = try? JWT.verifyHS256(token: token, secret: jwtSecret),
+                  let subject = payload.sub, !subject.isEmpty else {
+                throw APIError.unauthorized
+            }
+            return .platformUser(id: subject)
+        }
+        let publicKey = request.header("x-protocol-public-key") ?? request.header("x-public-key")
+        let secretKey = request.header("x-protocol-secret-key") ?? request.header("x-secret-key")
+        guard let publicKey, let secretKey, !publicKey.isEmpty, !secretKey.isEmpty else { throw APIError.unauthorized }
+        guard let credential = try await credential(publicKey: publicKey),
+              ConstantTime.equals(Array(store.keyring.digest(secretKey).utf8), Array(credential.secretDigest.utf8))
+        else { throw APIError.unauthorized }
+        return .tenant(id: credential.tenantId)
+    }
+
+    /// Mints a platform token, as `herald token create` does.
+    public static func issueToken(platformUserId: String, email: String, secret: String,
+                                  lifetime: TimeInterval = 30 * 86_400) -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        let claims: [String: JWTClaimValue] = [
+            "sub": .string(platformUserId), "email": .string(email), "iat": .int(now),
+            "exp": .int(now + Int(lifetime)), "jti": .string(Identifier.make()),
+        ]
+        return JWT.signHS256(claims: claims, secret: secret)
+    }
+
+    func credential(publicKey: String) async throws -> Store.TenantCredential? {
+        let now = Date().timeIntervalSince1970
+        if let cached = cache.get(publicKey, now: now) { return cached }
+        guard let credential = try await store.tenantCredential(publicKey: publicKey) else { return nil }
+        cache.put(publicKey, credential, expires: now + ttl)
+        return credential
+    }
+
+    /// Drops cached credentials of a tenant whose key changed or which was deleted.
+    public func forget(tenantId: String) { cache.removeAll { $0.tenantId == tenantId } }
+}
+
+/// A small lock-protected map with expiry; reads are far more common than writes.
+final class CredentialCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (credential: Store.TenantCredential, expires: Double)] = [:]
+
+    func get(_ key: String, now: Double) -> Store.TenantCredential? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key], entry.expires > now else { return nil }
+        return entry.credential
+    }
+
+    func put(_ key: String, _ credential: Store.TenantCredential, expires: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count > 10_000 { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (credential, expires)
+    }
+
+    func removeAll(where predicate: (Store.TenantCredential) -> Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        entries = entries.filter { !predicate($0.value.credential) }
+    }
+}

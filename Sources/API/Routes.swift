@@ -1,0 +1,92 @@
+import Logging
+import Postgres
+import Store
+
+/// Everything a handler may use.
+public struct APIContext: Sendable {
+    public let store: Store
+    public let authenticator: Authenticator
+    public let logger: Logger
+    /// Where Herald is reached from outside (accept links, upload URLs).
+    public let publicURL: String
+    /// Answers whether the database is reachable and migrated, for `/readyz`.
+    public let readiness: @Sendable () async -> Bool
+    /// Runs in the transaction that creates a tenant: gives it its built-in templates.
+    public let tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)?
+
+    public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
+                readiness: @escaping @Sendable () async -> Bool,
+                tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil) {
+        self.tenantSeed = tenantSeed
+        self.store = store
+        self.authenticator = authenticator
+        self.logger = logger
+        self.publicURL = publicURL
+        self.readiness = readiness
+    }
+}
+
+/// One operation: method, path pattern (`:name` marks a parameter) and a
+/// handler that already authenticates, authorises and maps errors, so the
+/// transport only has to route and write what it answers.
+public struct Route: Sendable {
+    public let method: String
+    public let pattern: String
+    public let respond: @Sendable (APIRequest) async -> APIResponse
+}
+
+/// Collects routes; each `*Routes.swift` file adds its group.
+struct RouteBuilder {
+    private(set) var routes: [Route] = []
+    let prefix: String
+    let context: APIContext
+
+    /// A route that needs a principal (tenant key pair or bearer token).
+    mutating func on(_ method: String, _ path: String,
+                     _ handler: @escaping @Sendable (APIRequest, Access) async throws -> APIResponse) {
+        let context = self.context
+        routes.append(Route(method: method, pattern: prefix + path) { request in
+            await Self.guarded(request, context) {
+                let principal = try await context.authenticator.principal(for: request)
+                return try await handler(request, Access(principal: principal, store: context.store))
+            }
+        })
+    }
+
+    /// An open route (health probes), outside the API prefix.
+    mutating func open(_ method: String, _ path: String, _ handler: @escaping @Sendable (APIRequest) async throws -> APIResponse) {
+        let context = self.context
+        routes.append(Route(method: method, pattern: path) { request in
+            await Self.guarded(request, context) { try await handler(request) }
+        })
+    }
+
+    /// Runs a handler and turns what it throws into the contract's error shape;
+    /// unexpected errors are logged with the request id and answered as 500.
+    static func guarded(_ request: APIRequest, _ context: APIContext,
+                        _ body: () async throws -> APIResponse) async -> APIResponse {
+        do {
+            return try await body()
+        } catch {
+            let apiError = APIError.from(error)
+            if apiError.code.status >= 500 {
+                context.logger.error("request failed", ("requestId", .string(request.requestId)),
+                                     ("path", .string(request.path)), ("error", .string(String(describing: error))))
+            }
+            return .error(apiError)
+        }
+    }
+}
+
+public enum APIRoutes {
+    public static let basePath = "/api/v0"
+
+    /// Every route Herald serves.
+    public static func all(_ context: APIContext) -> [Route] {
+        var builder = RouteBuilder(prefix: basePath, context: context)
+        HealthRoutes.add(to: &builder, context)
+        TenantRoutes.add(to: &builder, context)
+        UserRoutes.add(to: &builder, context)
+        return builder.routes
+    }
+}

@@ -1,0 +1,133 @@
+import JSON
+
+/// Reads fields from a JSON request body and collects one issue per problem,
+/// each naming the field, so a client learns everything wrong at once.
+/// Unknown keys are ignored.
+struct Validator {
+    let object: JSONObject
+    private(set) var issues: [String] = []
+
+    init(_ object: JSONObject) { self.object = object }
+
+    /// Throws the collected issues as a 400, if any.
+    func check() throws {
+        if !issues.isEmpty { throw APIError.validation(issues) }
+    }
+
+    mutating func fail(_ message: String) { issues.append(message) }
+
+    /// A required string; nil (with an issue) when absent or invalid.
+    mutating func string(_ key: String, min: Int = 0, max: Int = 10_000, pattern: ((String) -> Bool)? = nil,
+                         patternMessage: String = "is not in the expected format") -> String? {
+        guard let value = object[key], !value.isNull else {
+            fail("\(key): Required")
+            return nil
+        }
+        return checkString(key, value, min: min, max: max, pattern: pattern, patternMessage: patternMessage)
+    }
+
+    /// An optional string: absent or null answers nil.
+    mutating func optionalString(_ key: String, min: Int = 0, max: Int = 10_000, pattern: ((String) -> Bool)? = nil,
+                                 patternMessage: String = "is not in the expected format") -> String? {
+        guard let value = object[key], !value.isNull else { return nil }
+        return checkString(key, value, min: min, max: max, pattern: pattern, patternMessage: patternMessage)
+    }
+
+    /// For updates: `.none` when absent, `.some(nil)` when null (clear), else the value.
+    mutating func nullableString(_ key: String, min: Int = 0, max: Int = 10_000,
+                                 pattern: ((String) -> Bool)? = nil) -> String?? {
+        guard let value = object[key] else { return .none }
+        if value.isNull { return .some(nil) }
+        guard let string = checkString(key, value, min: min, max: max, pattern: pattern,
+                                       patternMessage: "is not in the expected format") else { return .none }
+        return .some(string)
+    }
+
+    mutating func oneOf(_ key: String, _ allowed: [String], required: Bool = true) -> String? {
+        let value = required ? string(key) : optionalString(key)
+        guard let value else { return nil }
+        guard allowed.contains(value) else {
+            fail("\(key): must be one of \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func optionalBool(_ key: String) -> Bool? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let bool = value.boolValue else {
+            fail("\(key): Expected boolean")
+            return nil
+        }
+        return bool
+    }
+
+    mutating func optionalInt(_ key: String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let int = value.intValue else {
+            fail("\(key): Expected integer")
+            return nil
+        }
+        guard int >= min, int <= max else {
+            fail("\(key): must be between \(min) and \(max)")
+            return nil
+        }
+        return int
+    }
+
+    private mutating func checkString(_ key: String, _ value: JSONValue, min: Int, max: Int,
+                                      pattern: ((String) -> Bool)?, patternMessage: String) -> String? {
+        guard let string = value.stringValue else {
+            fail("\(key): Expected string")
+            return nil
+        }
+        let length = string.count
+        if length < min {
+            fail("\(key): must contain at least \(min) character(s)")
+            return nil
+        }
+        if length > max {
+            fail("\(key): must contain at most \(max) character(s)")
+            return nil
+        }
+        if let pattern, !pattern(string) {
+            fail("\(key): \(patternMessage)")
+            return nil
+        }
+        return string
+    }
+}
+
+/// The contract's formats, checked without regular expressions.
+enum Format {
+    /// `^c[^\s-]{8,}$`: the contract's id pattern.
+    static func isId(_ s: String) -> Bool {
+        let bytes = s.utf8
+        guard bytes.count >= 9, bytes.first == UInt8(ascii: "c") else { return false }
+        return !bytes.dropFirst().contains { $0 == UInt8(ascii: "-") || $0 == 32 || ($0 >= 9 && $0 <= 13) }
+    }
+
+    /// Host names: labels of letters, digits and inner hyphens, separated by dots.
+    static func isDomain(_ s: String) -> Bool {
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard !labels.isEmpty, s.utf8.count <= 253 else { return false }
+        return labels.allSatisfy { label in
+            guard let first = label.utf8.first, let last = label.utf8.last, label.utf8.count <= 63 else { return false }
+            func alnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+            return alnum(first) && alnum(last) && label.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+        }
+    }
+
+    /// Slugs: lower-case letters, digits and hyphens.
+    static func isSlug(_ s: String) -> Bool {
+        s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// A pragmatic email check: one @, a non-empty local part, a dotted domain, no spaces or controls.
+    static func isEmail(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64, s.utf8.count <= 254,
+              !s.utf8.contains(where: { $0 <= 32 || $0 == 127 }) else { return false }
+        return parts[1].contains(".") && isDomain(String(parts[1]))
+    }
+}

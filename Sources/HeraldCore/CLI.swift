@@ -1,0 +1,83 @@
+import Foundation
+
+/// `herald <command>`: dispatches to the command and answers the exit status.
+public enum CLI {
+    public static let version = "0.1.0"
+
+    public static let usage = """
+        herald \(version): notifications and templates for the pxyz Backend API
+
+        Usage: herald <command> [options]
+
+        Commands:
+          serve                    Run the HTTP API (needs DATABASE_URL, HERALD_MASTER_KEY, HERALD_JWT_SECRET)
+          worker                   Run the delivery worker
+          migrate                  Apply database migrations, printing each one
+          token create --email E   Mint a platform bearer token (creates the user if needed)
+          dev                      Run API and worker with a private PostgreSQL and a demo tenant
+          render --json            Render {"template","data","partials","escape"} read from stdin
+          render FILE --data F [--partials DIR]
+          bench render --template F --data F [--partials DIR] --iterations N
+          --help, --version
+
+        Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
+          HERALD_JWT_SECRET, HERALD_PUBLIC_URL, HERALD_LOG_LEVEL (info), HERALD_API_POOL_SIZE (8),
+          HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL
+        """
+
+    public static func main(_ arguments: [String]) async -> Int32 {
+        guard let command = arguments.first else {
+            printError(usage)
+            return ExitCode.usage
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "--help", "-h", "help":
+                print(usage)
+                return 0
+            case "--version", "version":
+                print(version)
+                return 0
+            case "serve": return try await ServeCommand.run(rest)
+            case "worker": return try await WorkerCommand.run(rest)
+            case "migrate": return try await MigrateCommand.run(rest)
+            case "token": return try await TokenCommand.run(rest)
+            case "dev": return try await DevCommand.run(rest)
+            case "render": return RenderCommand.run(rest)
+            case "bench":
+                guard rest.first == "render" else {
+                    printError("usage: herald bench render --template FILE --data FILE [--partials DIR] --iterations N")
+                    return ExitCode.usage
+                }
+                return BenchRenderCommand.run(Array(rest.dropFirst()))
+            default:
+                printError("herald: unknown command '\(command)'\n\n\(usage)")
+                return ExitCode.usage
+            }
+        } catch let error as ConfigurationError {
+            printError("herald: \(error.description)")
+            return ExitCode.config
+        } catch {
+            printError("herald: \(error)")
+            return ExitCode.failure
+        }
+    }
+
+    /// Options of the form `--name value`; answers nil when absent.
+    static func option(_ name: String, in arguments: [String]) -> String? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+}
+
+/// sysexits.h values, so scripts can tell usage from configuration from failure.
+enum ExitCode {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+    static let config: Int32 = 78
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Herald's settings, all from the environment (listed in README).
+public struct Configuration: Sendable {
+    public var databaseURL: String?
+    public var host: String
+    public var port: Int
+    public var masterKeyHex: String?
+    public var jwtSecret: String?
+    public var publicURL: String
+    public var logLevel: Logger.Level
+    /// Connections the API's pool may open.
+    public var apiPoolSize: Int
+    /// Connections the worker's pool may open.
+    public var workerPoolSize: Int
+    public var smtpURL: String?
+    public var smsURL: String?
+
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 4000
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func nonEmpty(_ key: String) -> String? {
+            guard let value = environment[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+        func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = nonEmpty(key) else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        databaseURL = nonEmpty("DATABASE_URL")
+        host = nonEmpty("HERALD_HOST") ?? Self.defaultHost
+        port = try integer("HERALD_PORT", Self.defaultPort, 0...65535)
+        masterKeyHex = nonEmpty("HERALD_MASTER_KEY")
+        jwtSecret = nonEmpty("HERALD_JWT_SECRET")
+        logLevel = .info
+        if let level = nonEmpty("HERALD_LOG_LEVEL") {
+            guard let parsed = Logger.Level(name: level) else {
+                throw ConfigurationError("HERALD_LOG_LEVEL must be debug, info, warning or error")
+            }
+            logLevel = parsed
+        }
+        apiPoolSize = try integer("HERALD_API_POOL_SIZE", 8, 1...500)
+        workerPoolSize = try integer("HERALD_WORKER_POOL_SIZE", 4, 1...500)
+        smtpURL = nonEmpty("HERALD_SMTP_URL")
+        smsURL = nonEmpty("HERALD_SMS_URL")
+        publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+    }
+
+    /// The two secrets `serve` cannot run without, checked with a clear message.
+    public func requireSecrets() throws -> (masterKey: MasterKey, jwtSecret: String) {
+        guard let hex = masterKeyHex else {
+            throw ConfigurationError("HERALD_MASTER_KEY is not set: it must be 32 bytes as 64 hex digits (for example: openssl rand -hex 32)")
+        }
+        let masterKey: MasterKey
+        do {
+            masterKey = try MasterKey(hex: hex)
+        } catch {
+            throw ConfigurationError("HERALD_MASTER_KEY must be 32 bytes as 64 hex digits (for example: openssl rand -hex 32)")
+        }
+        guard let jwtSecret, jwtSecret.utf8.count >= 32 else {
+            throw ConfigurationError("HERALD_JWT_SECRET is not set or shorter than 32 characters (for example: openssl rand -hex 32)")
+        }
+        return (masterKey, jwtSecret)
+    }
+
+    public func requireDatabaseURL() throws -> String {
+        guard let databaseURL else { throw ConfigurationError("DATABASE_URL is not set (or run `herald dev`, which starts its own PostgreSQL)") }
+        return databaseURL
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

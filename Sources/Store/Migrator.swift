@@ -1,0 +1,81 @@
+import Foundation
+import Postgres
+
+/// Applies the versioned SQL files in `Migrations/` in order, each in its own
+/// transaction, under an advisory lock so that processes starting together
+/// (an API replica and a worker) never race. Applied versions are recorded in
+/// `schema_migrations`.
+public struct Migrator: Sendable {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+    }
+
+    /// Arbitrary but fixed: the key of the advisory lock held while migrating.
+    static let lockKey: Int64 = 0x4845_5241_4C44 // "HERALD"
+
+    public let migrations: [Migration]
+
+    public init(migrations: [Migration] = Migrator.bundled()) {
+        self.migrations = migrations.sorted { $0.version < $1.version }
+    }
+
+    public var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The SQL files shipped with the Store module, named `NNNN_name.sql`.
+    public static func bundled() -> [Migration] {
+        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Migrations"),
+              let urls = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        else { return [] }
+        return urls.filter { $0.pathExtension == "sql" }.compactMap { url in
+            let file = url.deletingPathExtension().lastPathComponent
+            guard let underscore = file.firstIndex(of: "_"),
+                  let version = Int(file[..<underscore]),
+                  let sql = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+            return Migration(version: version, name: String(file[file.index(after: underscore)...]), sql: sql)
+        }.sorted { $0.version < $1.version }
+    }
+
+    /// Applies what is missing; calls `report` once per migration applied.
+    @discardableResult
+    public func migrate(_ pool: PostgresPool, report: @escaping @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
+        try await pool.withConnection { connection in
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version int PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """)
+            _ = try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
+            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
+            let applied = Set(try connection.query("SELECT version FROM schema_migrations", []).map { try $0.decode(0, as: Int.self) })
+            var done: [Migration] = []
+            for migration in migrations where !applied.contains(migration.version) {
+                try connection.execute("BEGIN")
+                do {
+                    try connection.execute(migration.sql)
+                    _ = try connection.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                                             [migration.version, migration.name])
+                    try connection.execute("COMMIT")
+                } catch {
+                    try? connection.execute("ROLLBACK")
+                    throw error
+                }
+                report(migration)
+                done.append(migration)
+            }
+            return done
+        }
+    }
+
+    /// The highest applied version, or 0 on an empty database.
+    public func currentVersion(_ pool: PostgresPool) async throws -> Int {
+        try await pool.withConnection { connection in
+            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", [])
+            guard try exists.first?.decode(0, as: Bool.self) == true else { return 0 }
+            let rows = try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", [])
+            return try rows.first.map { try $0.decode(0, as: Int.self) } ?? 0
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Postgres
+
+/// A position in a newest-first list. On the wire it is a date-time string:
+/// the `createdAt` of the last item seen, optionally carrying the row's `seq`
+/// as 15 extra fraction digits (`…00.123000000000000042Z`). The extra digits
+/// break ties between rows created in the same millisecond, so paging never
+/// skips or repeats a row; a plain `createdAt` from a client works too.
+public struct Cursor: Sendable, Equatable {
+    /// An ISO-8601 timestamp PostgreSQL can read.
+    public let timestamp: String
+    /// The row's tie-breaker, 0 when the client sent a plain timestamp.
+    public let seq: Int64
+
+    static let seqDigits = 15
+
+    public init(timestamp: String, seq: Int64) {
+        self.timestamp = timestamp
+        self.seq = seq
+    }
+
+    /// Parses a client's cursor; nil when it is not an ISO-8601 date-time.
+    public init?(parsing text: String) {
+        let bytes = Array(text.utf8)
+        guard Cursor.isDateTime(bytes) else { return nil }
+        // Our own form: 23 characters of millisecond timestamp, 15 seq digits, Z.
+        let ours = 20 + 3 + Cursor.seqDigits + 1
+        if bytes.count == ours, bytes[19] == UInt8(ascii: "."), bytes.last == UInt8(ascii: "Z"),
+           let seq = Int64(String(decoding: bytes[23..<(23 + Cursor.seqDigits)], as: UTF8.self)) {
+            self.init(timestamp: String(decoding: bytes[0..<23], as: UTF8.self) + "Z", seq: seq)
+        } else {
+            self.init(timestamp: text, seq: 0)
+        }
+    }
+
+    /// The wire form for a row with this `createdAt` (millisecond ISO) and seq.
+    public static func encode(createdAt: String, seq: Int64) -> String {
+        let digits = String(seq)
+        let padded = String(repeating: "0", count: max(0, seqDigits - digits.count)) + digits
+        return String(createdAt.dropLast()) + padded + "Z"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked strictly.
+    static func isDateTime(_ b: [UInt8]) -> Bool {
+        func digits(_ range: Range<Int>) -> Bool {
+            range.upperBound <= b.count && range.allSatisfy { b[$0] >= 48 && b[$0] <= 57 }
+        }
+        guard b.count >= 20, digits(0..<4), b[4] == 45, digits(5..<7), b[7] == 45, digits(8..<10),
+              b[10] == 84 || b[10] == 116, digits(11..<13), b[13] == 58, digits(14..<16), b[16] == 58,
+              digits(17..<19) else { return false }
+        var i = 19
+        if i < b.count, b[i] == 46 {
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+            guard i > start else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == 90 || b[i] == 122 { return i + 1 == b.count }
+        guard b[i] == 43 || b[i] == 45, b.count == i + 6, digits((i + 1)..<(i + 3)), b[i + 3] == 58,
+              digits((i + 4)..<(i + 6)) else { return false }
+        return true
+    }
+}
+
+public struct PageRequest: Sendable {
+    public var cursor: Cursor?
+    public var perPage: Int
+
+    public static let defaultPerPage = 20
+    public static let maxPerPage = 100
+
+    public init(cursor: Cursor? = nil, perPage: Int = PageRequest.defaultPerPage) {
+        self.cursor = cursor
+        self.perPage = perPage
+    }
+}
+
+/// One page of JSON objects (as text) plus the contract's `meta`.
+public struct Page: Sendable {
+    public var items: [String]
+    public var total: Int
+    public var perPage: Int
+    public var next: String?
+    public var prev: String?
+
+    public var numPages: Int { total == 0 ? 0 : (total + perPage - 1) / perPage }
+}
+
+/// A listable table: what to select and how to filter it. The fragments are
+/// constants of the code, never input; values are bound as `$1…`.
+struct PageQuery {
+    /// e.g. `tenants t`; the alias must be `t`.
+    let from: String
+    /// A JSON expression over `t`.
+    let projection: String
+    /// A condition over `t` using `$1…$n` for `binds`.
+    let filter: String
+    let binds: [(any PostgresBind)?]
+}
+
+extension PostgresConnection {
+    func page(_ query: PageQuery, _ request: PageRequest) throws -> Page {
+        let n = query.binds.count
+        var binds = query.binds
+        var condition = query.filter
+        if let cursor = request.cursor {
+            condition += " AND (t.created_at, t.seq) < ($\(n + 1)::timestamptz, $\(n + 2)::bigint)"
+            binds.append(cursor.timestamp)
+            binds.append(cursor.seq)
+        }
+        binds.append(request.perPage + 1)
+        let rows = try self.query("""
+            SELECT (\(query.projection))::text, herald_ts(t.created_at), t.seq FROM \(query.from)
+            WHERE \(condition) ORDER BY t.created_at DESC, t.seq DESC LIMIT $\(binds.count)
+            """, binds)
+        var items: [String] = []
+        items.reserveCapacity(min(rows.count, request.perPage))
+        var next: String?
+        for (index, row) in rows.enumerated() {
+            if index == request.perPage {
+                let last = rows[index - 1]
+                next = Cursor.encode(createdAt: try last.decode(1, as: String.self), seq: try last.decode(2, as: Int64.self))
+                break
+            }
+            items.append(try row.decode(0, as: String.self))
+        }
+        let total = try self.query("SELECT count(*) FROM \(query.from) WHERE \(query.filter)", query.binds)
+            .first?.decode(0, as: Int.self) ?? 0
+        var prev: String?
+        if let cursor = request.cursor {
+            // The page before this one: the rows at or after the cursor, oldest first.
+            let newer = try self.query("""
+                SELECT herald_ts(t.created_at), t.seq FROM \(query.from)
+                WHERE \(query.filter) AND (t.created_at, t.seq) >= ($\(n + 1)::timestamptz, $\(n + 2)::bigint)
+                ORDER BY t.created_at ASC, t.seq ASC LIMIT $\(n + 3)
+                """, query.binds + [cursor.timestamp, cursor.seq, request.perPage + 1])
+            if newer.count > request.perPage {
+                let row = newer[request.perPage]
+                prev = Cursor.encode(createdAt: try row.decode(0, as: String.self), seq: try row.decode(1, as: Int64.self))
+            } else if let newest = newer.last {
+                // The previous page is the first one: a cursor just past the newest row.
+                prev = Cursor.encode(createdAt: try newest.decode(0, as: String.self),
+                                     seq: try newest.decode(1, as: Int64.self) + 1)
+            }
+        }
+        return Page(items: items, total: total, perPage: request.perPage, next: next, prev: prev)
+    }
+}

@@ -1,0 +1,46 @@
+/// How each resource looks on the wire, as PostgreSQL JSON expressions over a
+/// row aliased `t`. Key order follows the contract's schemas.
+enum Projection {
+    static let tenant = """
+        json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'publicKey', t.public_key,
+          'logoId', t.logo_id, 'logoUri', t.logo_uri, 'iconId', t.icon_id, 'iconUri', t.icon_uri,
+          'environment', t.environment, 'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    static let platformUser = """
+        json_build_object('id', t.id, 'email', t.email, 'name', t.name,
+          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    /// The tenant with its AuthSettings (`a`) and domains, as `/auth/tenants/{id}` answers it.
+    static let authTenant = """
+        json_build_object('id', t.id, 'name', t.name, 'slug', t.slug, 'publicKey', t.public_key,
+          'logoId', t.logo_id, 'logoUri', t.logo_uri, 'iconId', t.icon_id, 'iconUri', t.icon_uri,
+          'environment', t.environment, 'creatorId', t.creator_id,
+          'auth', (SELECT \(AuthSettingsFields.projection) FROM tenant_auth_settings a WHERE a.tenant_id = t.id),
+          'domains', coalesce((SELECT json_agg(json_build_object('primary', d."primary", 'name', d.name) ORDER BY d.created_at)
+                               FROM domains d WHERE d.tenant_id = t.id), '[]'::json),
+          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    /// A platform user as a member's `user`: platform users have one email,
+    /// proven by their token, so it stands as the verified primary address.
+    static let memberUser = """
+        (SELECT json_build_object('id', u.id,
+           'emailAddresses', json_build_array(json_build_object('id', u.id, 'email', u.email, 'verifiedAt', herald_ts(u.created_at))),
+           'primaryEmailId', u.id, 'name', u.name)
+         FROM platform_users u WHERE u.id = t.platform_user_id)
+        """
+
+    static let roleFlags = """
+        'roleAdmin', t.role_admin, 'roleEditOrganizations', t.role_edit_organizations,
+        'roleEditUsers', t.role_edit_users, 'roleEditConfig', t.role_edit_config, 'roleViewUsers', t.role_view_users,
+        'roleViewOrganizations', t.role_view_organizations, 'roleViewConfig', t.role_view_config,
+        'roleViewBilling', t.role_view_billing, 'roleEditBilling', t.role_edit_billing
+        """
+
+    static let tenantMember = """
+        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'userId', t.platform_user_id, 'user', \(memberUser),
+          \(roleFlags), 'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+}
