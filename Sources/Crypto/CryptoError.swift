@@ -69,3 +69,10 @@ func withNonNullBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<UInt8>, Int) t
     }
     return try bytes.withUnsafeBufferPointer { try body($0.baseAddress!, $0.count) }
 }
+
+/// True when this thread's OpenSSL error queue is empty. Tests use it to
+/// check that no call leaves stale errors behind for unrelated code
+/// (SSL_get_error, for one, consults the queue).
+func openSSLErrorQueueIsEmpty() -> Bool {
+    ERR_peek_error() == 0
+}

@@ -47,8 +47,10 @@ public struct KeyPair: Sendable, CustomStringConvertible {
             // instead of OpenSSL's default of prompting on the terminal.
             return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil)
         }
+        // The decoder may queue errors from formats it tried even on success;
+        // leave the thread's queue clean for TLS code that reads it later.
+        ERR_clear_error()
         guard let key = loaded else {
-            ERR_clear_error()
             throw CryptoError(.malformedInput, "private key is not an unencrypted PEM private key")
         }
         defer { EVP_PKEY_free(key) }
