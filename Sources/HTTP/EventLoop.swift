@@ -1,0 +1,263 @@
+import Glibc
+
+/// One event-loop thread: an epoll set with the shared listening socket, the shutdown eventfd,
+/// its own wake-up eventfd, and the connections it accepted.
+///
+/// Triggering: connection sockets are registered once, edge-triggered, for IN|OUT|RDHUP, so no
+/// epoll_ctl call is needed per request; readiness is remembered in `ServerConnection.readable`
+/// and writes are attempted directly and resumed on the next EPOLLOUT edge. The listening socket
+/// (EPOLLEXCLUSIVE, so one loop wakes per connection) and the eventfds are level-triggered.
+///
+/// Handlers run in `Task`s on the concurrency pool; their responses come back through `inbox`
+/// and the wake-up eventfd, and the loop writes them. Nothing here blocks a pool thread.
+final class EventLoop: @unchecked Sendable {
+    struct Completion {
+        var fd: Int32
+        var serial: UInt32
+        var response: HTTPResponse
+    }
+
+    static let listenTag = UInt64.max
+    static let wakeTag = UInt64.max - 1
+    static let shutdownTag = UInt64.max - 2
+    static let maxEvents = 256
+    static let readBufferSize = 65536
+
+    let index: Int
+    let context: ServerContext
+    let epollFD: Int32
+    let wakeFD: Int32
+
+    // Cross-thread hand-off; everything else below is loop-thread only.
+    private let inboxLock = Lock()
+    private var inbox: [Completion] = []
+    private var wakePending = false
+
+    var connections: [ServerConnection?] = []
+    private(set) var activeCount = 0
+    private var serialCounter: UInt64 = 0
+    private var draining = false
+    private var drainDeadline: UInt64 = 0
+    private var listening = true
+    private var acceptPausedUntil: UInt64?
+    var redrive: [ServerConnection] = []
+    var dateCache = HTTPDateCache()
+    let requestIDPrefix: String
+    let readBuffer: UnsafeMutableRawBufferPointer
+    private let events: UnsafeMutableRawPointer
+
+    init(index: Int, context: ServerContext) throws {
+        self.index = index
+        self.context = context
+        epollFD = Sys.epollCreate1(Sys.EPOLL_CLOEXEC)
+        guard epollFD >= 0 else { throw HTTPServerError(operation: "epoll_create1", errno: errno) }
+        wakeFD = Sys.eventfdFn(0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC)
+        guard wakeFD >= 0 else {
+            let e = errno
+            close(epollFD)
+            throw HTTPServerError(operation: "eventfd", errno: e)
+        }
+        requestIDPrefix = RequestID.randomPrefix()
+        readBuffer = .allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+        events = .allocate(byteCount: EventLoop.maxEvents * Sys.epollEventSize, alignment: 16)
+        _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, wakeFD, events: Sys.EPOLLIN, data: EventLoop.wakeTag)
+        _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, context.shutdownEvent.fd, events: Sys.EPOLLIN,
+                         data: EventLoop.shutdownTag)
+        guard Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, context.listenFD,
+                           events: Sys.EPOLLIN | Sys.EPOLLEXCLUSIVE, data: EventLoop.listenTag) == 0 else {
+            throw HTTPServerError(operation: "epoll_ctl(listen)", errno: errno)
+        }
+    }
+
+    /// The loop's fds stay open until no handler Task can still signal `wakeFD`.
+    deinit {
+        close(wakeFD)
+        close(epollFD)
+        readBuffer.deallocate()
+        events.deallocate()
+    }
+
+    // MARK: any thread
+
+    /// Hands a handler's response to the loop. Wake-ups are coalesced: one eventfd write per
+    /// batch of completions, however many handlers finish meanwhile.
+    func complete(fd: Int32, serial: UInt32, response: HTTPResponse) {
+        let wake = inboxLock.withLock { () -> Bool in
+            inbox.append(Completion(fd: fd, serial: serial, response: response))
+            defer { wakePending = true }
+            return !wakePending
+        }
+        if wake { Sys.signal(eventFD: wakeFD) }
+    }
+
+    // MARK: loop thread
+
+    /// Runs until shutdown has been requested and every connection of this loop is closed.
+    func run() {
+        var nextTick = Sys.monotonicNanoseconds() &+ context.tickInterval
+        while !(draining && activeCount == 0) {
+            var now = Sys.monotonicNanoseconds()
+            var timeout: Int32 = 0
+            if redrive.isEmpty && nextTick > now {
+                timeout = Int32(clamping: (nextTick - now + 999_999) / 1_000_000)
+            }
+            let count = Sys.epollWaitFn(epollFD, events, Int32(EventLoop.maxEvents), timeout)
+            now = Sys.monotonicNanoseconds()
+            if count < 0 && errno != EINTR {
+                fatalError("epoll_wait failed: errno \(errno)")
+            }
+            for i in 0..<Int(max(count, 0)) {
+                let (flags, data) = Sys.event(events, i)
+                switch data {
+                case EventLoop.listenTag: acceptConnections(now: now)
+                case EventLoop.wakeTag: processInbox(now: now)
+                case EventLoop.shutdownTag: beginDraining(now: now)
+                default: connectionEvent(flags: flags, data: data, now: now)
+                }
+            }
+            if !redrive.isEmpty {
+                let pending = redrive
+                redrive.removeAll(keepingCapacity: true)
+                for connection in pending where !connection.closed {
+                    connection.queuedForRedrive = false
+                    drive(connection, now: now)
+                }
+            }
+            if now >= nextTick {
+                tick(now: now)
+                nextTick = now &+ context.tickInterval
+            }
+        }
+    }
+
+    private func connectionEvent(flags: UInt32, data: UInt64, now: UInt64) {
+        let fd = Int32(truncatingIfNeeded: data & 0xFFFF_FFFF)
+        guard fd >= 0, Int(fd) < connections.count, let connection = connections[Int(fd)],
+              connection.serial == UInt32(truncatingIfNeeded: data >> 32) else { return }
+        if flags & (Sys.EPOLLRDHUP | Sys.EPOLLHUP | Sys.EPOLLERR) != 0 { connection.hangup = true }
+        if flags & (Sys.EPOLLIN | Sys.EPOLLRDHUP | Sys.EPOLLHUP | Sys.EPOLLERR) != 0 { connection.readable = true }
+        if flags & (Sys.EPOLLOUT | Sys.EPOLLERR | Sys.EPOLLHUP) != 0 {
+            guard flush(connection, now: now) else { return }
+        }
+        drive(connection, now: now)
+    }
+
+    private func processInbox(now: UInt64) {
+        Sys.drain(eventFD: wakeFD)
+        let batch = inboxLock.withLock { () -> [Completion] in
+            wakePending = false
+            defer { inbox.removeAll(keepingCapacity: true) }
+            return inbox
+        }
+        for completion in batch {
+            guard Int(completion.fd) < connections.count, let connection = connections[Int(completion.fd)],
+                  connection.serial == completion.serial else { continue }  // closed meanwhile
+            let action = connection.machine.responseReady(completion.response, now: now)
+            guard execute(action, on: connection, now: now) else { continue }
+            drive(connection, now: now)
+        }
+    }
+
+    private func acceptConnections(now: UInt64) {
+        guard listening else { return }
+        for _ in 0..<64 {
+            let (fd, remote) = Socket.accept(context.listenFD)
+            if fd < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK: return
+                case EINTR, ECONNABORTED, EPROTO: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors: a level-triggered listener would spin, so stop
+                    // watching it for a moment.
+                    stopListening()
+                    acceptPausedUntil = now &+ 100_000_000
+                    return
+                default:  // EINVAL once shut down
+                    stopListening()
+                    return
+                }
+            }
+            guard !draining, context.tryAcquireConnection() else {
+                refuse(fd)
+                continue
+            }
+            Socket.setNoDelay(fd)
+            serialCounter &+= 1
+            let machine = HTTPConnectionStateMachine(
+                limits: context.limits, timeouts: context.timeouts,
+                readAheadLimit: context.configuration.readAheadLimit, remoteAddress: remote,
+                requestIDPrefix: requestIDPrefix + "-" + RequestID.hex(serialCounter), now: now)
+            let connection = ServerConnection(fd: fd, serial: UInt32(truncatingIfNeeded: serialCounter),
+                                              machine: machine)
+            guard Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, fd,
+                               events: Sys.EPOLLIN | Sys.EPOLLOUT | Sys.EPOLLRDHUP | Sys.EPOLLET,
+                               data: connection.epollData) == 0 else {
+                close(fd)
+                context.releaseConnection()
+                continue
+            }
+            while connections.count <= Int(fd) { connections.append(nil) }
+            connections[Int(fd)] = connection
+            activeCount += 1
+        }
+    }
+
+    /// Over the connection cap: a best-effort 503, then close.
+    private func refuse(_ fd: Int32) {
+        _ = ServerContext.overloadedResponse.withUnsafeBytes {
+            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+        }
+        close(fd)
+    }
+
+    private func stopListening() {
+        guard listening else { return }
+        listening = false
+        _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_DEL, context.listenFD, events: 0, data: 0)
+    }
+
+    /// Shutdown requested: stop accepting (shutting the listening socket down makes new
+    /// connects fail at once), close idle connections, let the rest finish.
+    private func beginDraining(now: UInt64) {
+        guard !draining else { return }
+        draining = true
+        drainDeadline = now &+ context.configuration.shutdownGracePeriod.nanoseconds
+        _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_DEL, context.shutdownEvent.fd, events: 0, data: 0)
+        stopListening()
+        acceptPausedUntil = nil
+        Glibc.shutdown(context.listenFD, Int32(SHUT_RDWR))
+        for case let connection? in connections {
+            let action = connection.machine.beginShutdown(now: now)
+            guard execute(action, on: connection, now: now) else { continue }
+            drive(connection, now: now)
+        }
+    }
+
+    private func tick(now: UInt64) {
+        if let until = acceptPausedUntil, now >= until, !draining {
+            acceptPausedUntil = nil
+            listening = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, context.listenFD,
+                                     events: Sys.EPOLLIN | Sys.EPOLLEXCLUSIVE, data: EventLoop.listenTag) == 0
+        }
+        let forceClose = draining && now >= drainDeadline
+        for case let connection? in connections {
+            if forceClose {
+                closeConnection(connection)
+                continue
+            }
+            let action = connection.machine.tick(now: now)
+            guard execute(action, on: connection, now: now) else { continue }
+            if case .wait = action { continue }
+            drive(connection, now: now)
+        }
+    }
+
+    func closeConnection(_ connection: ServerConnection) {
+        guard !connection.closed else { return }
+        connection.closed = true
+        close(connection.fd)  // also removes it from the epoll set
+        connections[Int(connection.fd)] = nil
+        activeCount -= 1
+        context.releaseConnection()
+    }
+}

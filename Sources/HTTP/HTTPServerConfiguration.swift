@@ -1,0 +1,101 @@
+import Glibc
+
+/// One access-log record, handed to `HTTPServerConfiguration.accessLog` after a response has
+/// been queued for writing (including responses the server makes itself: 400, 408, 413, ...).
+public struct HTTPAccessLogEntry: Sendable {
+    /// Empty when the request line never parsed.
+    public var method: String
+    /// The raw request target's path; empty when the request line never parsed.
+    public var path: String
+    public var status: Int
+    /// From the complete request head to the response being queued.
+    public var duration: Duration
+    public var requestID: String
+    public var remoteAddress: String
+}
+
+/// Everything the server can be tuned with. Limits are enforced while bytes arrive; timeouts
+/// are measured on the monotonic clock and checked every `timerResolution`.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind: an IPv4/IPv6 literal or a host name ("localhost").
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port; `HTTPServer.localPort` tells which.
+    public var port: Int = 8080
+    /// Event-loop threads; each runs its own epoll set and accepts from the shared socket.
+    public var eventLoopCount: Int = HTTPServerConfiguration.processorCount
+    public var backlog: Int32 = 1024
+
+    /// Open connections across all loops; beyond it a connection gets `503` and is closed.
+    public var maxConnections: Int = 1024
+    public var maxTargetLength: Int = 8192
+    /// Total bytes of the header section (all field lines with their CRLFs).
+    public var maxHeaderBytes: Int = 16384
+    public var maxHeaderCount: Int = 100
+    /// Largest accepted request body. The default is 1 MiB plus 64 KiB of room for framing
+    /// around a 1 MiB document; the API raises it to about 2 MiB.
+    public var maxBodySize: Int = 1_114_112
+    /// Pipelined bytes buffered while a request is being handled; reading pauses beyond it.
+    public var readAheadLimit: Int = 65536
+
+    /// Total time for a request head from its first byte (slowloris guard). Answered with 408.
+    public var headTimeout: Duration = .seconds(10)
+    /// Keep-alive (and fresh) connections with no request in progress are closed after this.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Total time for a request body after its head. Answered with 408.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// A pending write that makes no progress for this long (peer not reading) closes the connection.
+    public var writeTimeout: Duration = .seconds(30)
+    /// After a final response on a closing connection, input is read and discarded for up to
+    /// this long so the peer sees the response rather than a reset.
+    public var lingerTimeout: Duration = .seconds(2)
+    /// After `shutdown()`, in-flight requests get this long before connections are cut.
+    public var shutdownGracePeriod: Duration = .seconds(30)
+    /// How often deadlines are checked; nil derives it from the shortest timeout (1/10 of it,
+    /// between 5 ms and 250 ms).
+    public var timerResolution: Duration? = nil
+
+    /// `Server` header value (nil for none) and whether to send `Date`.
+    public var serverName: String? = "herald"
+    public var sendDateHeader: Bool = true
+
+    /// Called on the event-loop thread for every response; keep it cheap (hand off to a queue).
+    public var accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)? = nil
+
+    public init() {}
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+
+    public var parserLimits: HTTPParserLimits {
+        HTTPParserLimits(maxTargetLength: maxTargetLength, maxHeaderBytes: maxHeaderBytes,
+                         maxHeaderCount: maxHeaderCount, maxBodySize: maxBodySize)
+    }
+
+    var timeouts: HTTPConnectionTimeouts {
+        HTTPConnectionTimeouts(head: headTimeout.nanoseconds, idle: idleTimeout.nanoseconds,
+                               body: bodyTimeout.nanoseconds, write: writeTimeout.nanoseconds,
+                               linger: lingerTimeout.nanoseconds)
+    }
+
+    var tickInterval: UInt64 {
+        if let timerResolution { return max(timerResolution.nanoseconds, 1_000_000) }
+        let shortest = [headTimeout, idleTimeout, bodyTimeout, writeTimeout, lingerTimeout]
+            .map(\.nanoseconds).min() ?? 1_000_000_000
+        return min(max(shortest / 10, 5_000_000), 250_000_000)
+    }
+
+    static var processorCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

@@ -1,0 +1,60 @@
+import Glibc
+
+/// A file descriptor closed when its last owner goes away. Used for fds that other threads
+/// may still signal (the shutdown eventfd), so they are never closed while a reference exists
+/// and their number can never be reused under a late writer.
+final class OwnedFileDescriptor: Sendable {
+    let fd: Int32
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+}
+
+/// State shared by all event loops of one server.
+final class ServerContext: @unchecked Sendable {
+    let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    let limits: HTTPParserLimits
+    let timeouts: HTTPConnectionTimeouts
+    let tickInterval: UInt64
+    /// The listening socket; loops accept from it until shutdown shuts it down.
+    let listenFD: Int32
+    /// Level-triggered eventfd in every loop's epoll set; `HTTPServer.shutdown()` signals it.
+    let shutdownEvent: OwnedFileDescriptor
+
+    private let lock = Lock()
+    private var openConnections = 0  // guarded by lock
+
+    init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, listenFD: Int32,
+         shutdownEvent: OwnedFileDescriptor) {
+        self.configuration = configuration
+        self.responder = responder
+        self.limits = configuration.parserLimits
+        self.timeouts = configuration.timeouts
+        self.tickInterval = configuration.tickInterval
+        self.listenFD = listenFD
+        self.shutdownEvent = shutdownEvent
+    }
+
+    /// Counts a new connection against `maxConnections`; false when the server is full.
+    func tryAcquireConnection() -> Bool {
+        lock.withLock {
+            guard openConnections < configuration.maxConnections else { return false }
+            openConnections += 1
+            return true
+        }
+    }
+
+    func releaseConnection() {
+        lock.withLock { openConnections -= 1 }
+    }
+
+    var connectionCount: Int { lock.withLock { openConnections } }
+
+    /// Sent to connections over the cap, then the socket is closed.
+    static let overloadedResponse: [UInt8] = {
+        let body = HTTPResponse.errorBody(message: "Too many connections", code: "SERVICE_UNAVAILABLE")
+        return Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
+    }()
+}
