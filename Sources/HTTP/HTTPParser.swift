@@ -183,11 +183,12 @@ public struct HTTPRequestParser: Sendable {
         guard let version = parseVersion(p, from: i, to: end) else {
             return fail(.badRequest("invalid HTTP version"))
         }
-        guard version.major == 1, version.minor <= 1 else { return fail(.versionNotSupported) }
+        guard version.major == 1 else { return fail(.versionNotSupported) }
 
         method = HTTPMethod(rawValue: string(p, start, methodEnd))
         target = string(p, targetStart, targetEnd)
-        self.version = version
+        // RFC 9110 §2.5: a higher minor version is handled as the highest we implement.
+        self.version = version.minor >= 1 ? .http1_1 : .http1_0
         requestLine = (method.rawValue, target)
         guard isAcceptableTargetForm(p[targetStart], method: method) else {
             return fail(.badRequest("invalid request target form"))

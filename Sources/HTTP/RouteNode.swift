@@ -45,10 +45,10 @@ struct RouteNode: Sendable {
     /// Depth-first, literal before parameter. Returns the first node with a route for `method`;
     /// `fallback` receives the first node that matched the path at all (for 405).
     func find(_ segments: ArraySlice<String>, method: HTTPMethod, values: inout [String],
-              fallback: inout RouteNode?) -> (RouteNode, Route)? {
+              fallback: inout RouteNode?) -> Route? {
         guard let first = segments.first else {
             guard !routes.isEmpty else { return nil }
-            if let route = route(for: method) { return (self, route) }
+            if let route = route(for: method) { return route }
             if fallback == nil { fallback = self }
             return nil
         }

@@ -48,8 +48,7 @@ public struct Router: HTTPResponder {
         let decoded = raw.map { PercentDecoding.decode($0) }
         var values: [String] = []
         var fallback: RouteNode?
-        if let (node, route) = root.find(decoded[...], method: method, values: &values, fallback: &fallback) {
-            _ = node
+        if let route = root.find(decoded[...], method: method, values: &values, fallback: &fallback) {
             let pairs = zip(route.parameterNames, values).map { (name: $0, value: $1) }
             return .found(route.handler, Parameters(pairs))
         }
