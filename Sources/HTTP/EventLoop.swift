@@ -33,6 +33,8 @@ final class EventLoop: @unchecked Sendable {
     private var inbox: [Completion] = []
     private var wakePending = false
 
+    /// Loop-thread only: the batch being processed, swapped with `inbox`.
+    private var inboxSpare: [Completion] = []
     var connections: [ServerConnection?] = []
     private(set) var activeCount = 0
     private var serialCounter: UInt64 = 0
@@ -144,12 +146,13 @@ final class EventLoop: @unchecked Sendable {
 
     private func processInbox(now: UInt64) {
         Sys.drain(eventFD: wakeFD)
-        let batch = inboxLock.withLock { () -> [Completion] in
+        // Swap the inbox with an empty spare so neither array is copied or reallocated.
+        inboxLock.withLock {
             wakePending = false
-            defer { inbox.removeAll(keepingCapacity: true) }
-            return inbox
+            swap(&inbox, &inboxSpare)
         }
-        for completion in batch {
+        defer { inboxSpare.removeAll(keepingCapacity: true) }
+        for completion in inboxSpare {
             guard Int(completion.fd) < connections.count, let connection = connections[Int(completion.fd)],
                   connection.serial == completion.serial else { continue }  // closed meanwhile
             let action = connection.machine.responseReady(completion.response, now: now)

@@ -88,7 +88,10 @@ struct HTTPConnectionStateMachine {
     var wantsInput: Bool {
         guard !inputClosed else { return false }
         switch state {
-        case .idle, .readingHead, .readingBody, .lingering: return true
+        // While a response is still being written the next request is not started, so input
+        // then only fills the read-ahead allowance.
+        case .idle: return !outputPending || parser.bufferedByteCount < readAheadLimit
+        case .readingHead, .readingBody, .lingering: return true
         case .processing: return parser.bufferedByteCount < readAheadLimit
         case .closing, .closed: return false
         }
@@ -99,7 +102,7 @@ struct HTTPConnectionStateMachine {
     mutating func bytesReceived(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
         guard state != .lingering, state != .closed else { return }
         parser.append(bytes)
-        if state == .idle { startHead(now: now) }
+        if state == .idle && !outputPending { startHead(now: now) }
     }
 
     /// For tests: feed bytes from an array.
@@ -154,6 +157,9 @@ struct HTTPConnectionStateMachine {
         switch state {
         case .idle:
             if parser.bufferedByteCount > 0 && !shuttingDown {
+                // Backpressure: a pipelining client that does not read its responses gets no
+                // further ones queued (memory stays at one response plus the read-ahead).
+                if outputPending { return .wait }
                 startHead(now: now)
                 return parse(now: now)
             }

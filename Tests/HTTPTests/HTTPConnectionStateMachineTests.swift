@@ -114,6 +114,20 @@ struct HTTPConnectionStateMachineTests {
         #expect(!m.wantsInput)
     }
 
+    @Test func noNextRequestWhileTheLastResponseIsStillBeingWritten() {
+        var m = machine()
+        m.bytesReceived(Array("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 1)
+        _ = m.nextAction(now: 1)
+        _ = m.responseReady(HTTPResponse(), now: 2)
+        m.outputState(pending: true, progressed: true, now: 2)
+        #expect(m.nextAction(now: 2).isWait)
+        m.bytesReceived([UInt8](repeating: 0x47, count: 1000), now: 2)
+        #expect(!m.wantsInput, "read-ahead is bounded while output is pending")
+        m.outputState(pending: false, progressed: true, now: 3)
+        guard case .dispatch(let second) = m.nextAction(now: 3) else { Issue.record("no second"); return }
+        #expect(second.path == "/2")
+    }
+
     @Test func clientRequestIDIsKeptWhenValid() {
         var m = machine()
         m.bytesReceived(Array("GET / HTTP/1.1\r\nHost: h\r\nX-Request-Id: abc-123\r\n\r\n".utf8), now: 1)
