@@ -135,8 +135,13 @@ def describe(raw):
             "transfer_encoding": part.get("Content-Transfer-Encoding"),
             "content": part.get_content(),
         })
+    addresses = {}
+    for name in ("From", "To", "Cc", "Bcc", "Reply-To"):
+        if msg[name] is not None:
+            addresses[name] = [[a.display_name, a.addr_spec] for a in msg[name].addresses]
     return {
         "headers": [[k, str(v)] for k, v in msg.items()],
+        "addresses": addresses,
         "content_type": msg.get_content_type(),
         "is_multipart": msg.is_multipart(),
         "parts": parts,
