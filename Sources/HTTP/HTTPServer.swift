@@ -5,6 +5,25 @@ import Glibc
 /// An HTTP/1.1 server: `eventLoopCount` epoll loops on their own threads accept from one
 /// listening socket, parse requests, run the responder in Tasks and write the responses.
 ///
+/// Design, in brief (details at each type):
+/// - Threads: one loop thread per core by default. A loop owns its connections outright;
+///   handlers run as `Task`s on the concurrency pool and hand their response back through the
+///   loop's inbox plus an eventfd wake-up. No loop code ever runs on, or blocks, the pool.
+/// - epoll: connections are edge-triggered (registered once for IN|OUT|RDHUP); the listening
+///   socket (EPOLLEXCLUSIVE) and the eventfds are level-triggered. See `EventLoop`.
+/// - Protocol logic lives in two pure structs, `HTTPRequestParser` and
+///   `HTTPConnectionStateMachine`, which take bytes and the current time and return actions;
+///   the loop only performs I/O. Requests on a connection are handled one at a time, so
+///   pipelined responses leave in request order.
+/// - Errors: a parse error or limit is answered with its status (400, 408, 413, 414, 417, 431,
+///   505) and the contract's JSON error body, then the connection is closed: the server shuts
+///   down its sending side and discards input for `lingerTimeout` so the peer reads the answer
+///   instead of a reset. Idle timeouts, stalled writes and the over-cap refusal just close.
+/// - Timeouts: head (total, from its first byte: slowloris), body (total), idle keep-alive,
+///   write (no progress). A slow head or body gets 408; the others close silently.
+/// - Response headers with CR/LF/control characters or invalid names are dropped, never
+///   written (`HTTPResponseSerializer`).
+///
 ///     let server = HTTPServer(configuration: config, responder: router)
 ///     try server.start()             // binds; serving starts
 ///     print(server.localPort)

@@ -9,7 +9,14 @@ struct ServerShutdownTests {
     @Test func inFlightRequestFinishesAndNewConnectionsAreRefused() async throws {
         var configuration = TestHTTPServer.configuration()
         configuration.idleTimeout = .seconds(30)
-        let server = HTTPServer(configuration: configuration, responder: testRouter())
+        let started = Flag()
+        var router = testRouter()
+        router.get("/slow") { _, _ in
+            started.set()
+            try? await Task.sleep(for: .milliseconds(500))
+            return .text("finished")
+        }
+        let server = HTTPServer(configuration: configuration, responder: router)
         try server.start()
         let port = server.localPort
 
@@ -18,8 +25,10 @@ struct ServerShutdownTests {
             #expect(try idle.request(path: "/hello").status == 200)
 
             let slow = try TestHTTPClient(port: port)
-            try slow.send("GET /sleep/500 HTTP/1.1\r\nHost: x\r\n\r\n")
-            usleep(150_000)
+            try slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            // Shut down while the handler is mid-way.
+            while !started.isSet { usleep(1000) }
+            usleep(100_000)
             server.shutdown()
             server.shutdown()  // idempotent
 
@@ -88,4 +97,11 @@ struct ServerShutdownTests {
             #expect(throws: HTTPServerError.self) { try second.start() }
         }
     }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
