@@ -1,0 +1,215 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection.
+///
+/// Not thread-safe and deliberately not Sendable: use it from one thread at a
+/// time. `PostgresPool` confines each connection to its own thread, which is
+/// the normal way to use it from async code.
+///
+/// The URL may be a URI (`postgres://user:pass@host:5432/db?sslmode=disable`,
+/// `postgresql:///db?host=/socket/dir`) or a key=value string
+/// (`host=/socket/dir dbname=db`); libpq parses both. Every session runs with
+/// `TimeZone=UTC` and `client_encoding=UTF8`.
+///
+/// When the connection breaks (server restart, network), the failing call
+/// throws `.connectionLost` and every later call throws it too until
+/// `reconnect()` (or `reconnectIfNeeded()`) is called: a transaction must
+/// never silently continue on a fresh session.
+public final class PostgresConnection {
+    public let url: String
+    public let connectTimeout: Int
+
+    var pg: OpaquePointer?
+    var broken = false
+    /// Prepared statements by SQL text; names are `s1`, `s2`, ... per session.
+    var statements: [String: String] = [:]
+    var statementCounter = 0
+    /// Beyond this many distinct statements, SQL runs unprepared (PQexecParams)
+    /// so ad-hoc SQL cannot grow server memory without bound.
+    public var statementCacheLimit = 512
+
+    /// Connects at once; throws `.connectionFailed`. `connectTimeout` is in
+    /// seconds (libpq's minimum is 2) and only applies if the URL sets none.
+    public init(url: String, connectTimeout: Int = 5) throws {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        try open()
+    }
+
+    deinit {
+        if let pg { PQfinish(pg) }
+    }
+
+    public enum TransactionStatus: Sendable {
+        case idle, active, inTransaction, inError, unknown
+    }
+
+    /// True while the session is usable (not closed, not broken).
+    public var isConnected: Bool {
+        guard let pg, !broken else { return false }
+        return PQstatus(pg) == CONNECTION_OK
+    }
+
+    public var transactionStatus: TransactionStatus {
+        guard let pg else { return .unknown }
+        switch PQtransactionStatus(pg) {
+        case PQTRANS_IDLE: return .idle
+        case PQTRANS_ACTIVE: return .active
+        case PQTRANS_INTRANS: return .inTransaction
+        case PQTRANS_INERROR: return .inError
+        default: return .unknown
+        }
+    }
+
+    /// Backend process id (as seen in pg_stat_activity.pid and NOTIFY).
+    public var backendPID: Int32 { pg.map { PQbackendPID($0) } ?? 0 }
+
+    /// Opens a fresh session, dropping the old one and its prepared statements.
+    public func reconnect() throws {
+        try open()
+    }
+
+    /// Reconnects only when the session is closed or broken. Also notices a
+    /// server that went away while this connection sat idle (it sent a
+    /// termination message or closed the socket), without a round trip.
+    public func reconnectIfNeeded() throws {
+        checkIdleSocket()
+        if !isConnected { try open() }
+    }
+
+    public func close() {
+        if let pg { PQfinish(pg) }
+        pg = nil
+        statements = [:]
+    }
+
+    /// Runs parameterless SQL, possibly several statements (migrations).
+    /// Returns the last command tag.
+    @discardableResult
+    public func execute(_ sql: String) throws -> String {
+        let pg = try live()
+        let result = PQexec(pg, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        return String(cString: PQcmdStatus(result))
+    }
+
+    // MARK: - Internals
+
+    private func open() throws {
+        close()
+        // Order matters: with expand_dbname, the last value of a key wins, so
+        // defaults go before the URL (which may override them) and
+        // client_encoding after it (always forced).
+        let settings: [(String, String)] = [
+            ("connect_timeout", String(connectTimeout)),
+            ("application_name", "herald"),
+            ("options", "-c TimeZone=UTC"),
+            // Detect a dead peer on TCP within ~1 min instead of hours.
+            ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"),
+            ("keepalives_count", "3"),
+            ("dbname", url),
+            ("client_encoding", "UTF8"),
+        ]
+        let keys = settings.map { strdup($0.0) }
+        let values = settings.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers = keys.map { UnsafePointer<CChar>($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer<CChar>($0) } + [nil]
+        guard let conn = PQconnectdbParams(&keyPointers, &valuePointers, 1) else {
+            throw PostgresError(.connectionFailed, "libpq could not allocate a connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = Self.message(of: conn)
+            PQfinish(conn)
+            throw PostgresError(.connectionFailed, message)
+        }
+        // libpq prints server NOTICEs to stderr by default; drop them.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        pg = conn
+        broken = false
+        statements = [:]
+        statementCounter = 0
+        // A URL with its own `options` replaces ours: enforce UTC anyway.
+        if let tz = PQparameterStatus(conn, "TimeZone"), String(cString: tz) != "UTC" {
+            try execute("SET TimeZone TO 'UTC'")
+        }
+    }
+
+    /// The live PGconn, or the error that explains why there is none.
+    @inline(__always)
+    func live() throws -> OpaquePointer {
+        guard let pg else { throw PostgresError(.connectionLost, "connection is closed") }
+        guard !broken, PQstatus(pg) == CONNECTION_OK else {
+            broken = true
+            throw PostgresError(.connectionLost, "connection to the server was lost; reconnect first")
+        }
+        return pg
+    }
+
+    /// If the socket is readable while we are not running a query, the
+    /// server sent something unsolicited: a notification, or a termination
+    /// notice / EOF after a shutdown. Consume it and let PQstatus tell.
+    func checkIdleSocket() {
+        guard let pg, !broken, PQstatus(pg) == CONNECTION_OK else { return }
+        var fds = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+        guard poll(&fds, 1, 0) > 0 else { return }
+        if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK {
+            broken = true
+            return
+        }
+        while let notification = PQnotifies(pg) { PQfreemem(notification) }
+    }
+
+    /// Throws unless `result` is a success. Marks the connection broken when
+    /// libpq says the session is gone.
+    func check(_ result: OpaquePointer?, sql: String?) throws {
+        if let result {
+            switch PQresultStatus(result) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+                return
+            case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+                // The session is now in COPY mode, which we do not drive.
+                broken = true
+                throw PostgresError(.query, "COPY is not supported", query: sql)
+            default:
+                break
+            }
+        }
+        throw makeError(result, sql: sql)
+    }
+
+    func makeError(_ result: OpaquePointer?, sql: String?) -> PostgresError {
+        let sessionGone = pg == nil || PQstatus(pg) != CONNECTION_OK
+        guard let result else {
+            broken = true
+            return PostgresError(.connectionLost, pg.map(Self.message(of:)) ?? "no connection", query: sql)
+        }
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field("C")
+        // 57P0x: the server is shutting down or killed this backend.
+        let lost = sessionGone || sqlState?.hasPrefix("57P") == true || sqlState?.hasPrefix("08") == true
+        if lost { broken = true }
+        var message = field("M") ?? String(cString: PQresultErrorMessage(result))
+        if message.isEmpty, let pg { message = Self.message(of: pg) }
+        return PostgresError(
+            lost ? .connectionLost : .query,
+            PostgresError.redactingInput(message.trimmingCharacters(in: .whitespacesAndNewlines), sqlState: sqlState),
+            sqlState: sqlState, detail: field("D"), hint: field("H"),
+            constraint: field("n"), table: field("t"), column: field("c"), query: sql)
+    }
+
+    static func message(of conn: OpaquePointer) -> String {
+        guard let cString = PQerrorMessage(conn) else { return "unknown libpq error" }
+        let text = String(cString: cString).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "unknown libpq error" : text
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// One pooled connection and the thread it runs on. The blocking libpq calls
+/// of async callers run here, never on Swift's cooperative thread pool.
+///
+/// The slot (and its connection) belongs to whoever has checked the worker
+/// out of the pool: the worker thread while it runs an async caller's job,
+/// or a synchronous caller's own thread. Pool hand-offs go through its lock,
+/// which orders the memory accesses.
+final class PoolWorker: @unchecked Sendable {
+    let id: Int
+    let slot: ConnectionSlot
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(id: Int, url: String, connectTimeout: Int) {
+        self.id = id
+        self.slot = ConnectionSlot(url: url, connectTimeout: connectTimeout)
+        let thread = Thread { [self] in run() }
+        thread.name = "herald-pg-\(id)"
+        thread.start()
+    }
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes queued jobs, closes the connection and ends the thread;
+    /// with `wait`, returns only once the connection is closed.
+    func stop(wait: Bool = false) {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if wait { finished.wait() }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            let job = jobs.isEmpty ? nil : jobs.removeFirst()
+            condition.unlock()
+            guard let job else { break }
+            job()
+        }
+        slot.close()
+        finished.signal()
+    }
+}
+
+/// Lazily (re)connecting holder of one pooled connection.
+final class ConnectionSlot {
+    let url: String
+    let connectTimeout: Int
+    private var connection: PostgresConnection?
+
+    init(url: String, connectTimeout: Int) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+    }
+
+    /// A live connection: reuses the open one (reconnecting if the server
+    /// dropped it while idle) or connects. Throws `.connectionFailed`.
+    func checkout() throws -> PostgresConnection {
+        if let connection {
+            try connection.reconnectIfNeeded()
+            return connection
+        }
+        let fresh = try PostgresConnection(url: url, connectTimeout: connectTimeout)
+        connection = fresh
+        return fresh
+    }
+
+    /// Called after every use: a connection goes back to the pool only when
+    /// idle outside a transaction; an open or failed transaction is rolled
+    /// back, and a broken or confused session is dropped (reconnect later).
+    func checkin() {
+        guard let current = connection else { return }
+        guard current.isConnected else {
+            connection = nil
+            return
+        }
+        switch current.transactionStatus {
+        case .idle:
+            return
+        case .inTransaction, .inError:
+            do {
+                try current.execute("ROLLBACK")
+                if current.transactionStatus != .idle { connection = nil }
+            } catch {
+                connection = nil
+            }
+        case .active, .unknown:
+            connection = nil
+        }
+    }
+
+    func close() {
+        connection?.close()
+        connection = nil
+    }
+}
+
+/// Moves a value the compiler cannot prove Sendable across threads, where
+/// the API guarantees (via `sending` or exclusive checkout) one owner at a time.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A lock-protected value.
+final class Locked<State>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: State
+
+    init(_ state: State) { self.state = state }
+
+    @inline(__always)
+    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&state)
+    }
+}
