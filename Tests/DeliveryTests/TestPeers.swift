@@ -94,76 +94,151 @@ struct TestCertificates: Sendable {
     }
 }
 
-/// deploy/test-peers/smtp_server.py (aiosmtpd) running on a free loopback
-/// port, with its own directory for received messages.
+/// One `smtp_server.py --control` process for the whole test run: Python
+/// and aiosmtpd take far longer to start than a listener, so each test asks
+/// this process for a fresh server of its own instead of launching one.
+final class SMTPPeerProcess: @unchecked Sendable {
+    private let process: Process
+    private let input: FileHandle
+    private let output: FileHandle
+    private let logURL: URL
+    private let lock = NSLock()
+    private var waiting: [String: CheckedContinuation<Int, any Error>] = [:]
+    private var nextID = 0
+    private var finished = false
+
+    private static let launched: Result<SMTPPeerProcess, HarnessError> = {
+        do { return .success(try SMTPPeerProcess()) } catch { return .failure(HarnessError("\(error)")) }
+    }()
+
+    /// Started on first use (blocking: call off the cooperative pool).
+    static func shared() throws -> SMTPPeerProcess { try launched.get() }
+
+    private init() throws {
+        let directory = try TestPaths.makeTempDirectory("herald-smtp-peer")
+        logURL = directory.appendingPathComponent("peer.log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestPaths.smtpServerScript, "--control", "--max-seconds", "600"]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        input = stdin.fileHandleForWriting
+        output = stdout.fileHandleForReading
+        try process.run()
+        // The process ends when our end of its stdin closes, i.e. with us.
+        guard let first = readLine(), first == "READY control" else {
+            throw HarnessError("""
+                SMTP test peer did not start (it needs python3 and aiosmtpd: \
+                pip install -r deploy/test-peers/requirements.txt): \(log())
+                """)
+        }
+        let thread = Thread { [self] in readReplies() }
+        thread.start()
+    }
+
+    func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Starts a server with `options` and returns its id and port.
+    func start(_ options: [String]) async throws -> (id: String, port: Int) {
+        let id = lock.withLock { nextID += 1; return "s\(nextID)" }
+        let port = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
+            let alive = lock.withLock { () -> Bool in
+                if finished { return false }
+                waiting[id] = continuation
+                return true
+            }
+            guard alive else { continuation.resume(throwing: HarnessError("SMTP test peer has exited: \(log())")); return }
+            send(["START", id] + options)
+            // Never hang a test on a stuck peer.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 20) { [self] in
+                resolve(id, .failure(HarnessError("SMTP test peer did not start server \(id): \(log())")))
+            }
+        }
+        return (id, port)
+    }
+
+    func stop(_ id: String) { send(["STOP", id]) }
+
+    private func send(_ words: [String]) {
+        // shlex-style single quoting on the Python side.
+        let line = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\"'\"'") + "'" }.joined(separator: " ") + "\n"
+        lock.withLock { try? input.write(contentsOf: Data(line.utf8)) }
+    }
+
+    private func resolve(_ id: String, _ result: Result<Int, HarnessError>) {
+        let continuation = lock.withLock { waiting.removeValue(forKey: id) }
+        continuation?.resume(with: result.mapError { $0 as any Error })
+    }
+
+    private func readReplies() {
+        while let line = readLine() {
+            let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+            guard words.count >= 3 else { continue }
+            if words[0] == "READY", let port = Int(words[2]) {
+                resolve(words[1], .success(port))
+            } else if words[0] == "ERROR" {
+                resolve(words[1], .failure(HarnessError("SMTP test peer: \(words[2])")))
+            }
+        }
+        let pending = lock.withLock { () -> [CheckedContinuation<Int, any Error>] in
+            finished = true
+            defer { waiting.removeAll() }
+            return Array(waiting.values)
+        }
+        for continuation in pending { continuation.resume(throwing: HarnessError("SMTP test peer exited: \(log())")) }
+    }
+
+    private var buffer: [UInt8] = []
+
+    /// One line of the peer's stdout (blocking), nil at end of file.
+    private func readLine() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            let chunk = output.availableData
+            if chunk.isEmpty { return nil }
+            buffer += chunk
+        }
+    }
+}
+
+/// One aiosmtpd server (see deploy/test-peers/smtp_server.py) on a free
+/// loopback port, with its own directory for what it received.
 final class SMTPTestServer: @unchecked Sendable {
     let port: Int
     let directory: URL
-    private let process: Process
-    private let stdin: Pipe
+    private let id: String
+    private let peer: SMTPPeerProcess
 
-    private init(port: Int, directory: URL, process: Process, stdin: Pipe) {
+    private init(port: Int, directory: URL, id: String, peer: SMTPPeerProcess) {
         self.port = port
         self.directory = directory
-        self.process = process
-        self.stdin = stdin
+        self.id = id
+        self.peer = peer
     }
 
     /// `options` are smtp_server.py's; `--cert/--key` are added for TLS modes.
     static func start(_ options: [String]) async throws -> SMTPTestServer {
-        try await BlockingIO.run { try launch(options) }
+        let (peer, directory, extra) = try await BlockingIO.run { () -> (SMTPPeerProcess, URL, [String]) in
+            var extra: [String] = []
+            if options.contains("--starttls") || options.contains("--tls") {
+                let certificates = try TestCertificates.shared()
+                extra = ["--cert", certificates.serverCertificate, "--key", certificates.serverKey]
+            }
+            return (try SMTPPeerProcess.shared(), try TestPaths.makeTempDirectory("herald-smtp"), extra)
+        }
+        let (id, port) = try await peer.start(["--dir", directory.path] + options + extra)
+        return SMTPTestServer(port: port, directory: directory, id: id, peer: peer)
     }
 
-    private static func launch(_ options: [String]) throws -> SMTPTestServer {
-        let directory = try TestPaths.makeTempDirectory("herald-smtp")
-        var arguments = ["python3", TestPaths.smtpServerScript, "--dir", directory.path, "--max-seconds", "120"] + options
-        if options.contains("--starttls") || options.contains("--tls") {
-            let certificates = try TestCertificates.shared()
-            arguments += ["--cert", certificates.serverCertificate, "--key", certificates.serverKey]
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let logURL = directory.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        try process.run()
-
-        // Wait (bounded) for "READY <port>".
-        let fd = stdout.fileHandleForReading.fileDescriptor
-        var output = ""
-        let deadline = ContinuousClock.now + .seconds(15)
-        while !output.contains("\n") {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard ContinuousClock.now < deadline, poll(&pfd, 1, 200) >= 0 else { break }
-            if pfd.revents == 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            output += String(decoding: buffer[..<n], as: UTF8.self)
-        }
-        let words = output.split(whereSeparator: \.isWhitespace)
-        guard words.count >= 2, words[0] == "READY", let port = Int(words[1]) else {
-            process.terminate()
-            process.waitUntilExit()
-            let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
-            throw HarnessError("""
-                SMTP test server did not start (needs python3 and aiosmtpd: \
-                pip install -r deploy/test-peers/requirements.txt). Output: \(output) Log: \(log)
-                """)
-        }
-        return SMTPTestServer(port: port, directory: directory, process: process, stdin: stdin)
-    }
-
-    func stop() {
-        try? stdin.fileHandleForWriting.close()  // the server exits at EOF
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    func stop() { peer.stop(id) }
 
     /// Every message the server accepted, in order (one JSON object each).
     func messages() throws -> [JSONValue] {
@@ -222,4 +297,21 @@ func deliveryError(_ body: () async throws -> Void) async -> DeliveryError? {
 
 extension JSONValue {
     var strings: [String] { arrayValue?.compactMap(\.stringValue) ?? [] }
+}
+
+/// A loopback port nobody listens on: bound once by us, then released.
+func unusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard ok else { throw HarnessError("cannot bind a loopback port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -10,7 +10,12 @@ implementation. Each new TCP connection is appended to DIR/connections.log.
 Prints "READY <port>" once listening. Exits on SIGTERM/SIGINT, when stdin
 reaches end of file (the test process is gone), or after --max-seconds.
 
-Options:
+With --control, one process serves many independent servers (Python's
+start-up costs far more than a listener, and a test suite needs dozens):
+each stdin line "START <id> <options…>" starts one with those options and
+answers "READY <id> <port>" (or "ERROR <id> <reason>"); "STOP <id>" stops it.
+
+Options (per server):
   --port N            0 (default) picks a free port
   --dir DIR           where messages.jsonl and connections.log go
   --starttls          offer STARTTLS (needs --cert/--key); --require-starttls
@@ -30,6 +35,7 @@ import email
 import email.policy
 import json
 import os
+import shlex
 import signal
 import ssl
 import sys
@@ -38,11 +44,21 @@ import threading
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def server_parser():
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--control", action="store_true")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--dir", required=True)
+    p.add_argument("--dir")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--require-starttls", action="store_true")
     p.add_argument("--tls", action="store_true")
@@ -55,9 +71,15 @@ def parse_args():
     p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--no-ehlo", action="store_true")
     p.add_argument("--max-seconds", type=float, default=300)
-    args = p.parse_args()
+    return p
+
+
+def parse_server_args(argv):
+    args = server_parser().parse_args(argv)
+    if not args.dir:
+        raise UsageError("--dir is required")
     if (args.starttls or args.tls) and not (args.cert and args.key):
-        p.error("--starttls and --tls need --cert and --key")
+        raise UsageError("--starttls and --tls need --cert and --key")
     return args
 
 
@@ -75,6 +97,7 @@ class Handler:
         self.rcpt_script = codes(args.rcpt_script)
         self.data_count = 0
         self.rcpt_count = 0
+        self.connections = 0
         self.lock = threading.Lock()
 
     def scripted(self, script, n):
@@ -151,23 +174,19 @@ def describe(raw):
 
 class CountingSMTP(SMTP):
     """Numbers TCP connections (not the re-entry after STARTTLS)."""
-    counter = 0
 
     def connection_made(self, transport):
         if self._original_transport is None:
-            CountingSMTP.counter += 1
-            self.herald_connection = CountingSMTP.counter
+            self.event_handler.connections += 1
+            self.herald_connection = self.event_handler.connections
             with open(os.path.join(self.herald_dir, "connections.log"), "a") as f:
                 f.write(f"{self.herald_connection}\n")
         super().connection_made(transport)
 
 
-def main():
-    args = parse_args()
+async def start_server(args, loop):
+    """One listening server with its own options, counters and directory."""
     os.makedirs(args.dir, exist_ok=True)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-
     context = None
     if args.cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -180,7 +199,7 @@ def main():
               and auth_data.login.decode() == user and auth_data.password.decode() == password)
         if ok:
             server.herald_mechanism = mechanism
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     handler = Handler(args)
 
@@ -200,21 +219,64 @@ def main():
         server.herald_dir = args.dir
         return server
 
-    server = loop.run_until_complete(loop.create_server(
-        factory, host=args.host, port=args.port, ssl=context if args.tls else None))
-    port = server.sockets[0].getsockname()[1]
+    return await loop.create_server(factory, host=args.host, port=args.port, ssl=context if args.tls else None)
 
+
+def control(loop):
+    """Reads START/STOP lines from stdin (on a thread); stops the loop at EOF."""
+    servers = {}
+    out_lock = threading.Lock()
+
+    def say(line):
+        with out_lock:
+            print(line, flush=True)
+
+    async def start(ident, argv):
+        try:
+            server = await start_server(parse_server_args(argv), loop)
+        except Exception as error:  # reported to the test, which fails with it
+            say(f"ERROR {ident} {type(error).__name__}: {error}".replace("\n", " "))
+            return
+        servers[ident] = server
+        say(f"READY {ident} {server.sockets[0].getsockname()[1]}")
+
+    def stop(ident):
+        server = servers.pop(ident, None)
+        if server:
+            server.close()
+
+    for line in sys.stdin:
+        words = shlex.split(line)
+        if len(words) >= 2 and words[0] == "START":
+            asyncio.run_coroutine_threadsafe(start(words[1], words[2:]), loop)
+        elif len(words) == 2 and words[0] == "STOP":
+            loop.call_soon_threadsafe(stop, words[1])
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def main():
+    try:
+        args = server_parser().parse_args()
+        if not args.control:
+            args = parse_server_args(sys.argv[1:])
+    except UsageError as error:
+        print(f"smtp_server.py: {error}", file=sys.stderr)
+        sys.exit(2)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, loop.stop)
-    # Exit with the test process: its end of our stdin closes when it dies.
-    threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(loop.stop)), daemon=True).start()
     loop.call_later(args.max_seconds, loop.stop)
 
-    print(f"READY {port}", flush=True)
-    try:
-        loop.run_forever()
-    finally:
-        server.close()
+    if args.control:
+        threading.Thread(target=control, args=(loop,), daemon=True).start()
+        print("READY control", flush=True)
+    else:
+        server = loop.run_until_complete(start_server(args, loop))
+        # Exit with the test process: its end of our stdin closes when it dies.
+        threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(loop.stop)), daemon=True).start()
+        print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
+    loop.run_forever()
 
 
 if __name__ == "__main__":
