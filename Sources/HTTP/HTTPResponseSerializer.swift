@@ -16,7 +16,7 @@ struct HTTPResponseContext: Sendable, Equatable {
 /// Header safety: a response header whose name is not a token, or whose value contains a
 /// control character (CR, LF, NUL, ...) or DEL, is dropped — never written, never "repaired" —
 /// so handler data can never split the response. An invalid reason phrase is replaced by the
-/// standard one, an out-of-range status by 500.
+/// standard one, a 1xx or out-of-range status by 500.
 ///
 /// Managed headers: `Content-Length` is computed from the body (for HEAD a valid handler-set
 /// value is kept, since there is no body to measure); `Transfer-Encoding` is dropped (bodies are
@@ -28,7 +28,9 @@ enum HTTPResponseSerializer {
         into out: inout [UInt8]
     ) {
         var status = response.status
-        if status.code < 100 || status.code > 999 { status = .internalServerError }
+        // A final response cannot be 1xx (an interim 101 would tell the client the protocol
+        // switched); out-of-range codes are handler bugs too.
+        if status.code < 200 || status.code > 999 { status = .internalServerError }
         let forbidsBody = status.forbidsBody
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status.code, to: &out)

@@ -90,6 +90,7 @@ struct HTTPResponseSerializerTests {
         #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(!text.contains("X-Evil"))
         #expect(serialize(HTTPResponse(status: HTTPStatus(code: 42)), context()).hasPrefix("HTTP/1.1 500 "))
+        #expect(serialize(HTTPResponse(status: HTTPStatus(code: 101)), context()).hasPrefix("HTTP/1.1 500 "))
     }
 
     @Test func handlerServerHeaderWinsAndInvalidRequestIDIsNotEchoed() {
