@@ -53,7 +53,7 @@ struct JSONWriter {
                 JSONWriter.writeString(key, into: &buffer)
                 buffer.append(UInt8(ascii: ":"))
                 if pretty { buffer.append(UInt8(ascii: " ")) }
-                write(object.storage[key]!, into: &buffer)
+                write(object.entries[index].value, into: &buffer)
             }
             indent -= 1
             newline(&buffer)
