@@ -3,14 +3,9 @@ struct Compiler {
     private let source: [UInt8]
     private let maxDepth: Int
 
-    private var ops: [Op] = []
+    private var built = Program.Parts()
     private var offsets: [Int] = []
-    private var texts: [TextChunk] = []
-    private var names: [Name] = []
     private var nameIndex: [String: Int] = [:]
-    private var partials: [PartialCall] = []
-    private var parents: [ParentCall] = []
-    private var blocks: [BlockDefinition] = []
 
     private struct Scope {
         var tag: Tag
@@ -85,23 +80,23 @@ struct Compiler {
         case .variable, .unescaped:
             emit(.variable(name(tag.name), escaped: tag.kind == .variable), at: tag.start)
         case .section:
-            scopes.append(Scope(tag: tag, op: ops.count, ignored: false))
+            scopes.append(Scope(tag: tag, op: built.ops.count, ignored: false))
             emit(.section(name(tag.name), end: -1), at: tag.start)
         case .inverted:
-            scopes.append(Scope(tag: tag, op: ops.count, ignored: false))
+            scopes.append(Scope(tag: tag, op: built.ops.count, ignored: false))
             emit(.inverted(name(tag.name), end: -1), at: tag.start)
         case .partial:
-            partials.append(call(tag))
-            emit(.partial(partials.count - 1), at: tag.start)
+            built.partials.append(call(tag))
+            emit(.partial(built.partials.count - 1), at: tag.start)
         case .parent:
-            parents.append(ParentCall(call: call(tag), blocks: [:], end: -1))
-            scopes.append(Scope(tag: tag, op: ops.count, ignored: false))
-            emit(.parent(parents.count - 1), at: tag.start)
+            built.parents.append(ParentCall(call: call(tag), blocks: [:], end: -1))
+            scopes.append(Scope(tag: tag, op: built.ops.count, ignored: false))
+            emit(.parent(built.parents.count - 1), at: tag.start)
         case .block:
-            blocks.append(BlockDefinition(
-                name: tag.name, standalone: tag.standalone, indentation: tag.indentation, start: ops.count, end: -1))
-            scopes.append(Scope(tag: tag, op: ops.count, ignored: false))
-            emit(.block(blocks.count - 1), at: tag.start)
+            built.blocks.append(BlockDefinition(
+                name: tag.name, standalone: tag.standalone, indentation: tag.indentation, start: built.ops.count, end: -1))
+            scopes.append(Scope(tag: tag, op: built.ops.count, ignored: false))
+            emit(.block(built.blocks.count - 1), at: tag.start)
         case .close, .comment, .delimiters:
             break
         }
@@ -114,19 +109,19 @@ struct Compiler {
         }
         guard !open.ignored else { return }
         flushText()
-        switch ops[open.op] {
+        switch built.ops[open.op] {
         case .section(let name, _):
-            ops[open.op] = .section(name, end: ops.count)
+            built.ops[open.op] = .section(name, end: built.ops.count)
             emit(.sectionEnd(start: open.op), at: tag.start)
         case .inverted(let name, _):
-            ops[open.op] = .inverted(name, end: ops.count)
+            built.ops[open.op] = .inverted(name, end: built.ops.count)
         case .parent(let index):
-            parents[index].end = ops.count
+            built.parents[index].end = built.ops.count
         case .block(let index):
-            blocks[index].end = ops.count
+            built.blocks[index].end = built.ops.count
             emit(.blockEnd, at: tag.start)
-            if let parent = scopes.last, parent.tag.kind == .parent, case .parent(let parentIndex) = ops[parent.op] {
-                parents[parentIndex].blocks[tag.name] = index
+            if let parent = scopes.last, parent.tag.kind == .parent, case .parent(let parentIndex) = built.ops[parent.op] {
+                built.parents[parentIndex].blocks[tag.name] = index
             }
         default:
             break
@@ -144,38 +139,42 @@ struct Compiler {
         }
         flushText()
         emit(.end, at: source.count)
-        return Program(
-            ops: ops, texts: texts, names: names, partials: partials, parents: parents, blocks: blocks,
-            positions: SourcePosition.positions(of: offsets, in: source)
-        )
+        built.positions = SourcePosition.positions(of: offsets, in: source)
+        return Program(built)
     }
 
     private mutating func emit(_ op: Op, at offset: Int) {
-        ops.append(op)
+        built.ops.append(op)
         offsets.append(offset)
     }
 
     private mutating func flushText() {
         guard !pending.isEmpty else { return }
-        var lineStarts: [Int] = []
+        let lineStartsBegin = built.lineStarts.count
         for (index, byte) in pending.enumerated() where byte == UInt8(ascii: "\n") && index + 1 < pending.count {
-            lineStarts.append(index + 1)
+            built.lineStarts.append(index + 1)
         }
-        texts.append(TextChunk(bytes: pending, startsLine: pendingStartsLine, lineStarts: lineStarts))
-        emit(.text(texts.count - 1), at: pendingStart)
+        let bytesBegin = built.textBytes.count
+        built.textBytes.append(contentsOf: pending)
+        built.texts.append(TextChunk(
+            bytes: bytesBegin..<built.textBytes.count, startsLine: pendingStartsLine,
+            lineStarts: lineStartsBegin..<built.lineStarts.count))
+        emit(.text(built.texts.count - 1), at: pendingStart)
         pending = []
     }
 
     private mutating func name(_ text: String) -> Int {
         if let index = nameIndex[text] { return index }
-        names.append(Name(text))
-        nameIndex[text] = names.count - 1
-        return names.count - 1
+        let begin = built.nameParts.count
+        if text != "." { built.nameParts += text.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        built.names.append(Name(text: text, parts: begin..<built.nameParts.count))
+        nameIndex[text] = built.names.count - 1
+        return built.names.count - 1
     }
 
-    private func call(_ tag: Tag) -> PartialCall {
+    private mutating func call(_ tag: Tag) -> PartialCall {
         PartialCall(
-            name: tag.name, dynamicName: tag.isDynamic ? Name(tag.name) : nil,
+            name: tag.name, dynamicName: tag.isDynamic ? name(tag.name) : nil,
             standalone: tag.standalone, indentation: tag.indentation
         )
     }

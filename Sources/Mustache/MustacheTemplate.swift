@@ -21,7 +21,7 @@ public struct MustacheTemplate: Sendable {
     ) throws(MustacheError) -> MustacheRendering {
         var renderer = Renderer(options: options, resolver: partials)
         try renderer.run(program, data: data)
-        return MustacheRendering(output: String(decoding: renderer.out, as: UTF8.self), missingVariables: renderer.missing)
+        return MustacheRendering(output: renderer.out.makeString(), missingVariables: renderer.missing)
     }
 
     /// Names of the partials and parents this template names directly (not
@@ -33,7 +33,7 @@ public struct MustacheTemplate: Sendable {
 
     /// Static partial and parent calls with the op that makes each.
     var staticCalls: [(call: PartialCall, op: Int)] {
-        program.ops.indices.compactMap { index in
+        program.ops.base.indices.compactMap { index in
             let call: PartialCall
             switch program.ops[index] {
             case .partial(let i): call = program.partials[i]

@@ -18,30 +18,27 @@ enum Op: Sendable {
     case end
 }
 
-/// Static text, pre-encoded, with where its lines start (for indentation).
+/// Static text: a range of the program's text bytes, and where its lines start.
 struct TextChunk: Sendable {
-    var bytes: [UInt8]
+    var bytes: Range<Int>
     /// The chunk begins at the start of a source line.
     var startsLine: Bool
-    /// Offsets just past each line break, excluding the chunk's end.
-    var lineStarts: [Int]
+    /// Range of `Program.lineStarts`: offsets within the chunk just past each
+    /// line break, excluding the chunk's end (for indentation).
+    var lineStarts: Range<Int>
 }
 
-/// A name split into its dotted parts at compile time; `.` has no parts.
+/// A name as written, and the range of `Program.nameParts` holding its dotted
+/// parts, split at compile time; `.` has no parts.
 struct Name: Sendable {
     var text: String
-    var parts: [String]
-
-    init(_ text: String) {
-        self.text = text
-        parts = text == "." ? [] : text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-    }
+    var parts: Range<Int>
 }
 
 struct PartialCall: Sendable {
     var name: String
-    /// `{{>*name}}`: the partial's name is looked up in the data.
-    var dynamicName: Name?
+    /// `{{>*name}}`: the partial's name is looked up in the data (a name index).
+    var dynamicName: Int?
     var standalone: Bool
     var indentation: [UInt8]
 }
@@ -64,30 +61,83 @@ struct BlockDefinition: Sendable {
     var end: Int
 }
 
+/// An array copied into memory of its own, so the render loop reads it
+/// without reference counting. Freed by the owning `Program`.
+struct FrozenBuffer<Element>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<Element>
+
+    init(_ elements: [Element]) {
+        base = .allocate(capacity: elements.count)
+        _ = base.initialize(fromContentsOf: elements)
+    }
+
+    @inline(__always) subscript(index: Int) -> Element { base[index] }
+
+    func free() {
+        base.deinitialize()
+        base.deallocate()
+    }
+}
+
 /// An immutable compiled template, shared by every render.
 final class Program: Sendable {
-    let ops: [Op]
-    let texts: [TextChunk]
+    let ops: FrozenBuffer<Op>
+    let textBytes: FrozenBuffer<UInt8>
+    let texts: FrozenBuffer<TextChunk>
+    let lineStarts: FrozenBuffer<Int>
     let names: [Name]
+    let nameRanges: FrozenBuffer<Range<Int>>
+    let nameParts: FrozenBuffer<String>
+    /// `JSONObject.hash(of:)` of each name part, so lookups never hash at render time.
+    let namePartHashes: FrozenBuffer<UInt32>
     let partials: [PartialCall]
     let parents: [ParentCall]
     let blocks: [BlockDefinition]
     /// Source position of each op, for render errors.
     let positions: [SourcePosition]
-    /// Bytes of static text, a starting point for the output buffer.
-    let staticSize: Int
 
-    init(
-        ops: [Op], texts: [TextChunk], names: [Name], partials: [PartialCall], parents: [ParentCall],
-        blocks: [BlockDefinition], positions: [SourcePosition]
-    ) {
-        self.ops = ops
-        self.texts = texts
-        self.names = names
-        self.partials = partials
-        self.parents = parents
-        self.blocks = blocks
-        self.positions = positions
-        staticSize = texts.reduce(0) { $0 + $1.bytes.count }
+    struct Parts {
+        var ops: [Op] = []
+        var textBytes: [UInt8] = []
+        var texts: [TextChunk] = []
+        var lineStarts: [Int] = []
+        var names: [Name] = []
+        var nameParts: [String] = []
+        var partials: [PartialCall] = []
+        var parents: [ParentCall] = []
+        var blocks: [BlockDefinition] = []
+        var positions: [SourcePosition] = []
+    }
+
+    init(_ parts: Parts) {
+        ops = FrozenBuffer(parts.ops)
+        textBytes = FrozenBuffer(parts.textBytes)
+        texts = FrozenBuffer(parts.texts)
+        lineStarts = FrozenBuffer(parts.lineStarts)
+        names = parts.names
+        nameRanges = FrozenBuffer(parts.names.map(\.parts))
+        nameParts = FrozenBuffer(parts.nameParts)
+        namePartHashes = FrozenBuffer(parts.nameParts.map(JSONObject.hash(of:)))
+        partials = parts.partials
+        parents = parts.parents
+        blocks = parts.blocks
+        positions = parts.positions
+    }
+
+    deinit {
+        ops.free()
+        textBytes.free()
+        texts.free()
+        lineStarts.free()
+        nameRanges.free()
+        nameParts.free()
+        namePartHashes.free()
+    }
+
+    /// Bytes of static text, a starting point for the output buffer.
+    var staticSize: Int { textBytes.base.count }
+
+    @inline(__always) func bytes(of text: TextChunk) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: textBytes.base[text.bytes])
     }
 }

@@ -42,42 +42,43 @@ extension Renderer {
     /// the indentation owed to a line that starts with a tag.
     mutating func flushLineStart() {
         guard indents.count != indentBase, atLineStart else { return }
-        writeLead([][...])
+        writeLead(UnsafeBufferPointer(start: nil, count: 0)[...])
         atLineStart = false
     }
 
-    mutating func writeIndented(_ text: TextChunk) {
-        let bytes = text.bytes
+    mutating func writeIndented(_ text: TextChunk, of program: Program) {
+        let bytes = program.bytes(of: text)
         var position = 0
         if atLineStart {
             position = text.startsLine ? whitespaceEnd(bytes, from: 0) : 0
             writeLead(bytes[0..<position])
         }
-        for lineStart in text.lineStarts {
-            out.append(contentsOf: bytes[position..<lineStart])
+        for index in text.lineStarts {
+            let lineStart = program.lineStarts[index]
+            out.append(bytes[position..<lineStart])
             position = whitespaceEnd(bytes, from: lineStart)
             writeLead(bytes[lineStart..<position])
         }
-        out.append(contentsOf: bytes[position...])
+        out.append(bytes[position...])
         atLineStart = bytes.last == UInt8(ascii: "\n")
     }
 
-    private func whitespaceEnd(_ bytes: [UInt8], from start: Int) -> Int {
+    private func whitespaceEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var end = start
         while end < bytes.count && (bytes[end] == 0x20 || bytes[end] == 0x09) { end += 1 }
         return end
     }
 
     /// Writes a line's leading whitespace as rewritten by the active transforms.
-    private mutating func writeLead(_ whitespace: ArraySlice<UInt8>) {
+    private mutating func writeLead(_ whitespace: Slice<UnsafeBufferPointer<UInt8>>) {
         if let strip = firstLineStrip {
             firstLineStrip = nil
-            out.append(contentsOf: whitespace.dropFirst(commonPrefix(whitespace, strip)))
+            out.append(whitespace.dropFirst(commonPrefix(whitespace, strip)))
             return
         }
         if let prefix = indents[indents.count - 1].prefix {
-            out.append(contentsOf: prefix)
-            out.append(contentsOf: whitespace)
+            out.append(prefix)
+            out.append(whitespace)
             return
         }
         var lead = Array(whitespace)
@@ -85,10 +86,10 @@ extension Renderer {
             let indent = indents[index]
             lead = indent.add + lead.dropFirst(commonPrefix(lead[...], indent.strip))
         }
-        out.append(contentsOf: lead)
+        out.append(lead)
     }
 
-    private func commonPrefix(_ bytes: ArraySlice<UInt8>, _ prefix: [UInt8]) -> Int {
+    private func commonPrefix(_ bytes: some Collection<UInt8>, _ prefix: [UInt8]) -> Int {
         var count = 0
         for (byte, expected) in zip(bytes, prefix) {
             guard byte == expected else { break }

@@ -3,25 +3,30 @@ import JSON
 extension Renderer {
     /// Resolves a name against the context stack: the first part in the
     /// nearest object that has it, the rest strictly inside that value.
-    mutating func lookup(_ name: Name) -> JSONValue? {
-        let parts = name.parts
-        guard let first = parts.first else { return contexts[contexts.count - 1] }
-        var index = contexts.count - 1
-        while index >= 0 {
-            if case .object(let object) = contexts[index], var value = object[first] {
-                for part in parts.dropFirst() {
-                    guard case .object(let inner) = value, let next = inner[part] else {
-                        noteMissing(name.text)
-                        return nil
-                    }
-                    value = next
-                }
-                return value
-            }
-            index -= 1
-        }
-        noteMissing(name.text)
+    mutating func lookup(_ name: Int, in program: Program) -> JSONValue? {
+        let parts = program.nameRanges[name]
+        if parts.isEmpty { return contexts[contexts.count - 1] }
+        if let value = resolve(parts, program.nameParts, program.namePartHashes) { return value }
+        noteMissing(program.names[name].text)
         return nil
+    }
+
+    private func resolve(_ parts: Range<Int>, _ strings: FrozenBuffer<String>, _ hashes: FrozenBuffer<UInt32>) -> JSONValue? {
+        contexts.withUnsafeBufferPointer { contexts in
+            let first = strings[parts.lowerBound], firstHash = hashes[parts.lowerBound]
+            var index = contexts.count - 1
+            while index >= 0 {
+                if var value = contexts[index].member(first, hash: firstHash) {
+                    for part in parts.dropFirst() {
+                        guard let next = value.member(strings[part], hash: hashes[part]) else { return nil }
+                        value = next
+                    }
+                    return value
+                }
+                index -= 1
+            }
+            return nil
+        }
     }
 
     private mutating func noteMissing(_ name: String) {
@@ -32,15 +37,15 @@ extension Renderer {
     mutating func write(_ value: JSONValue, escaped: Bool) {
         switch value {
         case .string(let string):
-            if escaped { writeEscaped(string) } else { out.append(contentsOf: string.utf8) }
-        case .int, .double:
-            value.encode(into: &out)
+            if escaped { writeEscaped(string) } else { out.append(string) }
+        case .int(let int):
+            out.append(int)
+        case .double, .array, .object:
+            if escaped { writeEscaped(value.jsonString) } else { out.append(value.encoded()) }
         case .bool(let flag):
-            out.append(contentsOf: flag ? "true".utf8 : "false".utf8)
+            out.append(flag ? "true" : "false")
         case .null:
             break
-        case .array, .object:
-            if escaped { writeEscaped(value.jsonString) } else { value.encode(into: &out) }
         }
     }
 
@@ -48,22 +53,46 @@ extension Renderer {
     mutating func writeEscaped(_ string: String) {
         var string = string
         string.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
             var runStart = 0
-            for index in 0..<bytes.count {
-                let entity: StaticString
-                switch bytes[index] {
-                case UInt8(ascii: "&"): entity = "&amp;"
-                case UInt8(ascii: "<"): entity = "&lt;"
-                case UInt8(ascii: ">"): entity = "&gt;"
-                case UInt8(ascii: "\""): entity = "&quot;"
-                case UInt8(ascii: "'"): entity = "&#39;"
-                default: continue
+            var index = 0
+            while index < bytes.count {
+                // Skip eight clean bytes at a time; otherwise check those eight one by one.
+                let stop = min(index + 8, bytes.count)
+                if stop - index == 8, !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                    index = stop
+                    continue
                 }
-                if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-                entity.withUTF8Buffer { out.append(contentsOf: $0) }
-                runStart = index + 1
+                while index < stop {
+                    let byte = bytes[index]
+                    index += 1
+                    guard byte < 64 && Self.specialBytes >> byte & 1 != 0 else { continue }
+                    out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<index - 1]))
+                    switch byte {
+                    case UInt8(ascii: "&"): out.append("&amp;")
+                    case UInt8(ascii: "<"): out.append("&lt;")
+                    case UInt8(ascii: ">"): out.append("&gt;")
+                    case UInt8(ascii: "\""): out.append("&quot;")
+                    default: out.append("&#39;")
+                    }
+                    runStart = index
+                }
             }
-            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+            out.append(UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
+    }
+
+    /// Bit n set: byte n needs escaping. All five are below 64.
+    static let specialBytes: UInt64 = 1 << 0x26 | 1 << 0x3C | 1 << 0x3E | 1 << 0x22 | 1 << 0x27
+
+    /// Whether any of eight bytes is `& < > " '` (SWAR zero-byte test per character).
+    @inline(__always) static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        @inline(__always) func matches(_ byte: UInt64) -> UInt64 {
+            let x = word ^ (ones &* byte)
+            return (x &- ones) & ~x
+        }
+        let any = matches(0x26) | matches(0x3C) | matches(0x3E) | matches(0x22) | matches(0x27)
+        return any & 0x8080_8080_8080_8080 != 0
     }
 }

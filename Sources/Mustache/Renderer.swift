@@ -3,12 +3,12 @@ import JSON
 /// Executes a program against data. No recursion: sections, partials and
 /// blocks keep their state in `frames`, so hostile nesting cannot overflow
 /// the stack, and every op counts against `maxSteps`.
-struct Renderer {
+struct Renderer: ~Copyable {
     let options: MustacheRenderOptions
     let resolver: any MustachePartialResolver
     let escapesHTML: Bool
 
-    var out: [UInt8] = []
+    var out: OutputBuffer
     var contexts: [JSONValue] = []
     var frames: [Frame] = []
     var missing: [String] = []
@@ -48,10 +48,11 @@ struct Renderer {
         self.options = options
         self.resolver = resolver
         escapesHTML = options.escaping == .html
+        out = OutputBuffer(capacity: 0)
     }
 
     mutating func run(_ root: Program, data: JSONValue) throws(MustacheError) {
-        out.reserveCapacity(min(options.maxOutputBytes, root.staticSize * 2 + 256))
+        out = OutputBuffer(capacity: min(options.maxOutputBytes, root.staticSize * 2 + 256))
         contexts.reserveCapacity(16)
         contexts.append(data)
         var program = root
@@ -64,21 +65,21 @@ struct Renderer {
             switch program.ops[pc] {
             case .text(let index):
                 if indents.count == indentBase {
-                    out.append(contentsOf: program.texts[index].bytes)
+                    out.append(program.bytes(of: program.texts[index]))
                 } else {
-                    writeIndented(program.texts[index])
+                    writeIndented(program.texts[index], of: program)
                 }
                 if out.count > maxOutput { throw outputFailure(program, pc) }
                 pc += 1
 
             case .variable(let index, let escaped):
                 if indents.count != indentBase { flushLineStart() }
-                if let value = lookup(program.names[index]) { write(value, escaped: escaped && escapesHTML) }
+                if let value = lookup(index, in: program) { write(value, escaped: escaped && escapesHTML) }
                 if out.count > maxOutput { throw outputFailure(program, pc) }
                 pc += 1
 
             case .section(let index, let end):
-                switch lookup(program.names[index]) {
+                switch lookup(index, in: program) {
                 case nil, .null?, .bool(false)?:
                     pc = end + 1
                 case .array(let items)?:
@@ -108,7 +109,7 @@ struct Renderer {
                 }
 
             case .inverted(let index, let end):
-                pc = isTruthy(lookup(program.names[index])) ? end : pc + 1
+                pc = isTruthy(lookup(index, in: program)) ? end : pc + 1
 
             case .partial(let index):
                 let call = program.partials[index]
@@ -169,7 +170,7 @@ struct Renderer {
     private mutating func resolve(_ call: PartialCall, _ program: Program, _ pc: Int) throws(MustacheError) -> Program? {
         var name = call.name
         if let dynamicName = call.dynamicName {
-            guard case .string(let resolved)? = lookup(dynamicName) else { return nil }
+            guard case .string(let resolved)? = lookup(dynamicName, in: program) else { return nil }
             name = resolved
         }
         if let template = resolver.template(named: name) { return template.program }
