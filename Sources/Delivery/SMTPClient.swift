@@ -43,7 +43,7 @@ public final class SMTPConnection: @unchecked Sendable {
             try session.handshake()
             return session
         } catch {
-            session.close()
+            session.close(waitForReply: false)
             throw error
         }
     }
@@ -51,7 +51,7 @@ public final class SMTPConnection: @unchecked Sendable {
     private func handshake() throws {
         let serverName = configuration.tlsServerName ?? configuration.host
         if configuration.security == .tls {
-            try connection.startTLS(serverName: serverName, configuration: configuration.tls, timeout: configuration.commandTimeout)
+            try guarded { try connection.startTLS(serverName: serverName, configuration: configuration.tls, timeout: configuration.commandTimeout) }
         }
         let greeting = try readReply()
         guard greeting.code == 220 else { throw DeliveryError.reply(greeting, during: "greeting") }
@@ -68,7 +68,7 @@ public final class SMTPConnection: @unchecked Sendable {
             guard !reader.hasBufferedData else {
                 throw DeliveryError(.protocol, "server sent data after its STARTTLS reply (possible injection)")
             }
-            try connection.startTLS(serverName: serverName, configuration: configuration.tls, timeout: configuration.commandTimeout)
+            try guarded { try connection.startTLS(serverName: serverName, configuration: configuration.tls, timeout: configuration.commandTimeout) }
             // RFC 3207 §4.2: forget everything learnt in clear and ask again.
             try hello()
         }
@@ -128,11 +128,15 @@ public final class SMTPConnection: @unchecked Sendable {
     }
 
     /// QUIT (briefly, best effort) and close. Safe to call more than once.
-    public func close() {
+    public func close() { close(waitForReply: true) }
+
+    /// After a failed open the server's reply to QUIT is of no interest,
+    /// and a misbehaving server must not delay the error.
+    func close(waitForReply: Bool) {
         if isUsable {
             isUsable = false
             let deadline = Deadline.after(min(configuration.commandTimeout, .seconds(2)))
-            if (try? connection.write(Array("QUIT\r\n".utf8), deadline: deadline)) != nil {
+            if (try? connection.write(Array("QUIT\r\n".utf8), deadline: deadline)) != nil, waitForReply {
                 _ = try? reader.read(from: connection, deadline: deadline)
             }
         }

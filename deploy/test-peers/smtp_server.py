@@ -27,6 +27,7 @@ Options (per server):
   --rcpt-script 550   the same for RCPT TO commands
   --no-pipelining     do not announce PIPELINING (it is announced by default)
   --no-ehlo           answer EHLO with 502, so clients fall back to HELO
+  --idle-timeout S    close a connection idle for S seconds (default 30)
 """
 import argparse
 import asyncio
@@ -70,6 +71,7 @@ def server_parser():
     p.add_argument("--rcpt-script", default="")
     p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--no-ehlo", action="store_true")
+    p.add_argument("--idle-timeout", type=float, default=30)
     p.add_argument("--max-seconds", type=float, default=300)
     return p
 
@@ -213,7 +215,7 @@ async def start_server(args, loop):
             authenticator=authenticator if args.auth else None,
             auth_require_tls=not (args.auth_insecure or args.tls),
             auth_exclude_mechanism=[] if args.auth else ["PLAIN", "LOGIN"],
-            timeout=30,
+            timeout=args.idle_timeout,
             loop=loop,
         )
         server.herald_dir = args.dir
