@@ -97,9 +97,16 @@ extension EventLoop {
         let responder = context.responder
         let fd = connection.fd
         let serial = connection.serial
-        Task {
-            let response = await responder.respond(to: request)
-            self.complete(fd: fd, serial: serial, response: response)
+        if context.configuration.runHandlersOnEventLoop {
+            Task(executorPreference: self) {
+                let response = await responder.respond(to: request)
+                self.complete(fd: fd, serial: serial, response: response)
+            }
+        } else {
+            Task {
+                let response = await responder.respond(to: request)
+                self.complete(fd: fd, serial: serial, response: response)
+            }
         }
     }
 

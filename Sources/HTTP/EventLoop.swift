@@ -10,11 +10,21 @@ import Glibc
 ///
 /// Handlers run in `Task`s on the concurrency pool; their responses come back through `inbox`
 /// and the wake-up eventfd, and the loop writes them. Nothing here blocks a pool thread.
+/// With `runHandlersOnEventLoop` the loop is also the handlers' task executor (see
+/// `EventLoop+Executor.swift`): a handler that does not suspend elsewhere is then served within
+/// one loop iteration, with no thread hop at all.
 final class EventLoop: @unchecked Sendable {
     struct Completion {
         var fd: Int32
         var serial: UInt32
         var response: HTTPResponse
+    }
+
+    /// What other threads hand to the loop.
+    enum InboxItem {
+        case completion(Completion)
+        /// A job of a task that prefers this loop as its executor.
+        case job(UnownedJob)
     }
 
     static let listenTag = UInt64.max
@@ -28,13 +38,22 @@ final class EventLoop: @unchecked Sendable {
     let epollFD: Int32
     let wakeFD: Int32
 
-    // Cross-thread hand-off; everything else below is loop-thread only.
-    private let inboxLock = Lock()
-    private var inbox: [Completion] = []
-    private var wakePending = false
+    // Cross-thread hand-off, guarded by inboxLock; everything else below is loop-thread only.
+    let inboxLock = Lock()
+    var inbox: [InboxItem] = []
+    var wakePending = false
+    /// Set when the loop has exited: jobs then go to the global executor.
+    var executorFinished = false
 
-    /// Loop-thread only: the batch being processed, swapped with `inbox`.
-    private var inboxSpare: [Completion] = []
+    /// The loop thread, so hand-offs from the loop itself can skip the lock and the eventfd.
+    var loopThread = pthread_t()
+    /// Loop-thread only: the inbox batch being processed, swapped with `inbox`.
+    var inboxSpare: [InboxItem] = []
+    /// Loop-thread only: work produced on the loop for the loop (handlers run inline).
+    var localJobs: [UnownedJob] = []
+    var localJobsSpare: [UnownedJob] = []
+    var localCompletions: [Completion] = []
+    var localCompletionsSpare: [Completion] = []
     var connections: [ServerConnection?] = []
     private(set) var activeCount = 0
     private var serialCounter: UInt64 = 0
@@ -81,26 +100,41 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: any thread
 
-    /// Hands a handler's response to the loop. Wake-ups are coalesced: one eventfd write per
-    /// batch of completions, however many handlers finish meanwhile.
+    /// Hands a handler's response to the loop.
     func complete(fd: Int32, serial: UInt32, response: HTTPResponse) {
+        let completion = Completion(fd: fd, serial: serial, response: response)
+        if isLoopThread {
+            localCompletions.append(completion)
+        } else {
+            post(.completion(completion))
+        }
+    }
+
+    /// Queues an item from another thread. Wake-ups are coalesced: one eventfd write per batch,
+    /// however many items arrive meanwhile.
+    func post(_ item: InboxItem) {
         let wake = inboxLock.withLock { () -> Bool in
-            inbox.append(Completion(fd: fd, serial: serial, response: response))
+            inbox.append(item)
             defer { wakePending = true }
             return !wakePending
         }
         if wake { Sys.signal(eventFD: wakeFD) }
     }
 
+    @inline(__always)
+    var isLoopThread: Bool { pthread_equal(pthread_self(), loopThread) != 0 }
+
     // MARK: loop thread
 
     /// Runs until shutdown has been requested and every connection of this loop is closed.
     func run() {
+        loopThread = pthread_self()
+        defer { finishExecutor() }
         var nextTick = Sys.monotonicNanoseconds() &+ context.tickInterval
         while !(draining && activeCount == 0) {
             var now = Sys.monotonicNanoseconds()
             var timeout: Int32 = 0
-            if redrive.isEmpty && nextTick > now {
+            if redrive.isEmpty && localJobs.isEmpty && localCompletions.isEmpty && nextTick > now {
                 timeout = Int32(clamping: (nextTick - now + 999_999) / 1_000_000)
             }
             let count = Sys.epollWaitFn(epollFD, events, Int32(EventLoop.maxEvents), timeout)
@@ -117,6 +151,7 @@ final class EventLoop: @unchecked Sendable {
                 default: connectionEvent(flags: flags, data: data, now: now)
                 }
             }
+            runLocalWork()
             if !redrive.isEmpty {
                 let pending = redrive
                 redrive.removeAll(keepingCapacity: true)
@@ -152,13 +187,21 @@ final class EventLoop: @unchecked Sendable {
             swap(&inbox, &inboxSpare)
         }
         defer { inboxSpare.removeAll(keepingCapacity: true) }
-        for completion in inboxSpare {
-            guard Int(completion.fd) < connections.count, let connection = connections[Int(completion.fd)],
-                  connection.serial == completion.serial else { continue }  // closed meanwhile
-            let action = connection.machine.responseReady(completion.response, now: now)
-            guard execute(action, on: connection, now: now) else { continue }
-            drive(connection, now: now)
+        for item in inboxSpare {
+            switch item {
+            case .completion(let completion): handle(completion, now: now)
+            case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+            }
         }
+    }
+
+    /// Writes a handler's response, then lets the connection go on (pipelined requests).
+    func handle(_ completion: Completion, now: UInt64) {
+        guard Int(completion.fd) < connections.count, let connection = connections[Int(completion.fd)],
+              connection.serial == completion.serial else { return }  // closed meanwhile
+        let action = connection.machine.responseReady(completion.response, now: now)
+        guard execute(action, on: connection, now: now) else { return }
+        drive(connection, now: now)
     }
 
     private func acceptConnections(now: UInt64) {

@@ -54,6 +54,12 @@ public struct HTTPServerConfiguration: Sendable {
     /// between 5 ms and 250 ms).
     public var timerResolution: Duration? = nil
 
+    /// Run handlers on the event-loop thread that read the request (the loop is the handler
+    /// task's executor preference) instead of on the concurrency pool. This saves two thread
+    /// hops per request, but a handler that blocks its thread (a synchronous database call, heavy
+    /// CPU work) then stalls every connection of that loop. Off by default.
+    public var runHandlersOnEventLoop: Bool = false
+
     /// `Server` header value (nil for none) and whether to send `Date`.
     public var serverName: String? = "herald"
     public var sendDateHeader: Bool = true
