@@ -28,6 +28,8 @@ public final class PostgresConnection {
     /// Beyond this many distinct statements, SQL runs unprepared (PQexecParams)
     /// so ad-hoc SQL cannot grow server memory without bound.
     public var statementCacheLimit = 512
+    /// Written by libpq's notice callback (on this connection's thread).
+    let notices = NoticeState()
 
     /// Connects at once; throws `.connectionFailed`. `connectTimeout` is in
     /// seconds (libpq's minimum is 2) and only applies if the URL sets none.
@@ -129,8 +131,18 @@ public final class PostgresConnection {
             PQfinish(conn)
             throw PostgresError(.connectionFailed, message)
         }
-        // libpq prints server NOTICEs to stderr by default; drop them.
-        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        // libpq prints server NOTICEs to stderr by default; drop them, but
+        // remember a FATAL one: the server sends it (as an unsolicited
+        // message, which libpq treats as a notice) right before closing.
+        notices.fatal = false
+        PQsetNoticeReceiver(conn, { context, result in
+            guard let context, let result,
+                  let severity = PQresultErrorField(result, Int32(Character("V").asciiValue!)) else { return }
+            let level = String(cString: severity)
+            if level == "FATAL" || level == "PANIC" {
+                Unmanaged<NoticeState>.fromOpaque(context).takeUnretainedValue().fatal = true
+            }
+        }, Unmanaged.passUnretained(notices).toOpaque())
         pg = conn
         broken = false
         statements = [:]
@@ -158,12 +170,14 @@ public final class PostgresConnection {
     func checkIdleSocket() {
         guard let pg, !broken, PQstatus(pg) == CONNECTION_OK else { return }
         var fds = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
-        guard poll(&fds, 1, 0) > 0 else { return }
-        if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK {
-            broken = true
-            return
+        // A shutdown sends a FATAL message, then EOF: read until quiet.
+        for _ in 0..<4 where poll(&fds, 1, 0) > 0 {
+            if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK || notices.fatal {
+                broken = true
+                return
+            }
+            while let notification = PQnotifies(pg) { PQfreemem(notification) }
         }
-        while let notification = PQnotifies(pg) { PQfreemem(notification) }
     }
 
     /// Throws unless `result` is a success. Marks the connection broken when
@@ -212,4 +226,8 @@ public final class PostgresConnection {
         let text = String(cString: cString).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "unknown libpq error" : text
     }
+}
+
+final class NoticeState {
+    var fatal = false
 }

@@ -91,7 +91,8 @@ enum PostgresDate {
 
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + secondsOfDay - offset
-        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+        // One rounding (exact integer / 1e6) so values round-trip exactly.
+        return Date(timeIntervalSince1970: Double(seconds * 1_000_000 + micros) / 1_000_000)
     }
 
     // MARK: Formatting
