@@ -31,17 +31,15 @@ enum ASCII {
     @inline(__always)
     static func lowercased(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
 
-    static func isToken<S: StringProtocol>(_ s: S) -> Bool {
-        var any = false
-        for b in s.utf8 {
-            guard isTokenChar(b) else { return false }
-            any = true
-        }
-        return any
+    static func isToken(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in !bytes.isEmpty && bytes.allSatisfy(isTokenChar) }
     }
 
-    static func isFieldValue<S: StringProtocol>(_ s: S) -> Bool {
-        s.utf8.allSatisfy(isFieldValueChar)
+    /// Checked for every response header written, so it works on the contiguous UTF-8 bytes.
+    static func isFieldValue(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in bytes.allSatisfy(isFieldValueChar) }
     }
 
     /// Case-insensitive ASCII comparison without allocating lowercased copies.
