@@ -29,6 +29,10 @@ public struct Router: HTTPResponder {
         root.insert(segments[...], method: method, route: RouteNode.Route(parameterNames: names, handler: handler))
     }
 
+    public mutating func on(_ method: String, _ pattern: String, _ handler: @escaping RouteHandler) {
+        on(HTTPMethod(method), pattern, handler)
+    }
+
     public mutating func get(_ pattern: String, _ handler: @escaping RouteHandler) { on(.get, pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping RouteHandler) { on(.post, pattern, handler) }
     public mutating func put(_ pattern: String, _ handler: @escaping RouteHandler) { on(.put, pattern, handler) }

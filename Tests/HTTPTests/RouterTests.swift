@@ -13,6 +13,9 @@ struct RouterTests {
         router.post("/api/v0/things/:a/sub/:b") { _, p in .text("\(p["a"]!)+\(p["b"]!)") }
         router.get("/api/v0/things/special/sub/x") { _, _ in .text("static") }
         router.get("/") { _, _ in .text("root") }
+        let method = "OPTIONS"
+        router.on(method, "/opts") { _, _ in .text("options") }
+        router.on("PATCH", "/opts") { _, _ in .text("patch") }
         return router
     }
 
@@ -56,6 +59,12 @@ struct RouterTests {
         #expect(status == 405)
         #expect(text == #"{"message":"Method not supported","code":"METHOD_NOT_SUPPORTED"}"#)
         #expect(headers["Allow"] == "GET, HEAD, PUT")
+    }
+
+    @Test func methodsGivenAsStrings() async {
+        #expect(await body(.options, "/opts").1 == "options")
+        #expect(await body(.patch, "/opts").1 == "patch")
+        #expect(await body(.get, "/opts").2["Allow"] == "OPTIONS, PATCH")
     }
 
     @Test func headFallsBackToGet() async {
