@@ -1,9 +1,11 @@
 import Glibc
+import Crypto
 
 /// How to reach and log in to one SMTP server.
 public struct SMTPConfiguration: Sendable, Hashable, CustomStringConvertible {
     public enum Security: String, Sendable, Hashable {
-        /// Clear text the whole way: only for tests and local relays.
+        /// Clear text the whole way, credentials included: only for tests
+        /// and relays on the same host.
         case none
         /// Plain connect, then STARTTLS, which must be offered (port 587).
         case starttls
@@ -58,16 +60,25 @@ public struct SMTPConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Connections are shared only between sends with the same key: same
-    /// server, same security, same login.
+    /// server, security, trust and login. The password is part of it (as a
+    /// digest): in a multi-tenant service, a send configured with the same
+    /// user but a wrong password must never ride on a session someone else
+    /// authenticated.
     public struct PoolKey: Sendable, Hashable, CustomStringConvertible {
         public let host: String
         public let port: Int
         public let security: Security
         public let username: String?
+        let tls: TLSConfiguration
+        let tlsServerName: String?
+        let passwordDigest: [UInt8]?
         public var description: String { "\(username.map { $0 + "@" } ?? "")\(host):\(port)" }
     }
 
-    public var poolKey: PoolKey { PoolKey(host: host, port: port, security: security, username: username) }
+    public var poolKey: PoolKey {
+        PoolKey(host: host, port: port, security: security, username: username, tls: tls,
+                tlsServerName: tlsServerName, passwordDigest: password.map { SHA256.hash($0) })
+    }
 
     /// Never shows the password, so configurations can be logged.
     public var description: String {

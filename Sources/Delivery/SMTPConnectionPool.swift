@@ -1,14 +1,16 @@
 import Foundation
 
 /// Keeps SMTP sessions open between messages and caps how many each server
-/// gets: at most `maxConnectionsPerKey` per host:port:security:user, so a
+/// gets: at most `maxConnectionsPerKey` per `SMTPConfiguration.PoolKey`
+/// (host, port, security, user and password), so a
 /// burst of notifications reuses a couple of authenticated sessions instead
 /// of opening one per message (which relays throttle and which costs a TLS
 /// handshake and AUTH each time). Sessions idle for `idleTimeout` are closed.
 ///
 /// `send` is async and does its blocking I/O through `BlockingIO`, off the
 /// cooperative pool. Sends beyond the cap wait (without holding a thread)
-/// for a session to come back.
+/// for a session to come back; that wait ignores task cancellation, and a
+/// send already on the wire runs to its configured timeouts.
 public final class SMTPConnectionPool: Sendable {
     public let maxConnectionsPerKey: Int
     public let idleTimeout: Duration

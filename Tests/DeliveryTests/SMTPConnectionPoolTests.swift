@@ -89,3 +89,19 @@ import JSON
         }
     }
 }
+
+@Suite struct PoolKeyTests {
+    @Test func sessionsAreNotSharedAcrossPasswordsOrTrust() {
+        let base = SMTPConfiguration(host: "smtp.example.com", port: 587, username: "alice", password: "right")
+        var wrongPassword = base
+        wrongPassword.password = "wrong"
+        var otherTrust = base
+        otherTrust.tls = .trusting(caFile: "/tmp/ca.pem")
+        var slower = base
+        slower.commandTimeout = .seconds(1)
+        #expect(base.poolKey != wrongPassword.poolKey)
+        #expect(base.poolKey != otherTrust.poolKey)
+        #expect(base.poolKey == slower.poolKey)
+        #expect(!"\(base.poolKey)".contains("right"))
+    }
+}

@@ -103,6 +103,18 @@ import Crypto
         }
     }
 
+    @Test func internationalisedAddressesUseSMTPUTF8() async throws {
+        try await withSMTPServer { server in
+            let message = EmailMessage(from: EmailAddress("noreply@herald.test"), to: [EmailAddress("jörg@bücher.example", name: "Jörg")],
+                                       subject: "Hallo", text: "Hallo")
+            _ = try await withSession(try server.configuration()) { try $0.send(message) }
+            let record = try #require(try server.messages().first)
+            #expect(record["mail_options"]?.strings.contains("SMTPUTF8") == true)
+            #expect(record["rcpt_tos"]?.strings == ["jörg@bücher.example"])
+            #expect(record["parsed"]?["addresses"]?["To"] == [["Jörg", "jörg@bücher.example"]])
+        }
+    }
+
     @Test func linesStartingWithADotSurviveDotStuffing() async throws {
         try await withSMTPServer { server in
             let data = Array("Subject: dots\r\n\r\n.\r\n..\r\n.leading\nbare LF\rbare CR\r\nend".utf8)

@@ -147,7 +147,13 @@ class Handler:
 
 
 def describe(raw):
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    if any(b >= 0x80 for b in head):
+        # SMTPUTF8 mail (RFC 6532): headers are UTF-8, which the bytes
+        # parser would turn into surrogate escapes.
+        msg = email.message_from_string(raw.decode("utf-8", "replace"), policy=email.policy.SMTPUTF8)
+    else:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
     parts = []
     defects = [str(d) for d in msg.defects]
     for part in msg.walk():
