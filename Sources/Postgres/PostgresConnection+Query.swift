@@ -46,6 +46,7 @@ extension PostgresConnection {
     /// Runs `body` between BEGIN and COMMIT; rolls back and rethrows if it
     /// throws. Throws if COMMIT turned into a rollback (an error inside the
     /// transaction was caught and ignored).
+    @discardableResult
     public func transaction<T>(
         isolation: PostgresIsolation? = nil, _ body: () throws -> T
     ) throws -> T {
