@@ -80,7 +80,7 @@ struct ServerTimeoutTests {
                 let client = try TestHTTPClient(port: server.localPort)
                 var small: Int32 = 4096
                 setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-                try client.send("GET /big/67108864 HTTP/1.1\r\nHost: x\r\n\r\n")
+                try client.send("GET /big/16777216 HTTP/1.1\r\nHost: x\r\n\r\n")
                 let deadline = ContinuousClock.now + .seconds(5)
                 usleep(200_000)
                 #expect(server.connectionCount == 1)
