@@ -34,10 +34,10 @@ public enum CLI {
         do {
             switch command {
             case "--help", "-h", "help":
-                print(usage)
+                printOut(usage)
                 return 0
             case "--version", "version":
-                print(version)
+                printOut(version)
                 return 0
             case "serve": return try await ServeCommand.run(rest)
             case "worker": return try await WorkerCommand.run(rest)
@@ -80,4 +80,10 @@ enum ExitCode {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Writes straight to standard output, unbuffered, so banners show at once
+/// and `herald token create | …` pipes cleanly.
+func printOut(_ message: String) {
+    FileHandle.standardOutput.write(Data((message + "\n").utf8))
 }

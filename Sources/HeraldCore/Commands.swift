@@ -12,9 +12,9 @@ enum MigrateCommand {
         let pool = PostgresPool(url: try configuration.requireDatabaseURL(), size: 1)
         defer { pool.close() }
         let applied = try await Migrator().migrate(pool) { migration in
-            print("applied \(String(format: "%04d", migration.version))_\(migration.name)")
+            printOut("applied \(String(format: "%04d", migration.version))_\(migration.name)")
         }
-        if applied.isEmpty { print("database is up to date") }
+        if applied.isEmpty { printOut("database is up to date") }
         return 0
     }
 }
@@ -37,7 +37,7 @@ enum TokenCommand {
                                 logger: Logger(label: "herald", level: configuration.logLevel))
         defer { services.pool.close() }
         let userId = try await services.store.ensurePlatformUser(email: email)
-        print(Authenticator.issueToken(platformUserId: userId, email: email, secret: secrets.jwtSecret))
+        printOut(Authenticator.issueToken(platformUserId: userId, email: email, secret: secrets.jwtSecret))
         return 0
     }
 }

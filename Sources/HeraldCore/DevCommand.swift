@@ -21,7 +21,7 @@ enum DevCommand {
 
         var cluster: LocalPostgresCluster?
         if merged["DATABASE_URL"]?.isEmpty ?? true {
-            print("Starting a private PostgreSQL in \(folder)/postgres …")
+            printOut("Starting a private PostgreSQL in \(folder)/postgres …")
             let started = try LocalPostgresCluster.start(directory: folder + "/postgres")
             cluster = started
             if !(try databaseExists(started, "herald")) { try started.createDatabase("herald") }
@@ -29,7 +29,7 @@ enum DevCommand {
         }
         defer {
             if let cluster {
-                print("Stopping the private PostgreSQL …")
+                printOut("Stopping the private PostgreSQL …")
                 try? cluster.stop()
             }
         }
@@ -42,7 +42,7 @@ enum DevCommand {
                                 poolSize: configuration.apiPoolSize, logger: logger)
         defer { services.pool.close() }
         try await services.migrator.migrate(services.pool) { migration in
-            print("applied migration \(String(format: "%04d", migration.version))_\(migration.name)")
+            printOut("applied migration \(String(format: "%04d", migration.version))_\(migration.name)")
         }
 
         let userId = try await services.store.ensurePlatformUser(email: demoEmail, name: "Demo")
@@ -61,7 +61,7 @@ enum DevCommand {
 
         let server = try APIServer.start(services: services)
         let base = "http://\(configuration.host):\(server.port)"
-        print("""
+        printOut("""
 
             Herald is running at \(base)  (Ctrl-C stops it)
 
@@ -80,7 +80,7 @@ enum DevCommand {
 
             """)
         _ = await Signals.waitForTermination()
-        print("Shutting down …")
+        printOut("Shutting down …")
         await server.shutdown()
         return 0
     }

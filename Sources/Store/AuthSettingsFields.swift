@@ -97,7 +97,8 @@ public enum AuthSettingsFields {
         parts.append("'updatedAt', herald_ts(a.updated_at)")
         // json_build_object takes at most 100 arguments: build in two halves.
         let half = parts.count / 2
-        return "(json_build_object(\(parts[..<half].joined(separator: ", ")))::jsonb"
-            + " || (json_build_object(\(parts[half...].joined(separator: ", ")))::jsonb"
+        let first = parts[..<half].joined(separator: ", ")
+        let second = parts[half...].joined(separator: ", ")
+        return "json_build_object(" + first + ")::jsonb || json_build_object(" + second + ")::jsonb"
     }()
 }

@@ -1,0 +1,132 @@
+import API
+import Crypto
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+import JSON
+import Logging
+import Postgres
+import Store
+import Testing
+
+/// A running Herald API on a fresh, migrated database: real sockets, real
+/// PostgreSQL. Databases are cloned from one migrated template per process,
+/// so each test starts from an empty schema in milliseconds.
+final class APIHarness: Sendable {
+    let database: TestDatabase
+    let services: Services
+    let server: APIServer
+    let jwtSecret: String
+    let contract: OpenAPIContract
+
+    var port: Int { server.port }
+    var pool: PostgresPool { services.pool }
+
+    static func start(poolSize: Int = 4) async throws -> APIHarness {
+        let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
+        var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0"]
+        environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
+        let jwtSecret = Hex.encode(SecureRandom.bytes(32))
+        environment["HERALD_JWT_SECRET"] = jwtSecret
+        let configuration = try Configuration(environment: environment)
+        let secrets = try configuration.requireSecrets()
+        let services = Services(configuration: configuration, databaseURL: database.url, masterKey: secrets.masterKey,
+                                jwtSecret: jwtSecret, poolSize: poolSize,
+                                logger: Logger(label: "test", level: .warning))
+        let server = try APIServer.start(services: services, port: 0)
+        return APIHarness(database: database, services: services, server: server, jwtSecret: jwtSecret,
+                          contract: try OpenAPIContract.load())
+    }
+
+    private init(database: TestDatabase, services: Services, server: APIServer, jwtSecret: String,
+                 contract: OpenAPIContract) {
+        self.database = database
+        self.services = services
+        self.server = server
+        self.jwtSecret = jwtSecret
+        self.contract = contract
+    }
+
+    func stop() async {
+        await server.shutdown()
+        services.pool.close()
+        try? await database.drop()
+    }
+
+    /// Runs `body` against a fresh harness and always stops it.
+    static func with<T: Sendable>(_ body: (APIHarness) async throws -> T) async throws -> T {
+        let harness = try await start()
+        do {
+            let result = try await body(harness)
+            await harness.stop()
+            return result
+        } catch {
+            await harness.stop()
+            throw error
+        }
+    }
+
+    // MARK: calling
+
+    func call(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil,
+              headers: [(String, String)] = []) async throws -> TestHTTPClient.Response {
+        var all = headers
+        if let credential { all += credential.headers }
+        if json != nil { all.append(("Content-Type", "application/json")) }
+        return try await TestHTTPClient.request(port: port, method: method, path: path, headers: all,
+                                                body: json.map { Array($0.utf8) })
+    }
+
+    /// Calls and checks the response against the contract's schema for that operation.
+    func contractCall(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil,
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestHTTPClient.Response {
+        let response = try await call(method, path, credential, json: json)
+        let problems = contract.validate(method: method, path: path, status: response.status, body: response.body)
+        #expect(problems.isEmpty, "\(method) \(path) → \(response.status): \(problems) in \(response.bodyString)",
+                sourceLocation: sourceLocation)
+        return response
+    }
+
+    // MARK: fixtures
+
+    /// A platform user's bearer token, as `herald token create` mints it.
+    func token(email: String) async throws -> Credential {
+        let id = try await services.store.ensurePlatformUser(email: email)
+        return .bearer(Authenticator.issueToken(platformUserId: id, email: email, secret: jwtSecret), userId: id)
+    }
+
+    /// Creates a tenant through the API and fetches its key pair.
+    func tenant(owner: Credential, name: String = "Acme Corp") async throws -> TestTenant {
+        let created = try await call("POST", "/api/v0/tenants", owner,
+                                     json: #"{"name":"\#(name)","environment":"development"}"#)
+        #expect(created.status == 200, "\(created.bodyString)")
+        let id = try created.json()["id"]?.stringValue ?? ""
+        let env = try await call("GET", "/api/v0/auth/tenants/\(id)/env", owner)
+        let keys = try env.json()
+        return TestTenant(id: id, keys: .keys(public: keys["PXYZ_PUBLIC_KEY"]?.stringValue ?? "",
+                                              secret: keys["PXYZ_SECRET_KEY"]?.stringValue ?? ""))
+    }
+}
+
+enum Credential: Sendable {
+    case bearer(String, userId: String)
+    case keys(public: String, secret: String)
+
+    var headers: [(String, String)] {
+        switch self {
+        case .bearer(let token, _): return [("Authorization", "Bearer \(token)")]
+        case .keys(let publicKey, let secretKey):
+            return [("x-protocol-public-key", publicKey), ("x-protocol-secret-key", secretKey)]
+        }
+    }
+}
+
+struct TestTenant: Sendable {
+    let id: String
+    let keys: Credential
+}
+
+extension TestHTTPClient.Response {
+    func json() throws -> JSONValue { try JSONParser.parse(body) }
+}
+
