@@ -59,26 +59,37 @@ enum PostgresNumber {
 }
 
 enum PostgresUUID {
+    /// Hex digit values; 0xFF for anything else.
+    private static let hexTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "0123456789".utf8.enumerated() { table[Int(c)] = UInt8(i) }
+        for (i, c) in "abcdef".utf8.enumerated() { table[Int(c)] = UInt8(10 + i) }
+        for (i, c) in "ABCDEF".utf8.enumerated() { table[Int(c)] = UInt8(10 + i) }
+        return table
+    }()
+
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> UUID? {
-        guard b.count == 36 else { return nil }
-        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
-            var j = 0
-            var i = 0
-            while i < 36 {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard b[i] == UInt8(ascii: "-") else { return false }
-                    i += 1
-                    continue
-                }
-                guard let hi = hexValue(b[i]), let lo = hexValue(b[i + 1]) else { return false }
-                out[j] = hi << 4 | lo
-                j += 1
-                i += 2
+        guard b.count == 36, let p = b.baseAddress,
+              p[8] == UInt8(ascii: "-"), p[13] == UInt8(ascii: "-"),
+              p[18] == UInt8(ascii: "-"), p[23] == UInt8(ascii: "-")
+        else { return nil }
+        // Accumulate 32 nibbles into two words; any invalid digit sets 0xF0.
+        var hi: UInt64 = 0
+        var lo: UInt64 = 0
+        var invalid: UInt8 = 0
+        hexTable.withUnsafeBufferPointer { table in
+            var nibbles = 0
+            for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+                let v = table[Int(p[i])]
+                invalid |= v
+                if nibbles < 16 { hi = hi << 4 | UInt64(v & 0xF) } else { lo = lo << 4 | UInt64(v & 0xF) }
+                nibbles += 1
             }
-            return true
         }
-        return ok ? UUID(uuid: bytes) : nil
+        guard invalid & 0xF0 == 0 else { return nil }
+        @inline(__always) func byte(_ w: UInt64, _ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: w >> UInt64(56 - 8 * i)) }
+        return UUID(uuid: (byte(hi, 0), byte(hi, 1), byte(hi, 2), byte(hi, 3), byte(hi, 4), byte(hi, 5), byte(hi, 6), byte(hi, 7),
+                           byte(lo, 0), byte(lo, 1), byte(lo, 2), byte(lo, 3), byte(lo, 4), byte(lo, 5), byte(lo, 6), byte(lo, 7)))
     }
 }
 
