@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
         .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Store", "Postgres", "HTTP", "JSON", "Crypto", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

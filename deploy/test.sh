@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
 
 ensure_packages
+ensure_test_peers
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
 chmod 755 "$tmp"

@@ -24,6 +24,18 @@ ensure_packages() {
   command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first" >&2; return 1; }
 }
 
+# Python test peers (a real SMTP server): install them when missing.
+ensure_test_peers() {
+  command -v python3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null; }
+  command -v openssl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    log "installing the Python test peers"
+    local req; req="$(herald_root)/deploy/test-peers/requirements.txt"
+    python3 -m pip install -q -r "$req" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages -r "$req"
+  fi
+}
+
 # The directory holding initdb and pg_ctl: PATH first, then Debian's layout.
 pg_bindir() {
   if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
