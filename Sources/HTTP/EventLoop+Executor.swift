@@ -47,14 +47,22 @@ extension EventLoop: TaskExecutor {
         }
     }
 
-    /// The loop is done: hand every job still queued here to the global executor.
+    /// The loop is done: hand every job still queued here to the global executor, and close
+    /// connections that were assigned to it too late.
     func finishExecutor() {
         var pending = localJobs
         localJobs.removeAll()
-        inboxLock.withLock {
+        let leftovers = inboxLock.withLock { () -> [InboxItem] in
             executorFinished = true
-            for case .job(let job) in inbox { pending.append(job) }
-            inbox.removeAll()
+            defer { inbox.removeAll() }
+            return inbox
+        }
+        for item in leftovers {
+            switch item {
+            case .job(let job): pending.append(job)
+            case .adopt(let fd, _): release(fd)
+            case .completion: break
+            }
         }
         for job in pending { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }

@@ -25,6 +25,8 @@ final class EventLoop: @unchecked Sendable {
         case completion(Completion)
         /// A job of a task that prefers this loop as its executor.
         case job(UnownedJob)
+        /// A connection another loop accepted and assigned to this one.
+        case adopt(fd: Int32, remote: String)
     }
 
     static let listenTag = UInt64.max
@@ -55,12 +57,12 @@ final class EventLoop: @unchecked Sendable {
     var localCompletions: [Completion] = []
     var localCompletionsSpare: [Completion] = []
     var connections: [ServerConnection?] = []
-    private(set) var activeCount = 0
-    private var serialCounter: UInt64 = 0
-    private var draining = false
+    var activeCount = 0
+    var serialCounter: UInt64 = 0
+    var draining = false
     private var drainDeadline: UInt64 = 0
-    private var listening = true
-    private var acceptPausedUntil: UInt64?
+    var listening = true
+    var acceptPausedUntil: UInt64?
     var redrive: [ServerConnection] = []
     var dateCache = HTTPDateCache()
     let requestIDPrefix: String
@@ -111,14 +113,17 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Queues an item from another thread. Wake-ups are coalesced: one eventfd write per batch,
-    /// however many items arrive meanwhile.
-    func post(_ item: InboxItem) {
-        let wake = inboxLock.withLock { () -> Bool in
+    /// however many items arrive meanwhile. Returns false if the loop has already exited.
+    @discardableResult
+    func post(_ item: InboxItem) -> Bool {
+        let (accepted, wake) = inboxLock.withLock { () -> (Bool, Bool) in
+            if executorFinished { return (false, false) }
             inbox.append(item)
             defer { wakePending = true }
-            return !wakePending
+            return (true, !wakePending)
         }
         if wake { Sys.signal(eventFD: wakeFD) }
+        return accepted
     }
 
     @inline(__always)
@@ -191,6 +196,7 @@ final class EventLoop: @unchecked Sendable {
             switch item {
             case .completion(let completion): handle(completion, now: now)
             case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+            case .adopt(let fd, let remote): adopt(fd: fd, remote: remote, now: now)
             }
         }
     }
@@ -202,64 +208,6 @@ final class EventLoop: @unchecked Sendable {
         let action = connection.machine.responseReady(completion.response, now: now)
         guard execute(action, on: connection, now: now) else { return }
         drive(connection, now: now)
-    }
-
-    private func acceptConnections(now: UInt64) {
-        guard listening else { return }
-        for _ in 0..<64 {
-            let (fd, remote) = Socket.accept(context.listenFD)
-            if fd < 0 {
-                switch errno {
-                case EAGAIN, EWOULDBLOCK: return
-                case EINTR, ECONNABORTED, EPROTO: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // Out of descriptors: a level-triggered listener would spin, so stop
-                    // watching it for a moment.
-                    stopListening()
-                    acceptPausedUntil = now &+ 100_000_000
-                    return
-                default:  // EINVAL once shut down
-                    stopListening()
-                    return
-                }
-            }
-            guard !draining, context.tryAcquireConnection() else {
-                refuse(fd)
-                continue
-            }
-            Socket.setNoDelay(fd)
-            serialCounter &+= 1
-            let machine = HTTPConnectionStateMachine(
-                limits: context.limits, timeouts: context.timeouts,
-                readAheadLimit: context.configuration.readAheadLimit, remoteAddress: remote,
-                requestIDPrefix: requestIDPrefix + "-" + RequestID.hex(serialCounter), now: now)
-            let connection = ServerConnection(fd: fd, serial: UInt32(truncatingIfNeeded: serialCounter),
-                                              machine: machine)
-            guard Sys.epollCtl(epollFD, Sys.EPOLL_CTL_ADD, fd,
-                               events: Sys.EPOLLIN | Sys.EPOLLOUT | Sys.EPOLLRDHUP | Sys.EPOLLET,
-                               data: connection.epollData) == 0 else {
-                close(fd)
-                context.releaseConnection()
-                continue
-            }
-            while connections.count <= Int(fd) { connections.append(nil) }
-            connections[Int(fd)] = connection
-            activeCount += 1
-        }
-    }
-
-    /// Over the connection cap: a best-effort 503, then close.
-    private func refuse(_ fd: Int32) {
-        _ = ServerContext.overloadedResponse.withUnsafeBytes {
-            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-        }
-        close(fd)
-    }
-
-    private func stopListening() {
-        guard listening else { return }
-        listening = false
-        _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_DEL, context.listenFD, events: 0, data: 0)
     }
 
     /// Shutdown requested: stop accepting (shutting the listening socket down makes new

@@ -11,6 +11,8 @@ import Glibc
 ///   loop's inbox plus an eventfd wake-up. No loop code ever runs on, or blocks, the pool.
 /// - epoll: connections are edge-triggered (registered once for IN|OUT|RDHUP); the listening
 ///   socket (EPOLLEXCLUSIVE) and the eventfds are level-triggered. See `EventLoop`.
+/// - Accepting: any loop accepts from the one listening socket; each connection is assigned
+///   to a loop round-robin (handed over through the inbox), so load spreads evenly.
 /// - Protocol logic lives in two pure structs, `HTTPRequestParser` and
 ///   `HTTPConnectionStateMachine`, which take bytes and the current time and return actions;
 ///   the loop only performs I/O. Requests on a connection are handled one at a time, so
@@ -78,6 +80,7 @@ public final class HTTPServer: @unchecked Sendable {
             started = true
             boundPort = port
             self.context = context
+            context.setLoops(loops)
             let group = stopped
             for loop in loops {
                 group.enter()
@@ -89,7 +92,10 @@ public final class HTTPServer: @unchecked Sendable {
                 thread.start()
             }
             // Every loop has drained and no longer touches the listening socket.
-            group.notify(queue: .global()) { close(listenFD) }
+            group.notify(queue: .global()) {
+                close(listenFD)
+                context.setLoops([])
+            }
         }
     }
 

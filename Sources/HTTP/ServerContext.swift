@@ -25,6 +25,10 @@ final class ServerContext: @unchecked Sendable {
 
     private let lock = Lock()
     private var openConnections = 0  // guarded by lock
+    private var nextLoopIndex = 0    // guarded by lock
+    /// Set once before the loop threads start; emptied when they have all stopped (the loops
+    /// hold this context, so the reference cycle is broken there).
+    private var loops: [EventLoop] = []  // guarded by lock
 
     init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, listenFD: Int32,
          shutdownEvent: OwnedFileDescriptor) {
@@ -43,6 +47,18 @@ final class ServerContext: @unchecked Sendable {
             guard openConnections < configuration.maxConnections else { return false }
             openConnections += 1
             return true
+        }
+    }
+
+    func setLoops(_ loops: [EventLoop]) {
+        lock.withLock { self.loops = loops }
+    }
+
+    /// Round-robin owner for the next accepted connection.
+    func nextLoop() -> EventLoop {
+        lock.withLock {
+            nextLoopIndex = (nextLoopIndex + 1) % loops.count
+            return loops[nextLoopIndex]
         }
     }
 
