@@ -6,9 +6,16 @@ import HTTP
 /// is given (so tests can send malformed or partial requests), and reads responses framed by
 /// Content-Length, chunked coding, or connection close. Every read has a deadline.
 ///
-///     let client = try TestHTTPClient(port: server.localPort)
-///     let response = try client.request(method: "GET", path: "/healthz")
-///     #expect(response.status == 200)
+///     // async tests: the one-shot async form, or blocking code inside `offload`
+///     let response = try await TestHTTPClient.request(port: port, path: "/healthz")
+///     try await TestHTTPClient.offload {
+///         let client = try TestHTTPClient(port: port)
+///         #expect(try client.request(method: "GET", path: "/healthz").status == 200)
+///     }
+///
+/// Its methods block the calling thread. Never call them directly from an async test: a
+/// blocked concurrency-pool thread may be one the server under test needs for its handlers.
+/// Not thread-safe: use one client from one thread at a time.
 public final class TestHTTPClient {
     public struct Response: Sendable {
         public var status: Int
