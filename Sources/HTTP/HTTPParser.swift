@@ -290,7 +290,8 @@ public struct HTTPRequestParser: Sendable {
             switch framing {
             case .none, .contentLength(0): state = .end
             case .contentLength(let n):
-                body.reserveCapacity(n)
+                // A declared length is only a claim: reserve a little, grow as bytes arrive.
+                body.reserveCapacity(min(n, 65536))
                 state = .body(remaining: n)
             case .chunked:
                 headerBytes = 0  // trailers get their own allowance
