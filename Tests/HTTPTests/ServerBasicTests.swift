@@ -167,6 +167,17 @@ struct ServerBasicTests {
         }
     }
 
+    @Test func connectionsAreSpreadOverTheLoops() async throws {
+        try await withTestServer { server in
+            let prefixes = try await TestHTTPClient.offload {
+                // Generated ids start with the owning loop's random prefix.
+                let clients = try (0..<8).map { _ in try TestHTTPClient(port: server.localPort) }
+                return Set(try clients.map { try $0.request(path: "/id").bodyString.split(separator: "-")[0] })
+            }
+            #expect(prefixes.count == 2)
+        }
+    }
+
     @Test func standardHeadersAndRemoteAddress() async throws {
         try await withTestServer { server in
             let response = try await TestHTTPClient.request(port: server.localPort, path: "/remote")
