@@ -119,6 +119,20 @@ import Testing
         }
     }
 
+    @Test func cancelledWaiterLeavesTheQueue() async throws {
+        try await withPool(size: 1) { pool, _ in
+            let holder = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(0.5)") } }
+            while pool.stats.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let waiter = Task { try await pool.withConnection { _ in 1 } }
+            while pool.stats.waiting == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(pool.stats.waiting == 0)
+            _ = try await holder.value
+            #expect(try await pool.withConnection { _ in 2 } == 2)
+        }
+    }
+
     @Test func closedPoolRejectsCallers() async throws {
         try await withPool(size: 2) { pool, _ in
             try await pool.withConnection { try $0.query("SELECT 1") }
