@@ -2,15 +2,25 @@ extension JSONParser {
     /// Parses a string starting at the opening quote. Strings without escapes
     /// are decoded straight from the input; the rest go through `scratch`.
     mutating func parseString() throws(JSONError) -> String {
+        try parseString(hashingInto: nil)
+    }
+
+    /// Also computes `JSONObject.hash(of:)` of the result when asked (for keys).
+    mutating func parseString(hashingInto hash: UnsafeMutablePointer<UInt32>?) throws(JSONError) -> String {
         offset += 1
         let start = offset
         var asciiOnly = true
+        // Plain ASCII runs go eight bytes at a time; the byte loop handles the rest.
+        if let base = bytes.baseAddress {
+            while offset + 8 <= bytes.count && SWAR.isPlain(SWAR.load(base, offset), asciiOnly: true) { offset += 8 }
+        }
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
                 if !asciiOnly { try validateUTF8(slice, base: start) }
                 offset += 1
+                hash?.pointee = JSONObject.hash(ofUTF8: slice)
                 return String(decoding: slice, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
@@ -29,6 +39,7 @@ extension JSONParser {
             case UInt8(ascii: "\""):
                 try validateRaw(from: rawStart)
                 offset += 1
+                hash?.pointee = scratch.withUnsafeBytes(JSONObject.hash(ofUTF8:))
                 return String(decoding: scratch, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 try validateRaw(from: rawStart)

@@ -126,12 +126,13 @@ public struct JSONParser {
             guard current == UInt8(ascii: "\"") else {
                 throw current == nil ? error("unterminated object") : error("expected a string key")
             }
-            let key = try parseString()
+            var hash: UInt32 = 0
+            let key = try parseString(hashingInto: &hash)
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
             offset += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            object.setValue(try parseValue(), forKey: key, hash: hash)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): offset += 1

@@ -53,7 +53,7 @@ struct JSONWriter {
                 JSONWriter.writeString(key, into: &buffer)
                 buffer.append(UInt8(ascii: ":"))
                 if pretty { buffer.append(UInt8(ascii: " ")) }
-                write(object.entries[index].value, into: &buffer)
+                write(object.value(at: index), into: &buffer)
             }
             indent -= 1
             newline(&buffer)
@@ -103,6 +103,14 @@ struct JSONWriter {
             var i = 0
             let n = bytes.count
             while i < n {
+                // Skip eight bytes that need no escape (no quote, backslash, control or U+2028/9 lead byte).
+                if i + 8 <= n, let base = bytes.baseAddress {
+                    let word = SWAR.load(UnsafeRawPointer(base), i)
+                    if SWAR.isPlain(word, asciiOnly: false) && SWAR.hasByte(word, 0xE2) == 0 {
+                        i += 8
+                        continue
+                    }
+                }
                 let byte = bytes[i]
                 let escape: StaticString?
                 var skip = 1

@@ -56,43 +56,52 @@ extension Renderer {
             guard let base = bytes.baseAddress else { return }
             var runStart = 0
             var index = 0
+            // Eight bytes at a time: a mask marks exactly the bytes to escape.
+            while index + 8 <= bytes.count {
+                var mask = Self.specialByteMask(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
+                while mask != 0 {
+                    let position = index + mask.trailingZeroBitCount / 8
+                    writeRun(bytes, from: runStart, escaping: position)
+                    runStart = position + 1
+                    mask &= mask - 1
+                }
+                index += 8
+            }
             while index < bytes.count {
-                // Skip eight clean bytes at a time; otherwise check those eight one by one.
-                let stop = min(index + 8, bytes.count)
-                if stop - index == 8, !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
-                    index = stop
-                    continue
+                let byte = bytes[index]
+                if byte < 64 && Self.specialBytes >> byte & 1 != 0 {
+                    writeRun(bytes, from: runStart, escaping: index)
+                    runStart = index + 1
                 }
-                while index < stop {
-                    let byte = bytes[index]
-                    index += 1
-                    guard byte < 64 && Self.specialBytes >> byte & 1 != 0 else { continue }
-                    out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<index - 1]))
-                    switch byte {
-                    case UInt8(ascii: "&"): out.append("&amp;")
-                    case UInt8(ascii: "<"): out.append("&lt;")
-                    case UInt8(ascii: ">"): out.append("&gt;")
-                    case UInt8(ascii: "\""): out.append("&quot;")
-                    default: out.append("&#39;")
-                    }
-                    runStart = index
-                }
+                index += 1
             }
             out.append(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+    }
+
+    /// Writes `bytes[start..<position]` as is, then the entity for the byte at `position`.
+    @inline(__always) private mutating func writeRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, escaping position: Int) {
+        out.append(UnsafeBufferPointer(rebasing: bytes[start..<position]))
+        switch bytes[position] {
+        case UInt8(ascii: "&"): out.append("&amp;")
+        case UInt8(ascii: "<"): out.append("&lt;")
+        case UInt8(ascii: ">"): out.append("&gt;")
+        case UInt8(ascii: "\""): out.append("&quot;")
+        default: out.append("&#39;")
         }
     }
 
     /// Bit n set: byte n needs escaping. All five are below 64.
     static let specialBytes: UInt64 = 1 << 0x26 | 1 << 0x3C | 1 << 0x3E | 1 << 0x22 | 1 << 0x27
 
-    /// Whether any of eight bytes is `& < > " '` (SWAR zero-byte test per character).
-    @inline(__always) static func mayNeedEscaping(_ word: UInt64) -> Bool {
+    /// The high bit of each byte of `word` that is one of `& < > " '` (exact SWAR zero-byte test).
+    @inline(__always) static func specialByteMask(_ word: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         let ones: UInt64 = 0x0101_0101_0101_0101
-        @inline(__always) func matches(_ byte: UInt64) -> UInt64 {
+        @inline(__always) func zeroBytes(_ byte: UInt64) -> UInt64 {
             let x = word ^ (ones &* byte)
-            return (x &- ones) & ~x
+            return ~(((x & low7) &+ low7) | x | low7)
         }
-        let any = matches(0x26) | matches(0x3C) | matches(0x3E) | matches(0x22) | matches(0x27)
-        return any & 0x8080_8080_8080_8080 != 0
+        return zeroBytes(0x26) | zeroBytes(0x3C) | zeroBytes(0x3E) | zeroBytes(0x22) | zeroBytes(0x27)
     }
 }
