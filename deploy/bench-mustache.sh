@@ -17,10 +17,6 @@ echo "== building herald (release)" >&2
 (cd "$repo" && swift build -c release --product herald --scratch-path .build-release >&2)
 herald="$(cd "$repo" && swift build -c release --product herald --scratch-path .build-release --show-bin-path)/herald"
 
-echo "== herald bench render ($iterations iterations)" >&2
-herald_rate="$("$herald" bench render --template "$bench/invitation.mustache" --data "$bench/invitation.json" \
-    --partials "$bench/partials" --iterations "$iterations" | tail -n 1 | sed -n 's/^renders_per_s=//p')"
-
 echo "== building swift-mustache comparison in $scratch" >&2
 mkdir -p "$scratch/Sources/Compare"
 cat > "$scratch/Package.swift" <<'SWIFT'
@@ -95,9 +91,29 @@ print("renders_per_s=\(Int(Double(iterations) / seconds))")
 SWIFT
 (cd "$scratch" && swift build -c release --product Compare >&2)
 compare_iterations=$(( iterations / 20 > 200 ? iterations / 20 : 200 ))
-echo "== swift-mustache ($compare_iterations iterations)" >&2
-theirs_rate="$("$scratch/.build/release/Compare" "$bench/invitation.mustache" "$bench/invitation.json" \
-    "$bench/partials" "$compare_iterations" | tail -n 1 | sed -n 's/^renders_per_s=//p')"
+
+herald_bench() {
+    "$herald" bench render --template "$bench/invitation.mustache" --data "$bench/invitation.json" \
+        --partials "$bench/partials" --iterations "$iterations" | tail -n 1 | sed -n 's/^renders_per_s=//p'
+}
+compare_bench() {
+    "$scratch/.build/release/Compare" "$bench/invitation.mustache" "$bench/invitation.json" \
+        "$bench/partials" "$compare_iterations" | tail -n 1 | sed -n 's/^renders_per_s=//p'
+}
+
+# Interleaved rounds, best of each: other work on the machine slows both alike.
+herald_rate=0
+theirs_rate=0
+for round in 1 2 3; do
+    rate="$(herald_bench)"
+    [ -n "$rate" ] || { echo "herald bench render printed no renders_per_s" >&2; exit 1; }
+    echo "round $round: herald renders_per_s=$rate ($iterations renders)" >&2
+    [ "$rate" -gt "$herald_rate" ] && herald_rate="$rate"
+    rate="$(compare_bench)"
+    [ -n "$rate" ] || { echo "swift-mustache comparison printed no renders_per_s" >&2; exit 1; }
+    echo "round $round: swift-mustache renders_per_s=$rate ($compare_iterations renders)" >&2
+    [ "$rate" -gt "$theirs_rate" ] && theirs_rate="$rate"
+done
 
 echo "herald renders_per_s=$herald_rate"
 echo "swift-mustache renders_per_s=$theirs_rate"
