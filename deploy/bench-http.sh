@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# HTTP soak benchmark for issue 2: a release `herald serve` on a private
+# PostgreSQL, two rounds of `wrk -t2 -c64 -d10s` against GET /healthz, with
+# the server's resident memory read after each round. Zero socket errors and
+# no growth between the rounds is the bar. Everything stays on loopback.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$(herald_root)"
+ensure_packages
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+duration=${DURATION:-10s}
+log "building herald (release)"
+swift build -c release --product herald >/dev/null
+bin=.build/release/herald
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX"); chmod 755 "$tmp"
+pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
+cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+pg_start "$tmp/pg" "$pgport"
+export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
+export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
+export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
+"$bin" migrate >/dev/null
+"$bin" serve & pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+echo "rss_before_kb=$(rss)"
+for round in 1 2; do
+  out=$(wrk -t2 -c64 -d"$duration" "http://127.0.0.1:$port/healthz")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  errors=$(echo "$out" | awk '/Socket errors/ {print $0}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  echo "round=$round requests_per_s=$rps socket_errors=\"${errors:-none}\" non_2xx=${non2xx:-0} rss_after_kb=$(rss)"
+done
