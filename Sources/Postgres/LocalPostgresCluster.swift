@@ -85,7 +85,9 @@ public final class LocalPostgresCluster: Sendable {
         listensOnTCP ? "postgresql://\(superuser)@127.0.0.1:\(port)/\(database)" : nil
     }
 
+    /// Starts the server; no-op when it is already running.
     public func start() throws {
+        guard !isRunning else { return }
         try prepareDirectory(socketDirectory)
         try run("pg_ctl", ["start", "-w", "-t", "60", "-s", "-D", dataDirectory, "-l", logFile,
                            "-o", serverOptions])

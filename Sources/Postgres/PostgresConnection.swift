@@ -199,7 +199,7 @@ public final class PostgresConnection {
     }
 
     func makeError(_ result: OpaquePointer?, sql: String?) -> PostgresError {
-        let sessionGone = pg == nil || PQstatus(pg) != CONNECTION_OK
+        let sessionGone = pg == nil || PQstatus(pg) != CONNECTION_OK || notices.fatal
         guard let result else {
             broken = true
             return PostgresError(.connectionLost, pg.map(Self.message(of:)) ?? "no connection", query: sql)
