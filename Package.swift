@@ -17,6 +17,7 @@ let package = Package(
         // Pure Swift building blocks.
         .target(name: "JSON"),
         .target(name: "Mustache", dependencies: ["JSON"]),
+        .target(name: "Rendering", dependencies: ["Mustache", "JSON"]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "HTTP"),
@@ -26,9 +27,9 @@ let package = Package(
         .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto"],
                 resources: [.copy("Migrations")]),
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
-        .target(name: "API", dependencies: ["Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
-        .target(name: "Worker", dependencies: ["Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "API", dependencies: ["Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
+        .target(name: "Worker", dependencies: ["Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
+        .target(name: "HeraldCore", dependencies: ["Rendering", "Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.
@@ -36,6 +37,7 @@ let package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON"]),
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Mustache", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
