@@ -15,15 +15,9 @@ extension EventLoop: TaskExecutor {
             localJobs.append(job)
             return
         }
-        let forward = inboxLock.withLock { () -> Bool in
-            if executorFinished { return true }
-            inbox.append(.job(job))
-            defer { wakePending = true }
-            if wakePending { return false }
-            Sys.signal(eventFD: wakeFD)
-            return false
+        if !post(.job(job)) {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
-        if forward { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 
     /// Runs jobs and completions produced on this thread until none are left, in bounded rounds

@@ -44,6 +44,8 @@ final class EventLoop: @unchecked Sendable {
     let inboxLock = Lock()
     var inbox: [InboxItem] = []
     var wakePending = false
+    /// The loop is in (or about to enter) a blocking epoll_wait.
+    var loopSleeping = false
     /// Set when the loop has exited: jobs then go to the global executor.
     var executorFinished = false
 
@@ -112,15 +114,18 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Queues an item from another thread. Wake-ups are coalesced: one eventfd write per batch,
-    /// however many items arrive meanwhile. Returns false if the loop has already exited.
+    /// Queues an item from another thread. Wake-ups are coalesced: at most one eventfd write
+    /// per sleep of the loop. Returns false if the loop has already exited.
     @discardableResult
     func post(_ item: InboxItem) -> Bool {
         let (accepted, wake) = inboxLock.withLock { () -> (Bool, Bool) in
             if executorFinished { return (false, false) }
             inbox.append(item)
-            defer { wakePending = true }
-            return (true, !wakePending)
+            // A loop that is not asleep checks the inbox before it next sleeps; an eventfd
+            // already signalled and not yet drained still wakes it.
+            guard loopSleeping && !wakePending else { return (true, false) }
+            wakePending = true
+            return (true, true)
         }
         if wake { Sys.signal(eventFD: wakeFD) }
         return accepted
@@ -139,7 +144,8 @@ final class EventLoop: @unchecked Sendable {
         while !(draining && activeCount == 0) {
             var now = Sys.monotonicNanoseconds()
             var timeout: Int32 = 0
-            if redrive.isEmpty && localJobs.isEmpty && localCompletions.isEmpty && nextTick > now {
+            if redrive.isEmpty && localJobs.isEmpty && localCompletions.isEmpty && nextTick > now
+                && prepareToSleep() {
                 timeout = Int32(clamping: (nextTick - now + 999_999) / 1_000_000)
             }
             let count = Sys.epollWaitFn(epollFD, events, Int32(EventLoop.maxEvents), timeout)
@@ -147,15 +153,17 @@ final class EventLoop: @unchecked Sendable {
             if count < 0 && errno != EINTR {
                 fatalError("epoll_wait failed: errno \(errno)")
             }
+            var woken = false
             for i in 0..<Int(max(count, 0)) {
                 let (flags, data) = Sys.event(events, i)
                 switch data {
                 case EventLoop.listenTag: acceptConnections(now: now)
-                case EventLoop.wakeTag: processInbox(now: now)
+                case EventLoop.wakeTag: woken = true
                 case EventLoop.shutdownTag: beginDraining(now: now)
                 default: connectionEvent(flags: flags, data: data, now: now)
                 }
             }
+            processInbox(now: now, woken: woken)
             runLocalWork()
             if !redrive.isEmpty {
                 let pending = redrive
@@ -184,11 +192,23 @@ final class EventLoop: @unchecked Sendable {
         drive(connection, now: now)
     }
 
-    private func processInbox(now: UInt64) {
-        Sys.drain(eventFD: wakeFD)
+    /// Declares the loop about to block in epoll_wait, unless the inbox already has work (then
+    /// returns false and the loop polls without waiting). Only a sleeping loop is signalled.
+    private func prepareToSleep() -> Bool {
+        inboxLock.withLock {
+            guard inbox.isEmpty else { return false }
+            loopSleeping = true
+            return true
+        }
+    }
+
+    /// Takes everything posted by other threads, every iteration (a busy loop is not signalled).
+    private func processInbox(now: UInt64, woken: Bool) {
+        if woken { Sys.drain(eventFD: wakeFD) }
         // Swap the inbox with an empty spare so neither array is copied or reallocated.
         inboxLock.withLock {
-            wakePending = false
+            loopSleeping = false
+            if woken { wakePending = false }
             swap(&inbox, &inboxSpare)
         }
         defer { inboxSpare.removeAll(keepingCapacity: true) }
