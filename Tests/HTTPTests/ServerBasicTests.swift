@@ -167,6 +167,28 @@ struct ServerBasicTests {
         }
     }
 
+    /// Many connections whose handlers finish on pool threads at arbitrary moments: a lost
+    /// wake-up of a loop would show up as a client timeout.
+    @Test(arguments: [0, 1])
+    func manyConcurrentConnections(delay: Int) async throws {
+        try await withTestServer { server in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for c in 0..<16 {
+                    group.addTask {
+                        try await TestHTTPClient.offload {
+                            let client = try TestHTTPClient(port: server.localPort, timeout: .seconds(3))
+                            for i in 0..<50 {
+                                let n = c * 1000 + i
+                                #expect(try client.request(path: "/seq/\(n)?delay=\(delay)").bodyString == "\(n)")
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test func connectionsAreSpreadOverTheLoops() async throws {
         try await withTestServer { server in
             let prefixes = try await TestHTTPClient.offload {
