@@ -1,12 +1,12 @@
 /// Timeouts in nanoseconds, as the state machine uses them.
-public struct HTTPConnectionTimeouts: Sendable, Equatable {
-    public var head: UInt64
-    public var idle: UInt64
-    public var body: UInt64
-    public var write: UInt64
-    public var linger: UInt64
+struct HTTPConnectionTimeouts: Sendable, Equatable {
+    var head: UInt64
+    var idle: UInt64
+    var body: UInt64
+    var write: UInt64
+    var linger: UInt64
 
-    public init(head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64) {
+    init(head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64) {
         self.head = head
         self.idle = idle
         self.body = body
