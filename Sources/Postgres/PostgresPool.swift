@@ -65,6 +65,10 @@ public final class PostgresPool: Sendable {
     /// Runs `body` with a connection, on that connection's thread.
     ///
     ///     let rows = try await pool.withConnection { try $0.query("SELECT 1") }
+    ///
+    /// Cancelling the task while it waits for a connection throws
+    /// CancellationError; once `body` runs it is not interrupted (no
+    /// PQcancel), so keep bodies short or set `statement_timeout`.
     @discardableResult
     public func withConnection<T: Sendable>(
         _ body: sending @escaping (PostgresConnection) throws -> T
