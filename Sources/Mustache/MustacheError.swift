@@ -35,7 +35,7 @@ struct SourcePosition: Sendable, Hashable {
         result.reserveCapacity(offsets.count)
         var line: Int32 = 1, column: Int32 = 1, index = 0
         for offset in offsets {
-            if offset < index { line = 1; column = 1; index = 0 }  // not ascending: rescan
+            if offset < index { line = 1; column = 1; index = 0 }  // out of order: start over
             while index < offset && index < source.count {
                 let byte = source[index]
                 if byte == UInt8(ascii: "\n") {

@@ -96,7 +96,7 @@ public struct MustacheJSONTemplate: Sendable {
         mutating func render(_ node: Node, pointer: String) throws(MustacheError) -> JSONValue {
             switch node {
             case .template(let template):
-                var renderer = Renderer(options: options, resolver: partials)
+                var renderer = Renderer(for: template.program, options: options, resolver: partials)
                 do { try renderer.run(template.program, data: data) } catch { throw error.located(at: pointer) }
                 // Later leaves get what is left of the budgets.
                 options.maxOutputBytes -= renderer.out.count

@@ -19,7 +19,7 @@ public struct MustacheTemplate: Sendable {
         partials: any MustachePartialResolver = MustachePartials(),
         options: MustacheRenderOptions = MustacheRenderOptions()
     ) throws(MustacheError) -> MustacheRendering {
-        var renderer = Renderer(options: options, resolver: partials)
+        var renderer = Renderer(for: program, options: options, resolver: partials)
         try renderer.run(program, data: data)
         return MustacheRendering(output: renderer.out.makeString(), missingVariables: renderer.missing)
     }

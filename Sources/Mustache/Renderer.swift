@@ -44,15 +44,15 @@ struct Renderer: ~Copyable {
         var indentBase: Int
     }
 
-    init(options: MustacheRenderOptions, resolver: any MustachePartialResolver) {
+    /// `program` sizes the output buffer: its static text, twice over for values.
+    init(for program: Program, options: MustacheRenderOptions, resolver: any MustachePartialResolver) {
         self.options = options
         self.resolver = resolver
         escapesHTML = options.escaping == .html
-        out = OutputBuffer(capacity: 0)
+        out = OutputBuffer(capacity: min(options.maxOutputBytes, program.staticSize * 2 + 256))
     }
 
     mutating func run(_ root: Program, data: JSONValue) throws(MustacheError) {
-        out = OutputBuffer(capacity: min(options.maxOutputBytes, root.staticSize * 2 + 256))
         contexts.reserveCapacity(16)
         contexts.append(data)
         var program = root
