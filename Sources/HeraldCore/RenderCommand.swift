@@ -71,7 +71,7 @@ struct RenderJob {
         let escape: String?
         switch request["escape"] {
         case nil, .null?: escape = nil
-        case .string(let value)?: escape = value
+        case .string(let value)? where value == "html" || value == "none": escape = value
         default: throw .data("invalid request: \"escape\" must be \"html\" or \"none\"")
         }
         try self.init(source: source, data: request["data"] ?? .object([:]), partialSources: sources, escape: escape)
