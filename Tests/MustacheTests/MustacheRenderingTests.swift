@@ -69,17 +69,20 @@ private func render(
     }
 
     @Test func rendersConcurrently() async throws {
-        let template = try MustacheTemplate("{{#items}}<{{name}}>{{/items}}")
-        let results = try await withThrowingTaskGroup(of: String.self) { group in
+        let template = try MustacheTemplate("{{#items}}<{{name}}>{{/items}}{{shared.note}}")
+        let shared: JSONValue = ["note": "!", "items": [["name": "s"]]]
+        let results = try await withThrowingTaskGroup(of: (String, String).self) { group in
             for i in 0..<32 {
                 group.addTask {
-                    let data: JSONValue = ["items": .array((0..<i).map { ["name": .string("n\($0)")] })]
-                    return try template.render(data).output
+                    var data: JSONValue = ["items": .array((0..<i).map { ["name": .string("n\($0)")] })]
+                    data = ["items": data["items"]!, "shared": shared]
+                    return (try template.render(data).output, try template.render(shared).output)
                 }
             }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
+            return try await group.reduce(into: [(String, String)]()) { $0.append($1) }
         }
-        #expect(Set(results).count == 32)
+        #expect(Set(results.map(\.0)).count == 32)
+        #expect(results.allSatisfy { $0.0.hasSuffix("!") && $0.1 == "<s>" })
     }
 
     @Test func partialNames() throws {
