@@ -116,7 +116,7 @@ struct Renderer: ~Copyable {
                 if let target = try resolve(call, program, pc) {
                     try enter(target, call: call, kind: call.standalone ? .standalone : .inline,
                               from: program, site: pc, returnPC: pc + 1, scope: scope)
-                    program = target
+                    program = target.program
                     pc = 0
                 } else {
                     pc += 1
@@ -128,7 +128,7 @@ struct Renderer: ~Copyable {
                     try enter(target, call: parent.call, kind: parent.call.standalone ? .standalone : .inline,
                               from: program, site: pc, returnPC: parent.end,
                               scope: scope.adding(parent.blocks, from: program))
-                    program = target
+                    program = target.program
                     pc = 0
                 } else {
                     pc = parent.end
@@ -167,23 +167,26 @@ struct Renderer: ~Copyable {
 
     // MARK: Calls
 
-    private mutating func resolve(_ call: PartialCall, _ program: Program, _ pc: Int) throws(MustacheError) -> Program? {
+    /// The named template, with the name it was found under (dynamic names are looked up).
+    private mutating func resolve(
+        _ call: PartialCall, _ program: Program, _ pc: Int
+    ) throws(MustacheError) -> (program: Program, name: String)? {
         var name = call.name
         if let dynamicName = call.dynamicName {
             guard case .string(let resolved)? = lookup(dynamicName, in: program) else { return nil }
             name = resolved
         }
-        if let template = resolver.template(named: name) { return template.program }
+        if let template = resolver.template(named: name) { return (template.program, name) }
         if options.strictPartials { throw failure("unknown partial \"\(name)\"", program, pc) }
         return nil
     }
 
     private mutating func enter(
-        _ target: Program, call: PartialCall, kind: Call.Kind, from program: Program, site: Int, returnPC: Int,
-        scope newScope: BlockScope
+        _ target: (program: Program, name: String), call: PartialCall, kind: Call.Kind, from program: Program,
+        site: Int, returnPC: Int, scope newScope: BlockScope
     ) throws(MustacheError) {
         guard callDepth < options.maxPartialDepth else {
-            throw failure("partials nested deeper than \(options.maxPartialDepth) levels at \"\(call.name)\"", program, site)
+            throw failure("partials nested deeper than \(options.maxPartialDepth) levels at \"\(target.name)\"", program, site)
         }
         callDepth += 1
         frames.append(.call(Call(

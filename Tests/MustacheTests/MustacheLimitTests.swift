@@ -31,6 +31,13 @@ import Testing
         }
     }
 
+    @Test func dynamicRecursionNamesTheResolvedPartial() throws {
+        let partials = try MustachePartials(sources: ["loop": "{{>*next}}"])
+        #expect(throws: MustacheError(line: 1, column: 1, message: "partials nested deeper than 50 levels at \"loop\"")) {
+            try MustacheTemplate("{{>*next}}").render(["next": "loop"], partials: partials)
+        }
+    }
+
     @Test func parentRecursionIsBounded() throws {
         let partials = try MustachePartials(sources: ["layout": "{{<layout}}{{$b}}x{{/b}}{{/layout}}"])
         #expect(throws: MustacheError(line: 1, column: 1, message: "partials nested deeper than 50 levels at \"layout\"")) {
