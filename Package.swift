@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Logging"),
 
         // The service.
-        .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto"],
+        .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto", "Logging"],
                 resources: [.copy("Migrations")]),
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
         .target(name: "API", dependencies: ["Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),

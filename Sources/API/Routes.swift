@@ -87,6 +87,9 @@ public enum APIRoutes {
         HealthRoutes.add(to: &builder, context)
         TenantRoutes.add(to: &builder, context)
         UserRoutes.add(to: &builder, context)
+        ChannelRoutes.add(to: &builder, context)
+        TemplateRoutes.add(to: &builder, context)
+        TemplateRenderRoutes.add(to: &builder, context)
         return builder.routes
     }
 }

@@ -53,6 +53,28 @@ struct Validator {
         return value
     }
 
+    /// A required JSON object.
+    mutating func object(_ key: String) -> JSONObject? {
+        guard let value = object[key], !value.isNull else {
+            fail("\(key): Required")
+            return nil
+        }
+        guard let object = value.objectValue else {
+            fail("\(key): Expected object")
+            return nil
+        }
+        return object
+    }
+
+    mutating func optionalObject(_ key: String) -> JSONObject? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let object = value.objectValue else {
+            fail("\(key): Expected object")
+            return nil
+        }
+        return object
+    }
+
     mutating func optionalBool(_ key: String) -> Bool? {
         guard let value = object[key], !value.isNull else { return nil }
         guard let bool = value.boolValue else {
@@ -129,5 +151,12 @@ enum Format {
         guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64, s.utf8.count <= 254,
               !s.utf8.contains(where: { $0 <= 32 || $0 == 127 }) else { return false }
         return parts[1].contains(".") && isDomain(String(parts[1]))
+    }
+
+    /// E.164: a plus and 8 to 15 digits, the first not zero.
+    static func isPhone(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        guard bytes.count >= 9, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0") else { return false }
+        return bytes.dropFirst().allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }

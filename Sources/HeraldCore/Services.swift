@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import Postgres
+import Rendering
 import Store
 
 /// The long-lived parts a running Herald shares: pool, store, authenticator.
@@ -13,6 +14,8 @@ public struct Services: Sendable {
     public let authenticator: Authenticator
     public let logger: Logger
     public let migrator = Migrator()
+    /// The built-in templates every new tenant gets a copy of.
+    public let builtInTemplates: [Store.TemplateSeed]
 
     public init(configuration: Configuration, databaseURL: String, masterKey: MasterKey, jwtSecret: String,
                 poolSize: Int, logger: Logger) {
@@ -21,6 +24,23 @@ public struct Services: Sendable {
         self.store = Store(pool: pool, keyring: Keyring(masterKey: masterKey))
         self.authenticator = Authenticator(store: store, jwtSecret: jwtSecret)
         self.logger = logger
+        self.builtInTemplates = Self.loadBuiltInTemplates(logger: logger)
+    }
+
+    static func loadBuiltInTemplates(logger: Logger) -> [Store.TemplateSeed] {
+        guard let directory = TemplateLibrary.defaultDirectory() else {
+            logger.warning("no templates/ folder found (set HERALD_TEMPLATES_DIR): new tenants get no built-in templates")
+            return []
+        }
+        do {
+            return try TemplateLibrary.load(directory: directory).map {
+                Store.TemplateSeed(name: $0.name, type: $0.type.rawValue, subject: $0.subject, body: $0.body.jsonString)
+            }
+        } catch {
+            logger.error("cannot load the built-in templates", ("directory", .string(directory)),
+                         ("error", .string(String(describing: error))))
+            return []
+        }
     }
 
     /// Ready when the database answers and every migration has been applied.
@@ -30,7 +50,11 @@ public struct Services: Sendable {
     }
 
     public func apiContext() -> APIContext {
-        APIContext(store: store, authenticator: authenticator, logger: logger.with(("component", "api")),
-                   publicURL: configuration.publicURL, readiness: { await self.isReady() })
+        let seeds = builtInTemplates
+        return APIContext(store: store, authenticator: authenticator, logger: logger.with(("component", "api")),
+                          publicURL: configuration.publicURL, readiness: { await self.isReady() },
+                          tenantSeed: { connection, tenantId in
+                              try Store.seedTemplates(connection, tenantId: tenantId, seeds: seeds)
+                          })
     }
 }

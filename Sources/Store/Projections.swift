@@ -44,3 +44,31 @@ enum Projection {
           \(roleFlags), 'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
         """
 }
+
+extension Projection {
+    static let template = """
+        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'name', t.name, 'body', t.body, 'subject', t.subject,
+          'type', t.type, 'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    static let templateVersion = """
+        json_build_object('version', v.version, 'subject', v.subject, 'body', v.body, 'content', v.content,
+          'createdAt', herald_ts(v.created_at))
+        """
+}
+
+extension Projection {
+    /// `providerSettings` here holds only the non-secret settings; the API adds the masks.
+    static let channel = """
+        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'name', t.name, 'key', t.key, 'description', t.description,
+          'type', t.type, 'provider', t.provider, 'enabled', t.enabled, 'providerSettings', t.provider_settings,
+          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    /// The list item of the contract has no provider fields.
+    static let channelListItem = """
+        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'name', t.name, 'key', t.key, 'description', t.description,
+          'type', t.type, 'provider', t.provider, 'enabled', t.enabled,
+          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+}

@@ -1,0 +1,113 @@
+import JSON
+import Store
+
+/// The five Channel operations, with provider validation and masked secrets.
+enum ChannelRoutes {
+    static let types = ["email", "sms", "push", "webhook", "inapp", "chat"]
+
+    static func add(to routes: inout RouteBuilder, _ context: APIContext) {
+        let store = context.store
+
+        routes.on("GET", "/tenants/:tenantId/notifications/channels") { request, access in
+            let tenantId = try request.id("tenantId")
+            try await access.tenant(tenantId, .viewConfig)
+            return .list(try await store.channelsPage(tenantId: tenantId, try request.pageRequest()))
+        }
+
+        routes.on("GET", "/notifications/channels/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.channelTenant)
+            guard let json = try await store.channelJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("POST", "/notifications/channels") { request, access in
+            var input = Validator(try request.jsonObject())
+            let tenantId = input.string("tenantId", pattern: Format.isId)
+            let name = input.string("name", min: 1, max: 100)
+            let key = input.string("key", min: 1, max: 100, pattern: isKey, patternMessage: "may contain only a-z, -, _ and .")
+            let description = input.optionalString("description", max: 1000)
+            let type = input.oneOf("type", types)
+            let provider = input.string("provider")
+            let settings = input.object("providerSettings")
+            try input.check()
+            try await access.tenant(tenantId!, .editConfig)
+            try validate(provider: provider!, type: type!, settings: settings!, partial: false)
+            let json = try await store.createChannel(tenantId: tenantId!, Store.NewChannel(
+                name: name!, key: key!, description: description, type: type!, provider: provider!, settings: settings!))
+            return .json(text: json)
+        }
+
+        routes.on("PUT", "/notifications/channels/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.channelTenant)
+            var input = Validator(try request.jsonObject())
+            let name = input.optionalString("name", min: 1, max: 100)
+            let key = input.optionalString("key", min: 1, max: 100, pattern: isKey, patternMessage: "may contain only a-z, -, _ and .")
+            let description = input.nullableString("description", max: 1000)
+            let type = input.oneOf("type", types, required: false)
+            let provider = input.optionalString("provider")
+            let settings = input.optionalObject("providerSettings")
+            try input.check()
+            if provider != nil || type != nil || settings != nil {
+                // Validate the channel as it will be after the change.
+                guard let current = try await store.channelForSending(reference: id, tenantId: tenantId) else {
+                    throw APIError.notFound
+                }
+                try validate(provider: provider ?? current.provider, type: type ?? current.type,
+                             settings: settings ?? current.settings, partial: settings == nil)
+            }
+            guard let json = try await store.updateChannel(id: id, tenantId: tenantId, name: name, key: key,
+                                                           description: description, type: type, provider: provider,
+                                                           settings: settings)
+            else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("DELETE", "/notifications/channels/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.channelTenant)
+            return .json(["deleted": .bool(try await store.deleteChannel(id: id, tenantId: tenantId))])
+        }
+    }
+
+    static func isKey(_ key: String) -> Bool {
+        key.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// Herald must be able to send through the provider, for the channel's type,
+    /// with the settings it needs.
+    static func validate(provider name: String, type: String, settings: JSONObject, partial: Bool) throws {
+        guard let provider = ChannelCatalog.provider(named: name) else {
+            throw APIError.validation(["provider: Herald cannot send through \(name); supported providers: "
+                                       + ChannelCatalog.supportedNames.joined(separator: ", ")])
+        }
+        var issues: [String] = []
+        if provider.type != type { issues.append("type: provider \(name) sends \(provider.type), not \(type)") }
+        for key in provider.required {
+            guard let value = settings[key]?.stringValue, !value.isEmpty else {
+                issues.append("providerSettings.\(key): Required for \(name)")
+                continue
+            }
+        }
+        for (key, value) in settings {
+            if key == "headers" {
+                if value.objectValue == nil { issues.append("providerSettings.headers: Expected object") }
+            } else if key == "port" {
+                if let port = value.intValue, port > 0, port < 65536 {} else { issues.append("providerSettings.port: Expected a port number") }
+            } else if !value.isNull, value.stringValue == nil {
+                issues.append("providerSettings.\(key): Expected string")
+            }
+        }
+        if let security = settings["security"]?.stringValue, !["starttls", "tls", "none"].contains(security) {
+            issues.append("providerSettings.security: must be one of starttls, tls, none")
+        }
+        for key in ["url", "baseUrl", "webhookUrl"] {
+            if let url = settings[key]?.stringValue, url != ChannelCatalog.mask,
+               !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+                issues.append("providerSettings.\(key): must be an http(s) URL")
+            }
+        }
+        if !issues.isEmpty { throw APIError.validation(issues) }
+    }
+}

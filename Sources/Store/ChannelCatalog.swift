@@ -1,0 +1,35 @@
+/// The channel providers Herald really sends through (API.md §5), with the
+/// channel type each serves, the settings each needs, and which settings are
+/// secret (stored encrypted, masked in responses).
+public enum ChannelCatalog {
+    public struct Provider: Sendable {
+        public let name: String
+        public let type: String
+        public let required: [String]
+        public let optional: [String]
+    }
+
+    public static let providers: [Provider] = [
+        Provider(name: "email_pxyz", type: "email", required: [],
+                 optional: ["host", "port", "security", "username", "password", "from", "fromName", "caFile"]),
+        Provider(name: "email_postmark", type: "email", required: ["serverToken", "from"],
+                 optional: ["fromName", "messageStream", "baseUrl"]),
+        Provider(name: "email_sendgrid", type: "email", required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
+        Provider(name: "email_resend", type: "email", required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
+        Provider(name: "sms_pxyz", type: "sms", required: [], optional: ["from", "url"]),
+        Provider(name: "sms_twilio", type: "sms", required: ["accountSid", "authToken", "from"], optional: ["baseUrl"]),
+        Provider(name: "webhook", type: "webhook", required: ["url"], optional: ["secret", "headers"]),
+        Provider(name: "inapp_pxyz", type: "inapp", required: [], optional: []),
+        Provider(name: "chat_slack", type: "chat", required: ["webhookUrl"], optional: ["username", "iconEmoji"]),
+    ]
+
+    public static func provider(named name: String) -> Provider? { providers.first { $0.name == name } }
+
+    public static var supportedNames: [String] { providers.map(\.name) }
+
+    /// Settings whose values are credentials. A Slack incoming-webhook URL is one.
+    public static let secretKeys: Set<String> = ["password", "serverToken", "apiKey", "authToken", "secret", "webhookUrl"]
+
+    /// What responses show instead of a secret's value; sending it back keeps the stored secret.
+    public static let mask = "********"
+}

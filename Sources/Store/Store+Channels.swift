@@ -1,0 +1,151 @@
+import Crypto
+import JSON
+import Postgres
+
+/// Channels: where a notification goes out. Secret settings are split off,
+/// sealed with the master key in `provider_secrets_enc`, and replaced by a
+/// mask in `provider_settings`, so responses never carry them.
+extension Store {
+    public struct NewChannel: Sendable {
+        public var name: String
+        public var key: String
+        public var description: String?
+        public var type: String
+        public var provider: String
+        public var settings: JSONObject
+        public var enabled: Bool
+        public init(name: String, key: String, description: String?, type: String, provider: String,
+                    settings: JSONObject, enabled: Bool = true) {
+            self.name = name
+            self.key = key
+            self.description = description
+            self.type = type
+            self.provider = provider
+            self.settings = settings
+            self.enabled = enabled
+        }
+    }
+
+    /// A channel with its settings in clear, for the worker and the test endpoint.
+    public struct ChannelForSending: Sendable {
+        public let id: String
+        public let tenantId: String
+        public let type: String
+        public let provider: String
+        public let enabled: Bool
+        public let settings: JSONObject
+    }
+
+    public func channelsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
+        try await pool.withConnection { connection in
+            try connection.page(PageQuery(from: "channels t", projection: Projection.channelListItem,
+                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
+        }
+    }
+
+    public func channelTenant(id: String) async throws -> String? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT tenant_id FROM channels WHERE id = $1", [id]).first?.decode(0, as: String.self)
+        }
+    }
+
+    public func channelJSON(id: String, tenantId: String) async throws -> String? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT (\(Projection.channel))::text FROM channels t WHERE t.id = $1 AND t.tenant_id = $2",
+                                 [id, tenantId]).first?.decode(0, as: String.self)
+        }
+    }
+
+    public func createChannel(tenantId: String, _ new: NewChannel) async throws -> String {
+        let id = Identifier.make()
+        let (visible, sealed) = split(new.settings, secrets: JSONObject(), channelId: id)
+        return try await pool.withConnection { connection in
+            try connection.query("""
+                INSERT INTO channels AS t (id, tenant_id, name, key, description, type, provider, enabled,
+                                           provider_settings, provider_secrets_enc)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+                RETURNING (\(Projection.channel))::text
+                """, [id, tenantId, new.name, new.key, new.description, new.type, new.provider, new.enabled,
+                      JSONValue.object(visible).jsonString, sealed])[0].decode(0, as: String.self)
+        }
+    }
+
+    /// Applies the given fields; `settings`, when given, replaces the settings,
+    /// keeping a stored secret wherever the client sent back its mask.
+    public func updateChannel(id: String, tenantId: String, name: String?, key: String?, description: String??,
+                              type: String?, provider: String?, settings: JSONObject?) async throws -> String? {
+        try await pool.withTransaction { connection in
+            guard let row = try connection.query(
+                "SELECT provider_secrets_enc FROM channels WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId]).first
+            else { return nil }
+            var visibleText: String?
+            var sealed: String?
+            if let settings {
+                let oldSecrets = try self.openSecrets(try row.decode(0, as: String?.self), channelId: id)
+                let (visible, newSealed) = self.split(settings, secrets: oldSecrets, channelId: id)
+                visibleText = JSONValue.object(visible).jsonString
+                sealed = newSealed
+            }
+            return try connection.query("""
+                UPDATE channels t SET name = coalesce($3, t.name), key = coalesce($4, t.key),
+                  description = CASE WHEN $5 THEN $6 ELSE t.description END,
+                  type = coalesce($7, t.type), provider = coalesce($8, t.provider),
+                  provider_settings = coalesce($9::jsonb, t.provider_settings),
+                  provider_secrets_enc = CASE WHEN $9::jsonb IS NULL THEN t.provider_secrets_enc ELSE $10 END,
+                  updated_at = herald_now()
+                WHERE t.id = $1 AND t.tenant_id = $2
+                RETURNING (\(Projection.channel))::text
+                """, [id, tenantId, name, key, description != nil, description ?? nil, type, provider,
+                      visibleText, sealed]).first?.decode(0, as: String.self)
+        }
+    }
+
+    public func deleteChannel(id: String, tenantId: String) async throws -> Bool {
+        try await pool.withConnection { connection in
+            try connection.query("DELETE FROM channels WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
+        }
+    }
+
+    /// A tenant's channel by id or key, with secrets opened.
+    public func channelForSending(reference: String, tenantId: String) async throws -> ChannelForSending? {
+        let row = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT id, type, provider, enabled, provider_settings::text, provider_secrets_enc FROM channels
+                WHERE tenant_id = $1 AND (id = $2 OR key = $2) ORDER BY (id = $2) DESC LIMIT 1
+                """, [tenantId, reference]).first
+        }
+        guard let row else { return nil }
+        let id = try row.decode(0, as: String.self)
+        var settings = try JSONParser.parse(try row.decode(4, as: String.self)).objectValue ?? JSONObject()
+        for (key, value) in try openSecrets(try row.decode(5, as: String?.self), channelId: id) { settings[key] = value }
+        return ChannelForSending(id: id, tenantId: tenantId, type: try row.decode(1, as: String.self),
+                                 provider: try row.decode(2, as: String.self), enabled: try row.decode(3, as: Bool.self),
+                                 settings: settings)
+    }
+
+    /// Splits settings into what may be shown (secrets masked) and the sealed secrets.
+    func split(_ settings: JSONObject, secrets previous: JSONObject, channelId: String) -> (JSONObject, String?) {
+        var visible = JSONObject()
+        var secrets = JSONObject()
+        for (key, value) in settings {
+            if ChannelCatalog.secretKeys.contains(key) {
+                if value.stringValue == ChannelCatalog.mask, let kept = previous[key] {
+                    secrets[key] = kept
+                } else if !value.isNull {
+                    secrets[key] = value
+                }
+                if secrets[key] != nil { visible[key] = .string(ChannelCatalog.mask) }
+            } else {
+                visible[key] = value
+            }
+        }
+        let sealed = secrets.isEmpty ? nil : keyring.seal(JSONValue.object(secrets).jsonString, context: "channel:\(channelId)")
+        return (visible, sealed)
+    }
+
+    func openSecrets(_ sealed: String?, channelId: String) throws -> JSONObject {
+        guard let sealed else { return JSONObject() }
+        let text = try keyring.open(sealed, context: "channel:\(channelId)")
+        return try JSONParser.parse(text).objectValue ?? JSONObject()
+    }
+}

@@ -1,0 +1,69 @@
+import Crypto
+import JSON
+import Postgres
+
+/// Queueing notifications. The row is the queue entry: inserting it inside the
+/// transaction of the change that causes it means a rolled-back change sends
+/// nothing and a committed one is never lost; `pg_notify` wakes the workers
+/// when that transaction commits.
+extension Store {
+    public static let queueChannel = "herald_queue"
+
+    public enum Priority: Int, Sendable {
+        /// Verification codes, invitations, tests: someone is waiting.
+        case interactive = 0
+        case normal = 1
+        case bulk = 2
+    }
+
+    public struct NewNotification: Sendable {
+        public var tenantId: String
+        public var templateId: String?
+        public var templateName: String?
+        public var channelId: String?
+        public var type: String
+        public var to: JSONValue
+        public var locale: String
+        public var variables: JSONValue
+        public var rendered: JSONValue?
+        public var priority: Priority
+        public var test: Bool
+        public var maxAttempts: Int
+
+        public init(tenantId: String, templateId: String?, templateName: String?, channelId: String?, type: String,
+                    to: JSONValue, locale: String, variables: JSONValue, rendered: JSONValue?,
+                    priority: Priority = .normal, test: Bool = false, maxAttempts: Int = 8) {
+            self.tenantId = tenantId
+            self.templateId = templateId
+            self.templateName = templateName
+            self.channelId = channelId
+            self.type = type
+            self.to = to
+            self.locale = locale
+            self.variables = variables
+            self.rendered = rendered
+            self.priority = priority
+            self.test = test
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    /// Inserts a queued notification on `connection` (inside the caller's
+    /// transaction) and notifies the workers at commit; answers its id.
+    public static func enqueue(_ connection: PostgresConnection, _ new: NewNotification) throws -> String {
+        let id = Identifier.make()
+        _ = try connection.query("""
+            INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
+                                       variables, rendered, priority, test, max_attempts)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11, $12, $13)
+            """, [id, new.tenantId, new.templateId, new.templateName, new.channelId, new.type, new.to.jsonString,
+                  new.locale, new.variables.jsonString, new.rendered?.jsonString, new.priority.rawValue, new.test,
+                  new.maxAttempts])
+        _ = try connection.query("SELECT pg_notify($1, $2)", [queueChannel, String(new.priority.rawValue)])
+        return id
+    }
+
+    public func enqueue(_ new: NewNotification) async throws -> String {
+        try await pool.withTransaction { connection in try Self.enqueue(connection, new) }
+    }
+}
