@@ -71,7 +71,7 @@ struct LibraryScanner {
             let stem = file.split(separator: ".", maxSplits: 1).first.map(String.init) ?? file
             guard let part = TemplatePart(rawValue: stem), part == .subject || type.parts.contains(part),
                   file == stem + (part.isJSON ? ".json" : ".mustache") else {
-                problems.append("\(label): \(file): not a part of a\(type == .email ? "n" : "") \(type.rawValue) template")
+                problems.append("\(label): \(file): not a file \(type.rawValue) templates have")
                 continue
             }
             guard let text = read("\(folder)/\(file)", label: label, problems: &problems) else { continue }
