@@ -90,6 +90,7 @@ public enum APIRoutes {
         ChannelRoutes.add(to: &builder, context)
         TemplateRoutes.add(to: &builder, context)
         TemplateRenderRoutes.add(to: &builder, context)
+        NotificationRoutes.add(to: &builder, context)
         return builder.routes
     }
 }

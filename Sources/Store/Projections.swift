@@ -72,3 +72,20 @@ extension Projection {
           'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
         """
 }
+
+extension Projection {
+    /// A notification as API.md §5 lists it. Verification codes never leave
+    /// through the API: `code` is dropped from the variables.
+    static let notification = """
+        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'templateId', t.template_id, 'channelId', t.channel_id,
+          'type', t.type, 'to', t."to", 'locale', t.locale, 'variables', t.variables - 'code', 'status', t.status,
+          'attempts', t.attempts, 'lastError', t.last_error, 'scheduledAt', herald_ts(t.scheduled_at),
+          'sentAt', herald_ts(t.sent_at), 'providerMessageId', t.provider_message_id, 'test', t.test,
+          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    static let notificationAttempt = """
+        json_build_object('attempt', a.attempt, 'startedAt', herald_ts(a.started_at), 'durationMs', a.duration_ms,
+          'outcome', a.outcome, 'providerResponse', a.provider_response, 'error', a.error)
+        """
+}

@@ -1,0 +1,108 @@
+import Crypto
+import JSON
+import Postgres
+
+/// The read side of notifications (logs, one with its attempts), operator
+/// actions (retry, cancel), and sends with idempotency keys.
+extension Store {
+    public func notificationsPage(tenantId: String, type: String, _ request: PageRequest) async throws -> Page {
+        try await pool.withConnection { connection in
+            try connection.page(PageQuery(from: "notifications t", projection: Projection.notification,
+                                          filter: "t.tenant_id = $1 AND t.type = $2", binds: [tenantId, type]), request)
+        }
+    }
+
+    public func notificationTenant(id: String) async throws -> String? {
+        try await pool.withConnection { connection in
+            try connection.query("SELECT tenant_id FROM notifications WHERE id = $1", [id]).first?.decode(0, as: String.self)
+        }
+    }
+
+    /// The notification with `deliveryAttempts`, oldest attempt first.
+    public func notificationJSON(id: String, tenantId: String) async throws -> String? {
+        try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT ((\(Projection.notification))::jsonb || jsonb_build_object('deliveryAttempts', coalesce(
+                  (SELECT jsonb_agg(\(Projection.notificationAttempt) ORDER BY a.attempt)
+                   FROM notification_attempts a WHERE a.notification_id = t.id), '[]'::jsonb)))::text
+                FROM notifications t WHERE t.id = $1 AND t.tenant_id = $2
+                """, [id, tenantId]).first?.decode(0, as: String.self)
+        }
+    }
+
+    public enum OperatorAction: Sendable { case retry, cancel }
+
+    public enum OperatorOutcome: Sendable, Equatable {
+        case done(json: String)
+        case notFound
+        case wrongState(String)
+    }
+
+    /// Retry takes a failed or cancelled notification back to the queue with a
+    /// fresh attempt budget; cancel stops one that has not started sending.
+    public func apply(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
+        try await pool.withTransaction { connection in
+            guard let status = try connection.query(
+                "SELECT status FROM notifications WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
+                .first?.decode(0, as: String.self) else { return .notFound }
+            switch action {
+            case .retry:
+                guard status == "failed" || status == "cancelled" else { return .wrongState(status) }
+                _ = try connection.query("""
+                    UPDATE notifications SET status = 'queued', run_at = now(), max_attempts = attempts + 8,
+                      locked_by = NULL, locked_until = NULL, updated_at = herald_now() WHERE id = $1
+                    """, [id])
+                _ = try connection.query("SELECT pg_notify($1, 'retry')", [Self.queueChannel])
+            case .cancel:
+                guard status == "queued" else { return .wrongState(status) }
+                _ = try connection.query(
+                    "UPDATE notifications SET status = 'cancelled', updated_at = herald_now() WHERE id = $1", [id])
+            }
+            let json = try connection.query("SELECT (\(Projection.notification))::text FROM notifications t WHERE t.id = $1", [id])
+            return .done(json: try json[0].decode(0, as: String.self))
+        }
+    }
+
+    public enum SendOutcome: Sendable, Equatable {
+        /// Queued now, or the earlier notification of the same key and body.
+        case queued(notificationId: String)
+        /// The key was used with another body.
+        case keyConflict
+    }
+
+    /// Queues a send; with an idempotency key (kept 24 hours) the same key and
+    /// body answer the same notification, and another body is a conflict.
+    public func send(_ new: NewNotification, scheduledAt: String?, idempotencyKey: String?,
+                     requestDigest: String) async throws -> SendOutcome {
+        try await pool.withTransaction { connection in
+            if let key = idempotencyKey {
+                _ = try connection.query(
+                    "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND expires_at < now()", [new.tenantId, key])
+                let claimed = try connection.query("""
+                    INSERT INTO idempotency_keys (tenant_id, key, request_digest, expires_at)
+                    VALUES ($1, $2, $3, now() + interval '24 hours') ON CONFLICT DO NOTHING RETURNING key
+                    """, [new.tenantId, key, requestDigest])
+                if claimed.isEmpty {
+                    // Another request holds the key: wait for its transaction, then compare.
+                    let row = try connection.query("""
+                        SELECT request_digest, notification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE
+                        """, [new.tenantId, key])[0]
+                    guard try row.decode(0, as: String.self) == requestDigest,
+                          let existing = try row.decode(1, as: String?.self) else { return .keyConflict }
+                    return .queued(notificationId: existing)
+                }
+            }
+            let id = try Self.enqueue(connection, new)
+            if let scheduledAt {
+                _ = try connection.query(
+                    "UPDATE notifications SET scheduled_at = $2::timestamptz, run_at = greatest(now(), $2::timestamptz) WHERE id = $1",
+                    [id, scheduledAt])
+            }
+            if let key = idempotencyKey {
+                _ = try connection.query("UPDATE idempotency_keys SET notification_id = $3 WHERE tenant_id = $1 AND key = $2",
+                                         [new.tenantId, key, id])
+            }
+            return .queued(notificationId: id)
+        }
+    }
+}
