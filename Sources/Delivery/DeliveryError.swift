@@ -33,11 +33,16 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     /// The SMTP reply code that caused the error, when there was one.
     public let replyCode: Int?
     public let message: String
+    /// How long the provider asked us to wait before trying again (an HTTP
+    /// `Retry-After`), so the worker's backoff can honour it. Nil when the
+    /// provider said nothing.
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String, replyCode: Int? = nil) {
+    public init(_ code: Code, _ message: String, replyCode: Int? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.replyCode = replyCode
+        self.retryAfter = retryAfter
     }
 
     /// An error built from an SMTP reply: 5xx is permanent, anything else
@@ -61,6 +66,7 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         let reply = replyCode.map { " [\($0)]" } ?? ""
-        return "DeliveryError(\(code.rawValue))\(reply): \(message)"
+        let wait = retryAfter.map { " (retry after \($0.components.seconds)s)" } ?? ""
+        return "DeliveryError(\(code.rawValue))\(reply): \(message)\(wait)"
     }
 }
