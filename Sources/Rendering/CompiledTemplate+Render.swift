@@ -13,6 +13,8 @@ extension CompiledTemplate {
     /// Partials and layouts resolve to other templates from `partials`; an
     /// unknown one fails the render, naming the part and the tag's position.
     /// An email without a text part gets one derived from its HTML.
+    /// Each part falls back along the locale chain on its own, except that an
+    /// email's text stays with its HTML (see `emailText`).
     public func render(
         variables: JSONValue, locale: String? = nil, partials: any TemplatePartialSource = TemplateDictionary()
     ) throws(TemplateRenderError) -> RenderedMessage {
@@ -22,7 +24,8 @@ extension CompiledTemplate {
         var missing = MissingNames()
 
         for part in [TemplatePart.subject] + type.parts {
-            guard let compiled = self.part(part, chain: chain) else { continue }
+            let found = type == .email && part == .text ? emailText(chain: chain) : self.part(part, chain: chain)
+            guard let compiled = found else { continue }
             let resolver = PartPartialResolver(source: partials, part: part, chain: chain)
             let options = Self.renderOptions(for: part)
             do {
@@ -45,6 +48,18 @@ extension CompiledTemplate {
         }
         message.missingVariables = missing.names
         return message
+    }
+
+    /// An email's text part, or nil to derive it from the HTML. The text goes
+    /// with the HTML: a locale that brings its own HTML but no text gets text
+    /// derived from that HTML, not the base language's text.
+    private func emailText(chain: LocaleChain) -> CompiledPart? {
+        for key in chain.keys {
+            guard let parts = localeSets[key]?.parts else { continue }
+            if let text = parts[.text] { return text }
+            if parts[.html] != nil { return nil }
+        }
+        return base[.text]
     }
 
     /// A subject on one line: CR and LF become spaces, runs of spaces

@@ -1,50 +1,62 @@
 /// Character references: numeric ones, and the named ones email HTML uses.
 enum HTMLEntities {
     /// The reference at `start` (`&`) and the index after it; a lone `&` stays itself.
-    static func decode(_ source: [Unicode.Scalar], at start: Int) -> (String, Int) {
+    static func decode(_ source: ArraySlice<UInt8>, at start: Int) -> (String, Int) {
         var i = start + 1
-        guard i < source.count else { return ("&", i) }
-        if source[i] == "#" {
+        let end = source.endIndex
+        guard i < end else { return ("&", i) }
+        if source[i] == UInt8(ascii: "#") {
             i += 1
-            let hex = i < source.count && (source[i] == "x" || source[i] == "X")
+            let hex = i < end && ASCII.lower(source[i]) == UInt8(ascii: "x")
             if hex { i += 1 }
+            var code: UInt32 = 0
             let digitsStart = i
-            while i < source.count, i - digitsStart < 8, source[i].properties.isASCIIHexDigit,
-                  hex || (0x30...0x39).contains(source[i].value) { i += 1 }
+            while i < end, i - digitsStart < 8, let digit = digitValue(source[i], hex: hex) {
+                code = code * (hex ? 16 : 10) + digit
+                i += 1
+            }
             guard i > digitsStart else { return ("&", start + 1) }
-            let digits = String(String.UnicodeScalarView(source[digitsStart..<i]))
-            if i < source.count, source[i] == ";" { i += 1 }
-            let code = UInt32(digits, radix: hex ? 16 : 10) ?? 0xFFFD
+            if i < end, source[i] == UInt8(ascii: ";") { i += 1 }
             // NUL, surrogates and values past Unicode become the replacement character.
             let scalar = code == 0 ? nil : Unicode.Scalar(code)
             return (String(scalar ?? "\u{FFFD}"), i)
         }
         let nameStart = i
-        while i < source.count, i - nameStart < 32, source[i].properties.isAlphabetic || (0x30...0x39).contains(source[i].value) {
-            i += 1
-        }
-        guard i < source.count, source[i] == ";", i > nameStart else { return ("&", start + 1) }
-        let name = String(String.UnicodeScalarView(source[nameStart..<i]))
-        guard let value = named[name] else { return ("&", start + 1) }
+        while i < end, i - nameStart < 32, ASCII.isLetter(source[i]) || ASCII.isDigit(source[i]) { i += 1 }
+        guard i < end, source[i] == UInt8(ascii: ";"), i > nameStart,
+              let value = named[String(decoding: source[nameStart..<i], as: UTF8.self)] else { return ("&", start + 1) }
         return (value, i + 1)
     }
 
+    static func decode(_ source: [UInt8], at start: Int) -> (String, Int) {
+        decode(source[...], at: start)
+    }
+
+    private static func digitValue(_ byte: UInt8, hex: Bool) -> UInt32? {
+        if ASCII.isDigit(byte) { return UInt32(byte - 0x30) }
+        let lower = ASCII.lower(byte)
+        if hex && lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f") { return UInt32(lower - 0x61 + 10) }
+        return nil
+    }
+
     /// Every reference in an attribute value.
-    static func decodeAll(_ source: [Unicode.Scalar]) -> String {
-        guard source.contains("&") else { return String(String.UnicodeScalarView(source)) }
+    static func decodeAll(_ source: ArraySlice<UInt8>) -> String {
+        guard source.contains(UInt8(ascii: "&")) else { return String(decoding: source, as: UTF8.self) }
         var result = ""
-        var i = 0
-        while i < source.count {
-            if source[i] == "&" {
+        var i = source.startIndex
+        var run = i
+        while i < source.endIndex {
+            if source[i] == UInt8(ascii: "&") {
+                result += String(decoding: source[run..<i], as: UTF8.self)
                 let (decoded, end) = decode(source, at: i)
                 result += decoded
                 i = end
+                run = i
             } else {
-                result.unicodeScalars.append(source[i])
                 i += 1
             }
         }
-        return result
+        return result + String(decoding: source[run..<i], as: UTF8.self)
     }
 
     static let named: [String: String] = [

@@ -1,35 +1,50 @@
 /// Plain text from an email's HTML, for emails whose template has no text part.
 ///
-/// Not a browser: a single forward scan that knows what email HTML needs.
-/// `<head>`, `<style>`, `<script>`, comments and hidden elements (the
-/// preheader) vanish; blocks become line breaks, paragraphs blank lines;
+/// Not a browser: a single forward scan over the UTF-8 that knows what email
+/// HTML needs. `<head>`, `<style>`, `<script>`, comments and hidden elements
+/// (the preheader) vanish; blocks become line breaks, paragraphs blank lines;
 /// `<br>` is a newline, `<li>` a `- ` (or `1. `) line; a link whose text is
 /// not its address reads `text (url)`; `<img>` gives its `alt`. Entities are
 /// decoded, whitespace collapses and nothing is wrapped.
 public enum HTMLToText {
     public static func convert(_ html: String) -> String {
-        var converter = HTMLConverter(Array(html.unicodeScalars))
+        var converter = HTMLConverter(Array(html.utf8))
         converter.run()
         return converter.writer.finish()
     }
 }
 
-/// Elements whose content is never text.
-private let skippedElements: Set<String> = ["head", "style", "script", "title", "template", "noscript", "object", "svg"]
-private let voidElements: Set<String> = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-]
-/// Blocks separated by a blank line; other blocks get a line of their own.
-private let paragraphElements: Set<String> = [
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "pre", "hr", "table", "figure",
-]
-private let lineElements: Set<String> = [
-    "div", "tr", "li", "dt", "dd", "section", "article", "header", "footer", "nav", "aside", "main", "center",
-    "form", "address", "caption", "tbody", "thead", "tfoot", "figcaption", "details", "summary",
-]
+/// What the converter does with an element, looked up once per tag.
+private struct ElementKind: OptionSet {
+    let rawValue: UInt8
+    /// Content is never text: skipped to the close tag.
+    static let skipped = ElementKind(rawValue: 1)
+    /// Never has content or a close tag.
+    static let void = ElementKind(rawValue: 2)
+    /// Separated from its surroundings by a blank line.
+    static let paragraph = ElementKind(rawValue: 4)
+    /// On a line of its own.
+    static let line = ElementKind(rawValue: 8)
+}
+
+private let elementKinds: [String: ElementKind] = {
+    var kinds: [String: ElementKind] = [:]
+    for name in ["head", "style", "script", "title", "template", "noscript", "object", "svg"] { kinds[name, default: []].insert(.skipped) }
+    for name in ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"] {
+        kinds[name, default: []].insert(.void)
+    }
+    for name in ["p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "pre", "hr", "table", "figure"] {
+        kinds[name, default: []].insert(.paragraph)
+    }
+    for name in [
+        "div", "tr", "li", "dt", "dd", "section", "article", "header", "footer", "nav", "aside", "main", "center",
+        "form", "address", "caption", "tbody", "thead", "tfoot", "figcaption", "details", "summary",
+    ] { kinds[name, default: []].insert(.line) }
+    return kinds
+}()
 
 private struct HTMLConverter {
-    let source: [Unicode.Scalar]
+    let source: [UInt8]
     var index = 0
     var writer = TextWriter()
     /// A hidden element being skipped, and how many of its name are open inside it.
@@ -40,37 +55,41 @@ private struct HTMLConverter {
     /// Open links: the address and where their text starts in the output.
     var links: [(href: String, start: Int)] = []
 
-    init(_ source: [Unicode.Scalar]) { self.source = source }
+    init(_ source: [UInt8]) { self.source = source }
 
     mutating func run() {
         while index < source.count {
-            let scalar = source[index]
-            if scalar == "<", let end = markup(at: index) {
+            let byte = source[index]
+            if byte == UInt8(ascii: "<"), let end = markup(at: index) {
                 index = end
-            } else if scalar == "&" {
+            } else if byte == UInt8(ascii: "&") {
                 let (decoded, end) = HTMLEntities.decode(source, at: index)
                 for scalar in decoded.unicodeScalars { emit(scalar) }
                 index = end
-            } else {
-                emit(scalar)
+            } else if byte < 0x80 {
+                if hidden == nil { preDepth > 0 ? writer.raw(byte) : writer.ascii(byte) }
                 index += 1
+            } else {
+                let (scalar, length) = UTF8Scalar.decode(source, at: index)
+                emit(scalar)
+                index += length
             }
         }
     }
 
     private mutating func emit(_ scalar: Unicode.Scalar) {
         guard hidden == nil else { return }
-        if preDepth > 0 { writer.raw(scalar) } else { writer.char(scalar) }
+        writer.scalar(scalar, preformatted: preDepth > 0)
     }
 
     /// Handles the markup at `start`; nil when `<` is just text.
     private mutating func markup(at start: Int) -> Int? {
-        if starts(with: "<!--", at: start) {
+        if matches("<!--", at: start) {
             return (find("-->", from: start + 4) ?? source.count - 3) + 3
         }
         guard start + 1 < source.count else { return nil }
         let next = source[start + 1]
-        if next == "!" || next == "?" { return (find(">", from: start) ?? source.count - 1) + 1 }
+        if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") { return (find(">", from: start) ?? source.count - 1) + 1 }
         guard let tag = HTMLTag.parse(source, at: start) else { return nil }
         if tag.isEnd { endTag(tag.name) } else { return startTag(tag) }
         return tag.end
@@ -78,26 +97,27 @@ private struct HTMLConverter {
 
     private mutating func startTag(_ tag: HTMLTag) -> Int {
         let name = tag.name
+        let kind = elementKinds[name] ?? []
         if let current = hidden {
-            if name == current.name && !tag.selfClosing && !voidElements.contains(name) { hidden!.depth += 1 }
+            if name == current.name && !tag.selfClosing && !kind.contains(.void) { hidden!.depth += 1 }
             return tag.end
         }
-        if skippedElements.contains(name) {
+        if kind.contains(.skipped) {
             // Skip to the matching close tag; without one, only the tag itself goes.
             guard let close = findClose(name, from: tag.end) else { return tag.end }
             return (find(">", from: close) ?? source.count - 1) + 1
         }
         if tag.isHidden {
-            if !tag.selfClosing && !voidElements.contains(name) { hidden = (name, 1) }
+            if !tag.selfClosing && !kind.contains(.void) { hidden = (name, 1) }
             return tag.end
         }
         switch name {
         case "br": writer.lineBreak()
         case "td", "th": writer.space()
-        case "img": if let alt = tag.attributes["alt"], !alt.isEmpty { writer.text(alt) }
-        case "a": links.append((tag.attributes["href"] ?? "", writer.count))
+        case "img": if let alt = tag.alt, !alt.isEmpty { writer.text(alt) }
+        case "a": links.append((tag.href ?? "", writer.count))
         case "ul": lists.append(nil); writer.block(2)
-        case "ol": lists.append(Int(tag.attributes["start"] ?? "") ?? 1); writer.block(2)
+        case "ol": lists.append(Int(tag.start ?? "") ?? 1); writer.block(2)
         case "li":
             writer.block(1)
             if case let number?? = lists.last {
@@ -109,8 +129,7 @@ private struct HTMLConverter {
             writer.space()
         case "pre": preDepth += 1; writer.block(2)
         default:
-            if paragraphElements.contains(name) { writer.block(2) }
-            if lineElements.contains(name) { writer.block(1) }
+            blockBreak(kind)
         }
         return tag.end
     }
@@ -129,9 +148,12 @@ private struct HTMLConverter {
         case "td", "th": writer.space()
         case "pre": preDepth = max(0, preDepth - 1); writer.block(2)
         default:
-            if paragraphElements.contains(name) { writer.block(2) }
-            if lineElements.contains(name) { writer.block(1) }
+            blockBreak(elementKinds[name] ?? [])
         }
+    }
+
+    private mutating func blockBreak(_ kind: ElementKind) {
+        if kind.contains(.paragraph) { writer.block(2) } else if kind.contains(.line) { writer.block(1) }
     }
 
     /// Appends ` (url)` unless the link text already is the address.
@@ -162,19 +184,20 @@ private struct HTMLConverter {
 
     // MARK: Scanning
 
-    private func starts(with literal: String, at position: Int) -> Bool {
-        var i = position
-        for scalar in literal.unicodeScalars {
-            guard i < source.count, source[i].lowercased == scalar else { return false }
-            i += 1
-        }
+    /// Whether `literal` (lowercase ASCII) is at `position`, ignoring ASCII case.
+    private func matches(_ literal: StaticString, at position: Int) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= source.count else { return false }
+        let pattern = literal.utf8Start
+        for offset in 0..<count where ASCII.lower(source[position + offset]) != pattern[offset] { return false }
         return true
     }
 
-    private func find(_ literal: String, from position: Int) -> Int? {
+    private func find(_ literal: StaticString, from position: Int) -> Int? {
+        let first = literal.utf8Start[0]
         var i = position
         while i < source.count {
-            if starts(with: literal, at: i) { return i }
+            if ASCII.lower(source[i]) == first && matches(literal, at: i) { return i }
             i += 1
         }
         return nil
@@ -182,10 +205,14 @@ private struct HTMLConverter {
 
     /// The `</name` that closes a raw element, case-insensitively.
     private func findClose(_ name: String, from position: Int) -> Int? {
+        let name = Array(name.utf8)
         var i = position
-        while let found = find("</" + name, from: i) {
-            let after = found + 2 + name.unicodeScalars.count
-            if after >= source.count || !source[after].isNameCharacter { return found }
+        while let found = find("</", from: i) {
+            let after = found + 2 + name.count
+            if after <= source.count, zip(source[(found + 2)..<after], name).allSatisfy({ ASCII.lower($0) == $1 }),
+               after == source.count || !ASCII.isNameByte(source[after]) {
+                return found
+            }
             i = found + 1
         }
         return nil
@@ -195,66 +222,84 @@ private struct HTMLConverter {
 /// Output with pending whitespace: nothing is written until the next visible
 /// character, so blocks never stack blank lines and lines never end in spaces.
 private struct TextWriter {
-    private var out: [Unicode.Scalar] = []
+    private var out: [UInt8] = []
     private var pendingSpace = false
     private var pendingBreaks = 0
 
     var count: Int { out.count }
 
-    mutating func char(_ scalar: Unicode.Scalar) {
-        if scalar.isCollapsibleSpace { pendingSpace = true; return }
-        if scalar.isInvisible { return }
+    mutating func ascii(_ byte: UInt8) {
+        if ASCII.isSpace(byte) { pendingSpace = true; return }
         flush()
-        out.append(scalar)
+        out.append(byte)
     }
 
     /// Preformatted text: written as it is.
-    mutating func raw(_ scalar: Unicode.Scalar) {
-        if scalar.isInvisible { return }
+    mutating func raw(_ byte: UInt8) {
         flush()
-        out.append(scalar)
+        out.append(byte)
     }
 
-    mutating func text(_ string: String) { for scalar in string.unicodeScalars { char(scalar) } }
+    mutating func scalar(_ scalar: Unicode.Scalar, preformatted: Bool = false) {
+        if scalar.isASCII { return preformatted ? raw(UInt8(scalar.value)) : ascii(UInt8(scalar.value)) }
+        if scalar.isInvisible { return }
+        if scalar.isWideSpace && !preformatted { pendingSpace = true; return }
+        flush()
+        UTF8.encode(scalar.isWideSpace ? " " : scalar) { out.append($0) }
+    }
+
+    mutating func text(_ string: String) { for scalar in string.unicodeScalars { self.scalar(scalar) } }
     mutating func space() { pendingSpace = true }
     mutating func block(_ breaks: Int) { pendingBreaks = max(pendingBreaks, breaks) }
     mutating func lineBreak() { pendingBreaks = min(pendingBreaks + 1, 2) }
 
-    func text(since start: Int) -> String {
-        var result = String.UnicodeScalarView()
-        result.append(contentsOf: out[min(start, out.count)...])
-        return String(result)
-    }
+    func text(since start: Int) -> String { String(decoding: out[min(start, out.count)...], as: UTF8.self) }
 
     private mutating func flush() {
+        if pendingBreaks == 0 && !pendingSpace { return }
         defer { pendingSpace = false; pendingBreaks = 0 }
-        guard !out.isEmpty else { return }
+        guard let last = out.last else { return }
         if pendingBreaks > 0 {
             var trailing = 0
-            while trailing < pendingBreaks, trailing < out.count, out[out.count - 1 - trailing] == "\n" { trailing += 1 }
+            while trailing < pendingBreaks, trailing < out.count, out[out.count - 1 - trailing] == 0x0A { trailing += 1 }
             // A line break makes the spaces before it pointless.
-            while out.last == " " { out.removeLast() }
-            out.append(contentsOf: repeatElement("\n", count: pendingBreaks - trailing))
-        } else if pendingSpace, let last = out.last, last != "\n", last != " " {
-            out.append(" ")
+            while out.last == 0x20 { out.removeLast() }
+            out.append(contentsOf: repeatElement(0x0A, count: pendingBreaks - trailing))
+        } else if last != 0x0A && last != 0x20 {
+            out.append(0x20)
         }
     }
 
     func finish() -> String {
-        var result = String.UnicodeScalarView()
-        result.append(contentsOf: out)
-        return String(result).trimmingWhitespace
+        guard let first = out.firstIndex(where: { !ASCII.isSpace($0) }) else { return "" }
+        let last = out.lastIndex(where: { !ASCII.isSpace($0) })!
+        return String(decoding: out[first...last], as: UTF8.self)
+    }
+}
+
+enum ASCII {
+    static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D || byte == 0x0C }
+    static func isLetter(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte | 0x20) }
+    static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+    static func isNameByte(_ byte: UInt8) -> Bool { isLetter(byte) || isDigit(byte) || byte == 0x2D || byte == 0x3A }
+}
+
+enum UTF8Scalar {
+    /// The scalar whose (valid: it came from a String) UTF-8 starts at `index`, and its length.
+    static func decode(_ bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int) {
+        let lead = bytes[index]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        guard length > 1, index + length <= bytes.count else { return ("\u{FFFD}", 1) }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length { value = value << 6 | UInt32(bytes[index + offset] & 0x3F) }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
     }
 }
 
 extension Unicode.Scalar {
-    /// Whitespace that collapses, including the no-break space emails pad with.
-    var isCollapsibleSpace: Bool {
-        switch value {
-        case 0x20, 0x09, 0x0A, 0x0C, 0x0D, 0xA0, 0x2007, 0x202F: true
-        default: false
-        }
-    }
+    /// The no-break spaces emails pad with: they collapse like spaces.
+    var isWideSpace: Bool { value == 0xA0 || value == 0x2007 || value == 0x202F }
 
     /// Zero-width characters that preheader padding is made of.
     var isInvisible: Bool {
@@ -263,22 +308,14 @@ extension Unicode.Scalar {
         default: false
         }
     }
-
-    var isNameCharacter: Bool {
-        (0x30...0x39).contains(value) || (0x61...0x7A).contains(value | 0x20) || self == "-" || self == ":"
-    }
-
-    /// ASCII letters lowercased; everything else as it is.
-    var lowercased: Unicode.Scalar {
-        value >= 0x41 && value <= 0x5A ? Unicode.Scalar(UInt8(value) + 0x20) : self
-    }
 }
 
 extension String {
     var trimmingWhitespace: String {
         let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.isCollapsibleSpace }) else { return "" }
-        let last = scalars.lastIndex(where: { !$0.isCollapsibleSpace })!
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar.isWideSpace || (scalar.isASCII && ASCII.isSpace(UInt8(scalar.value))) }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
         return String(scalars[first...last])
     }
 }

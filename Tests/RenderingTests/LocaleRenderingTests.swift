@@ -48,7 +48,16 @@ import Testing
         #expect(message.locale == "fr")
         #expect(message.subject == "Hello Ana")
         #expect(message.html == "<p>Bonjour Ana</p>")
-        #expect(message.text == "Hello Ana")
+    }
+
+    @Test func emailTextStaysWithItsHTML() throws {
+        // fr brings HTML but no text: the text comes from the French HTML, not the English text.
+        #expect(try render("fr").text == "Bonjour Ana")
+        // de-AT brings neither: both come from de.
+        #expect(try render("de-AT").text == "Hallo Ana")
+        let subjectOnly = try compile(.email, subject: "S", body: ["html": "<p>H</p>", "text": "T", "locales": ["it": ["subject": "O"]]])
+        let italian = try subjectOnly.render(variables: [:], locale: "it")
+        #expect((italian.subject, italian.html, italian.text) == ("O", "<p>H</p>", "T"))
     }
 
     @Test func unknownOrNoLocaleUsesBase() throws {
