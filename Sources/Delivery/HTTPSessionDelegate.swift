@@ -33,6 +33,12 @@ final class HTTPSessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 lock.withLock { pending[task.taskIdentifier] = Pending(continuation: continuation) }
+                // Cancelled before we began: a task cancelled while still
+                // suspended need not report back, so do not start it at all.
+                if Task.isCancelled, let state = lock.withLock({ pending.removeValue(forKey: task.taskIdentifier) }) {
+                    state.continuation.resume(throwing: URLError(.cancelled))
+                    return
+                }
                 task.resume()
             }
         } onCancel: {

@@ -9,7 +9,9 @@ import JSON
 
 /// How replies and failures become receipts and retry decisions.
 @Suite struct ProviderResponseTests {
-    let settings: (String) -> JSONObject = { base in ["apiKey": "re_secret_key", "from": "noreply@herald.test", "baseUrl": .string(base)] }
+    func settings(_ base: String) -> JSONObject {
+        ["apiKey": "re_secret_key", "from": "noreply@herald.test", "baseUrl": .string(base)]
+    }
 
     func send(_ base: String, client: HTTPProviderClient = sharedClient) async -> DeliveryError? {
         await deliveryError { _ = try await ResendProvider(client: client).send(emailMessage(), via: channel("email_resend", settings(base))) }
@@ -85,6 +87,23 @@ import JSON
         let error = try #require(await send("http://127.0.0.1:\(listener.port)", client: client))
         #expect(error.code == .timeout && error.isRetryable)
         #expect(ContinuousClock.now - started < .seconds(10))
+        withExtendedLifetime(listener) {}
+    }
+
+    @Test func cancellingTheSendEndsTheRequest() async throws {
+        let listener = try SilentListener()
+        let started = ContinuousClock.now
+        let task = Task { await send("http://127.0.0.1:\(listener.port)") }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let error = try #require(await task.value)
+        #expect(error.isRetryable && error.message.contains("cancelled"))
+        #expect(ContinuousClock.now - started < .seconds(5))  // not the 10 s timeout
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await send("http://127.0.0.1:\(listener.port)")
+        }
+        #expect(try #require(await early.value).message.contains("cancelled"))
         withExtendedLifetime(listener) {}
     }
 
