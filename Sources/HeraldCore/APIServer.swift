@@ -33,6 +33,9 @@ public final class APIServer: Sendable {
         var configuration = HTTPServerConfiguration(host: services.configuration.host,
                                                     port: port ?? services.configuration.port)
         configuration.maxBodySize = maxBodySize
+        // Handlers only await (the database runs on the pool's own threads), so
+        // they may run on the loop thread and skip a hop through the task pool.
+        configuration.runHandlersOnEventLoop = services.configuration.handlersOnEventLoop
         let logger = services.logger.with(("component", "http"))
         if logger.minimumLevel <= .info {
             configuration.accessLog = { entry in

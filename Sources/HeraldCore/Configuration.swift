@@ -15,6 +15,8 @@ public struct Configuration: Sendable {
     public var apiPoolSize: Int
     /// Connections the worker's pool may open.
     public var workerPoolSize: Int
+    /// Run request handlers on the HTTP loop threads (`HERALD_HTTP_HANDLERS_ON_LOOP`, default on).
+    public var handlersOnEventLoop: Bool
     public var smtpURL: String?
     public var smsURL: String?
 
@@ -47,6 +49,7 @@ public struct Configuration: Sendable {
         }
         apiPoolSize = try integer("HERALD_API_POOL_SIZE", 8, 1...500)
         workerPoolSize = try integer("HERALD_WORKER_POOL_SIZE", 4, 1...500)
+        handlersOnEventLoop = nonEmpty("HERALD_HTTP_HANDLERS_ON_LOOP").map { !["0", "false", "no"].contains($0.lowercased()) } ?? true
         smtpURL = nonEmpty("HERALD_SMTP_URL")
         smsURL = nonEmpty("HERALD_SMS_URL")
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"

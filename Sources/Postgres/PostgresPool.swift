@@ -160,6 +160,8 @@ public final class PostgresPool: Sendable {
         var peakInUse = 0
         var nextWorkerID = 0
         var closed = false
+        /// Whether a sweep for expired waiters is scheduled.
+        var sweeping = false
 
         mutating func markInUse() {
             inUse += 1
@@ -213,20 +215,43 @@ public final class PostgresPool: Sendable {
             waiter.finish(.success(PoolWorker(id: id, url: configuration.url,
                                               connectTimeout: configuration.connectTimeout)))
         case .wait:
-            let timer = DispatchWorkItem { [weak self] in self?.timeOut(waiter) }
-            waiter.setTimer(timer)
-            DispatchQueue.global().asyncAfter(deadline: .now() + configuration.acquireTimeout.seconds, execute: timer)
+            scheduleSweep()
         }
     }
 
-    private func timeOut(_ waiter: Waiter) {
-        let message = state.withLock { state -> String? in
-            guard let index = state.waiters.firstIndex(where: { $0 === waiter }) else { return nil }
-            state.waiters.remove(at: index)
-            return "no connection available within \(configuration.acquireTimeout) "
-                + "(pool size \(configuration.size), \(state.inUse) in use, \(state.waiters.count) still waiting)"
+    /// How often queued waiters are checked for their acquire timeout. One
+    /// sweep for the whole queue, not a timer per waiter: a cancelled
+    /// dispatch timer still occupies memory until its deadline, and at
+    /// thousands of waits a second those add up to megabytes.
+    static let sweepInterval = 0.1
+
+    private func scheduleSweep() {
+        let start = state.withLock { state -> Bool in
+            guard !state.sweeping else { return false }
+            state.sweeping = true
+            return true
         }
-        if let message { waiter.finish(.failure(PostgresError(.poolTimeout, message))) }
+        guard start else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.sweepInterval) { [weak self] in self?.sweep() }
+    }
+
+    /// Fails the waiters queued longer than the acquire timeout. The queue is
+    /// FIFO with one timeout, so the expired ones are at its front.
+    private func sweep() {
+        let now = ContinuousClock.now
+        let (expired, again, message) = state.withLock { state -> ([Waiter], Bool, String) in
+            var expired: [Waiter] = []
+            while let first = state.waiters.first, now - first.queuedAt >= configuration.acquireTimeout {
+                expired.append(state.waiters.removeFirst())
+            }
+            state.sweeping = !state.waiters.isEmpty
+            return (expired, state.sweeping, "no connection available within \(configuration.acquireTimeout) "
+                + "(pool size \(configuration.size), \(state.inUse) in use, \(state.waiters.count) still waiting)")
+        }
+        for waiter in expired { waiter.finish(.failure(PostgresError(.poolTimeout, message))) }
+        if again {
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.sweepInterval) { [weak self] in self?.sweep() }
+        }
     }
 
     /// Returns a worker: to the first waiter, else to the idle stack (LIFO,
@@ -257,7 +282,8 @@ public final class PostgresPool: Sendable {
 private final class Waiter: @unchecked Sendable {
     private let lock = NSLock()
     private var resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?
-    private var timer: DispatchWorkItem?
+    /// When it joined the queue, for the acquire timeout.
+    let queuedAt = ContinuousClock.now
     /// Guarded by the pool's lock.
     var cancelled = false
 
@@ -269,16 +295,11 @@ private final class Waiter: @unchecked Sendable {
         lock.withLock { self.resume = resume }
     }
 
-    func setTimer(_ timer: DispatchWorkItem) {
-        lock.withLock { self.timer = timer }
-    }
-
     func finish(_ result: Result<PoolWorker, any Error>) {
-        let (resume, timer) = lock.withLock { () -> ((@Sendable (Result<PoolWorker, any Error>) -> Void)?, DispatchWorkItem?) in
-            defer { self.resume = nil; self.timer = nil }
-            return (self.resume, self.timer)
+        let resume = lock.withLock { () -> (@Sendable (Result<PoolWorker, any Error>) -> Void)? in
+            defer { self.resume = nil }
+            return self.resume
         }
-        timer?.cancel()
         resume?(result)
     }
 }
