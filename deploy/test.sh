@@ -22,5 +22,7 @@ export HERALD_TEST_TMPDIR="$tmp"
 
 log "building"
 swift build --build-tests
+log "checking the built-in templates"
+"$(swift build --show-bin-path)/herald" templates check
 log "running the tests"
 swift test --skip-build "$@"

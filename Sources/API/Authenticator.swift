@@ -39,9 +39,13 @@ public final class Authenticator: Sendable {
         let publicKey = request.header("x-protocol-public-key") ?? request.header("x-public-key")
         let secretKey = request.header("x-protocol-secret-key") ?? request.header("x-secret-key")
         guard let publicKey, let secretKey, !publicKey.isEmpty, !secretKey.isEmpty else { throw APIError.unauthorized }
-        guard let credential = try await credential(publicKey: publicKey),
-              ConstantTime.equals(Array(store.keyring.digest(secretKey).utf8), Array(credential.secretDigest.utf8))
-        else { throw APIError.unauthorized }
+        guard let credential = try await credential(publicKey: publicKey) else { throw APIError.unauthorized }
+        // A secret already verified for this entry compares directly; others pay for the keyed digest once.
+        if let verified = cache.verifiedSecret(publicKey), ConstantTime.equals(verified, secretKey) {
+            return .tenant(id: credential.tenantId)
+        }
+        guard ConstantTime.equals(store.keyring.digest(secretKey), credential.secretDigest) else { throw APIError.unauthorized }
+        cache.markVerified(publicKey, secret: secretKey)
         return .tenant(id: credential.tenantId)
     }
 
@@ -72,6 +76,8 @@ public final class Authenticator: Sendable {
 final class CredentialCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (credential: Store.TenantCredential, expires: Double)] = [:]
+    /// The secret that last matched each entry's digest; dropped with the entry.
+    private var verified: [String: String] = [:]
 
     func get(_ key: String, now: Double) -> Store.TenantCredential? {
         lock.lock()
@@ -83,13 +89,30 @@ final class CredentialCache: @unchecked Sendable {
     func put(_ key: String, _ credential: Store.TenantCredential, expires: Double) {
         lock.lock()
         defer { lock.unlock() }
-        if entries.count > 10_000 { entries.removeAll(keepingCapacity: true) }
+        if entries.count > 10_000 {
+            entries.removeAll(keepingCapacity: true)
+            verified.removeAll(keepingCapacity: true)
+        }
         entries[key] = (credential, expires)
+        verified[key] = nil
+    }
+
+    func verifiedSecret(_ key: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return verified[key]
+    }
+
+    func markVerified(_ key: String, secret: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries[key] != nil { verified[key] = secret }
     }
 
     func removeAll(where predicate: (Store.TenantCredential) -> Bool) {
         lock.lock()
         defer { lock.unlock() }
         entries = entries.filter { !predicate($0.value.credential) }
+        verified = verified.filter { entries[$0.key] != nil }
     }
 }

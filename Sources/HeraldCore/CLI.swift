@@ -15,6 +15,7 @@ public enum CLI {
           migrate                  Apply database migrations, printing each one
           token create --email E   Mint a platform bearer token (creates the user if needed)
           dev                      Run API and worker with a private PostgreSQL and a demo tenant
+          templates check [--dir D] Compile and render every built-in template, checking SMS lengths
           render --json            Render {"template","data","partials","escape"} read from stdin
           render FILE --data F [--partials DIR]
           bench render --template F --data F [--partials DIR] --iterations N
@@ -45,6 +46,7 @@ public enum CLI {
             case "token": return try await TokenCommand.run(rest)
             case "dev": return try await DevCommand.run(rest)
             case "render": return RenderCommand.run(rest)
+            case "templates": return TemplatesCommand.run(rest)
             case "bench":
                 guard rest.first == "render" else {
                     printError("usage: herald bench render --template FILE --data FILE [--partials DIR] --iterations N")
