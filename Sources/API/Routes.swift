@@ -86,11 +86,18 @@ public enum APIRoutes {
         var builder = RouteBuilder(prefix: basePath, context: context)
         HealthRoutes.add(to: &builder, context)
         TenantRoutes.add(to: &builder, context)
-        UserRoutes.add(to: &builder, context)
+        PlatformUserRoutes.add(to: &builder, context)
         ChannelRoutes.add(to: &builder, context)
         TemplateRoutes.add(to: &builder, context)
         TemplateRenderRoutes.add(to: &builder, context)
         NotificationRoutes.add(to: &builder, context)
+        TenantMemberRoutes.add(to: &builder, context)
+        DomainRoutes.add(to: &builder, context)
+        StatsRoutes.add(to: &builder, context)
+        AuthUserRoutes.add(to: &builder, context)
+        OrganizationRoutes.add(to: &builder, context)
+        MediaRoutes.add(to: &builder, context)
+        IdentityRoutes.add(to: &builder, context)
         return builder.routes
     }
 }

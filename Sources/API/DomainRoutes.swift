@@ -1,0 +1,7 @@
+import Store
+
+/// The domains operations.
+enum DomainRoutes {
+    static func add(to routes: inout RouteBuilder, _ context: APIContext) {
+    }
+}
