@@ -1,1 +1,239 @@
-// Worker module.
+import Delivery
+import Foundation
+import Logging
+import Postgres
+import Rendering
+import Store
+
+/// The delivery worker: takes queued notifications from PostgreSQL, renders
+/// those queued without content, sends them through their channel's provider
+/// and writes every attempt back.
+///
+///     let worker = Worker(configuration: try WorkerConfiguration(), pool: pool, store: store,
+///                         providers: { registry.provider(named: $0) }, logger: logger)
+///     let running = Task { await worker.run() }
+///     …
+///     worker.shutdown()          // SIGTERM
+///     await running.value        // in-flight sends finished, the rest released
+///
+/// Rows are claimed in batches in short transactions that commit before any
+/// network I/O (`Store.claim`); sends run with bounded concurrency; outcomes
+/// are written in batches (`Store.finish`). The claim loop sleeps until a
+/// NOTIFY on `herald_queue`, a freed slot, or the slow poll. Beside it run the
+/// heartbeat (leases of held rows), the rescue (expired leases of dead
+/// workers) and the retention of finished rows. Embeddable: `herald worker`
+/// and `herald dev` both run one; it never closes the pool it was given.
+public final class Worker: Sendable {
+    public let configuration: WorkerConfiguration
+    let pool: PostgresPool
+    let providers: @Sendable (String) -> (any NotificationProvider)?
+    let logger: Logger
+    let renderer: NotificationRenderer
+    let channels: ChannelResolver
+    let state: Protected<WorkerState>
+    /// Wakes the claim loop: work may be ready, a slot freed, or shutdown.
+    let claimBell = Doorbell()
+    /// Wakes the writer of outcomes.
+    let flushBell = Doorbell()
+
+    struct WorkerState {
+        var book: LeaseBook<Store.ClaimedNotification>
+        var outcomes: [Store.QueueOutcome] = []
+        var metrics = WorkerMetrics()
+        var stopping = false
+        var started = false
+    }
+
+    /// - Parameters:
+    ///   - providers: the provider for a channel's provider name, nil when
+    ///     Herald cannot send through it (the notification then fails).
+    ///   - builtInTemplates: the fallback for tenants without a template of
+    ///     the wanted name; nil loads `TemplateLibrary.defaultDirectory()`.
+    public init(configuration: WorkerConfiguration = WorkerConfiguration(), pool: PostgresPool, store: Store,
+                providers: @escaping @Sendable (String) -> (any NotificationProvider)?, logger: Logger,
+                builtInTemplates: [Rendering.TemplateSeed]? = nil) {
+        self.configuration = configuration
+        self.pool = pool
+        self.providers = providers
+        self.logger = logger.with(("component", "worker"), ("worker", .string(configuration.workerId)))
+        self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
+        self.channels = ChannelResolver(store: store)
+        self.state = Protected(WorkerState(book: LeaseBook(concurrency: configuration.concurrency,
+                                                           batchSize: configuration.batchSize)))
+    }
+
+    public var id: String { configuration.workerId }
+
+    /// Counters so far, with the rows held right now.
+    public var metrics: WorkerMetrics {
+        state.withLock { state in
+            var metrics = state.metrics
+            metrics.inFlight = state.book.held
+            return metrics
+        }
+    }
+
+    /// Stops claiming; `run()` then finishes what is in flight (up to the
+    /// shutdown timeout), releases the rest and returns. Safe to call twice.
+    public func shutdown() {
+        state.withLock { $0.stopping = true }
+        claimBell.ring(.stop)
+    }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Runs until `shutdown()` (or until the calling task is cancelled).
+    public func run() async {
+        let first = state.withLock { state -> Bool in
+            defer { state.started = true }
+            return !state.started
+        }
+        precondition(first, "Worker.run() may be called only once")
+        await withTaskCancellationHandler {
+            await runUntilStopped()
+        } onCancel: {
+            shutdown()
+        }
+    }
+
+    private func runUntilStopped() async {
+        logger.info("worker started", ("concurrency", .int(configuration.concurrency)),
+                    ("batch", .int(configuration.batchSize)), ("leaseSeconds", .int(Int(configuration.lease.seconds))))
+        let listener = PostgresListener(url: pool.configuration.url)
+        let wakeups = Task { [claimBell] in
+            // A reconnect means NOTIFYs may have been missed: look anyway.
+            for await _ in listener.notifications { claimBell.ring(.work) }
+        }
+        do {
+            try await listener.listen(Store.queueChannel)
+        } catch {
+            logger.warning("LISTEN failed: polling until the database is back", ("error", .string("\(error)")))
+        }
+        let maintenance = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.flushLoop() }
+                group.addTask { await self.heartbeatLoop() }
+                group.addTask { await self.rescueLoop() }
+                if self.configuration.retentionDays > 0 { group.addTask { await self.retentionLoop() } }
+            }
+        }
+
+        await claimLoop()
+
+        // Shutdown: hand back what never started, let the sends finish.
+        let unstarted = state.withLock { $0.book.close() }
+        await release(unstarted)
+        let stragglers = await drainSends()
+        maintenance.cancel()
+        await maintenance.value
+        await flushRemaining()
+        if stragglers > 0 {
+            logger.warning("sends still running at the shutdown deadline: their rows go back to the queue when their leases expire",
+                           ("count", .int(stragglers)))
+        }
+        await Self.offThread { listener.stop() }
+        wakeups.cancel()
+        let totals = metrics
+        logger.info("worker stopped", ("sent", .int(totals.sent)), ("retried", .int(totals.retried)),
+                    ("failed", .int(totals.failed)), ("rescued", .int(totals.rescued)), ("released", .int(totals.released)))
+    }
+
+    // MARK: - Claiming
+
+    private func claimLoop() async {
+        var mayHaveWork = true
+        var outage = OutageLog(what: "claiming")
+        while !isStopping {
+            let size = state.withLock { $0.book.claimSize() }
+            if size > 0 && mayHaveWork {
+                do {
+                    let (id, lease) = (configuration.workerId, configuration.lease)
+                    let rows = try await pool.withConnection { try Store.claim($0, workerId: id, limit: size, lease: lease) }
+                    outage.succeeded(logger)
+                    // A short batch means the queue is drained for now.
+                    if rows.count < size { mayHaveWork = false }
+                    if !rows.isEmpty { accept(rows) }
+                } catch {
+                    outage.failed(error, logger)
+                    _ = await claimBell.wait(timeout: outage.retryDelay)
+                }
+                continue
+            }
+            let reasons = await claimBell.wait(timeout: configuration.pollInterval)
+            if reasons.isEmpty || reasons.contains(.work) { mayHaveWork = true }
+        }
+    }
+
+    private func accept(_ rows: [Store.ClaimedNotification]) {
+        let start = state.withLock { state in
+            state.book.add(rows.map { (id: $0.id, payload: $0) })
+            state.metrics.claimed += rows.count
+            return state.book.startable()
+        }
+        for item in start { Task { await self.sendLoop(item.payload) } }
+    }
+
+    /// One send slot: sends `first`, then whatever is waiting, until nothing is.
+    private func sendLoop(_ first: Store.ClaimedNotification) async {
+        var next: Store.ClaimedNotification? = first
+        while let row = next {
+            let outcome = await attempt(row)
+            let more = state.withLock { state in
+                state.book.finished(row.id)
+                state.outcomes.append(outcome)
+                return state.book.startable()
+            }
+            flushBell.ring(.work)
+            next = more.first?.payload
+            for extra in more.dropFirst() { Task { await self.sendLoop(extra.payload) } }
+        }
+    }
+
+    // MARK: - Shutdown
+
+    /// Waits for running sends up to the shutdown timeout; answers how many are left.
+    private func drainSends() async -> Int {
+        let deadline = ContinuousClock.now + configuration.shutdownTimeout
+        while true {
+            let sending = state.withLock { $0.book.sending }
+            if sending == 0 || ContinuousClock.now >= deadline { return sending }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    private func release(_ ids: [String]) async {
+        guard !ids.isEmpty else { return }
+        let id = configuration.workerId
+        do {
+            let count = try await pool.withConnection { try Store.release($0, workerId: id, ids: ids) }
+            state.withLock { $0.metrics.released += count }
+            logger.info("released unstarted notifications", ("count", .int(count)))
+        } catch {
+            logger.warning("could not release unstarted notifications: they return when their leases expire",
+                           ("count", .int(ids.count)), ("error", .string("\(error)")))
+        }
+    }
+
+    static func offThread(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                body()
+                continuation.resume()
+            }.start()
+        }
+    }
+
+    static func loadLibrary(_ logger: Logger) -> [Rendering.TemplateSeed] {
+        guard let directory = TemplateLibrary.defaultDirectory() else {
+            logger.warning("no built-in templates found (set HERALD_TEMPLATES_DIR): rows naming a template the tenant lacks will fail")
+            return []
+        }
+        do {
+            return try TemplateLibrary.load(directory: directory)
+        } catch {
+            logger.error("cannot load the built-in templates", ("directory", .string(directory)),
+                         ("error", .string(error.description)))
+            return []
+        }
+    }
+}

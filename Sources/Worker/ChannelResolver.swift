@@ -1,0 +1,45 @@
+import Delivery
+import JSON
+import Store
+
+/// The channel a row goes out through, with its settings (secrets opened).
+/// The claim already joined the row's channel (its own, else the tenant's
+/// AuthSettings email/SMS channel) and its row version, so settings are read
+/// and decrypted once per channel change, not once per message.
+final class ChannelResolver: Sendable {
+    private struct Cached {
+        let version: String
+        let config: ChannelConfig
+    }
+
+    /// The provider used when a row names no channel and the tenant set none.
+    static let defaultProviders = ["email": "email_pxyz", "sms": "sms_pxyz", "inapp": "inapp_pxyz"]
+    static let cacheLimit = 10_000
+
+    private let store: Store
+    private let cache = Protected<[String: Cached]>([:])
+
+    init(store: Store) { self.store = store }
+
+    func channel(for row: Store.ClaimedNotification) async throws -> ChannelConfig {
+        guard let id = row.channelId, let version = row.channelVersion else {
+            guard let provider = Self.defaultProviders[row.type] else {
+                throw PreparationError("no channel for this \(row.type) notification")
+            }
+            // Empty settings: the provider's server-wide defaults (relay, gateway).
+            return ChannelConfig(id: "", provider: provider, settings: JSONObject())
+        }
+        guard row.channelEnabled else { throw PreparationError("channel \(id) is disabled") }
+        if let cached = cache.withLock({ $0[id] }), cached.version == version { return cached.config }
+        guard let stored = try await store.channelForSending(reference: id, tenantId: row.tenantId) else {
+            throw PreparationError("channel \(id) no longer exists", permanent: false)
+        }
+        guard stored.enabled else { throw PreparationError("channel \(id) is disabled") }
+        let config = ChannelConfig(id: stored.id, provider: stored.provider, settings: stored.settings)
+        cache.withLock { cache in
+            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            cache[id] = Cached(version: version, config: config)
+        }
+        return config
+    }
+}

@@ -1,0 +1,45 @@
+import Delivery
+import Foundation
+import Rendering
+import Store
+
+extension Worker {
+    /// One attempt at one row: render if needed, resolve the channel, send,
+    /// and turn the result into an outcome to write. Never throws: every
+    /// failure becomes a retry or a failure with its reason.
+    func attempt(_ row: Store.ClaimedNotification) async -> Store.QueueOutcome {
+        let startedAt = Date()
+        let start = ContinuousClock.now
+        var renderedText: String?
+        func elapsed() -> Int { Int((ContinuousClock.now - start).milliseconds) }
+        do {
+            let rendered: RenderedMessage
+            if let stored = MessageComposer.storedRendering(of: row) {
+                rendered = stored
+            } else {
+                rendered = try await renderer.render(row)
+                renderedText = rendered.jsonDocument.jsonString
+            }
+            let channel = try await channels.channel(for: row)
+            guard let provider = providers(channel.provider) else {
+                throw PreparationError("provider \(channel.provider) is not available in this worker")
+            }
+            let message = try MessageComposer.message(for: row, rendered: rendered)
+            let receipt = try await provider.send(message, via: channel)
+            return Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .sent,
+                                      providerMessageId: receipt.providerMessageId, startedAt: startedAt,
+                                      durationMilliseconds: elapsed(), providerResponse: receipt.response,
+                                      rendered: renderedText)
+        } catch {
+            let decision = FailureDecision.decide(error, attempt: row.attempt, maxAttempts: row.maxAttempts,
+                                                  policy: configuration.backoff)
+            var outcome = Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .failed, error: decision.message,
+                                             startedAt: startedAt, durationMilliseconds: elapsed(), rendered: renderedText)
+            if case .retry(let delay) = decision.verdict {
+                outcome.kind = .retry
+                outcome.retryDelay = delay
+            }
+            return outcome
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Logging
+import Postgres
+import Store
+
+extension Worker {
+    /// Outcomes per write: one statement updates the rows and inserts their
+    /// attempts, so a busy worker pays one round trip per batch, not per send.
+    static let writeBatch = 500
+
+    /// Writes outcomes as they arrive. While one write runs the next batch
+    /// collects, so batches grow with load and stay single rows when idle.
+    func flushLoop() async {
+        var outage = OutageLog(what: "writing outcomes")
+        while !Task.isCancelled {
+            let batch = takeOutcomes()
+            if batch.isEmpty {
+                _ = await flushBell.wait(timeout: .seconds(1))
+                continue
+            }
+            do {
+                try await write(batch)
+                outage.succeeded(logger)
+            } catch {
+                putBack(batch)
+                outage.failed(error, logger)
+                _ = try? await Task.sleep(for: outage.retryDelay)
+            }
+        }
+    }
+
+    /// At shutdown, after the sends drained: write what is left, retrying a
+    /// database outage for a few seconds before leaving it to the leases.
+    func flushRemaining() async {
+        var outage = OutageLog(what: "writing the last outcomes")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let batch = takeOutcomes()
+            if batch.isEmpty { return }
+            do {
+                try await write(batch)
+            } catch {
+                putBack(batch)
+                outage.failed(error, logger)
+                try? await Task.sleep(for: outage.retryDelay)
+            }
+        }
+        let left = state.withLock { $0.outcomes.count }
+        if left > 0 {
+            logger.warning("outcomes not written at shutdown: those rows are sent again after their leases expire",
+                           ("count", .int(left)))
+        }
+    }
+
+    private func takeOutcomes() -> [Store.QueueOutcome] {
+        state.withLock { state in
+            let count = min(state.outcomes.count, Self.writeBatch)
+            defer { state.outcomes.removeFirst(count) }
+            return Array(state.outcomes.prefix(count))
+        }
+    }
+
+    private func putBack(_ batch: [Store.QueueOutcome]) {
+        state.withLock { $0.outcomes.insert(contentsOf: batch, at: 0) }
+    }
+
+    /// Writes one batch. A statement error that is not the connection (a bad
+    /// row) is retried row by row, so one row cannot hold up the others; a
+    /// row that still fails is left to its lease and logged.
+    private func write(_ batch: [Store.QueueOutcome]) async throws {
+        let id = configuration.workerId
+        let applied: Set<String>
+        do {
+            applied = try await pool.withConnection { try Store.finish($0, workerId: id, outcomes: batch) }
+        } catch let error as PostgresError where !error.isConnectionError && batch.count > 1 {
+            var some = Set<String>()
+            for outcome in batch {
+                do {
+                    some.formUnion(try await pool.withConnection { try Store.finish($0, workerId: id, outcomes: [outcome]) })
+                } catch let error as PostgresError where !error.isConnectionError {
+                    logger.error("cannot record an outcome", ("notification", .string(outcome.id)),
+                                 ("error", .string(error.message)))
+                }
+            }
+            applied = some
+        }
+        recordWritten(batch, applied: applied)
+    }
+
+    private func recordWritten(_ batch: [Store.QueueOutcome], applied: Set<String>) {
+        state.withLock { state in
+            state.book.forget(batch.map(\.id))
+            for outcome in batch where applied.contains(outcome.id) {
+                switch outcome.kind {
+                case .sent: state.metrics.sent += 1
+                case .retry: state.metrics.retried += 1
+                case .failed: state.metrics.failed += 1
+                }
+            }
+            state.metrics.leaseLost += batch.count - applied.count
+        }
+        claimBell.ring(.capacity)
+        for outcome in batch { log(outcome, applied: applied.contains(outcome.id)) }
+    }
+
+    private func log(_ outcome: Store.QueueOutcome, applied: Bool) {
+        let fields: [(String, Logger.Value)] = [("notification", .string(outcome.id)), ("attempt", .int(outcome.attempt)),
+                                                ("durationMs", .int(outcome.durationMilliseconds))]
+        guard applied else {
+            logger.log(.warning, "outcome discarded: the lease had passed to another worker",
+                           fields + [("outcome", .string(outcome.kind.rawValue))])
+            return
+        }
+        switch outcome.kind {
+        case .sent:
+            if logger.minimumLevel <= .debug { logger.log(.debug, "sent", fields) }
+        case .retry:
+            logger.log(.info, "attempt failed: will retry", fields + [
+                ("retryInSeconds", .int(Int(outcome.retryDelay.seconds))), ("error", .string(outcome.error ?? ""))])
+        case .failed:
+            logger.log(.warning, "notification failed", fields + [("error", .string(outcome.error ?? ""))])
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The worker's settings; `init(environment:)` reads the `HERALD_WORKER_*`
+/// variables so `herald worker` and `herald dev` configure it the same way.
+public struct WorkerConfiguration: Sendable {
+    /// Sends running at once (`HERALD_WORKER_CONCURRENCY`, default 32).
+    public var concurrency: Int
+    /// Rows per claim (`HERALD_WORKER_BATCH`, default 32).
+    public var batchSize: Int
+    /// How long a claim is held without a heartbeat (`HERALD_WORKER_LEASE_SECONDS`,
+    /// default 30): a killed worker's rows go out again this long after it died
+    /// (plus at most `rescueInterval`).
+    public var lease: Duration
+    /// How long shutdown waits for sends in flight (`HERALD_SHUTDOWN_SECONDS`, default 25).
+    public var shutdownTimeout: Duration
+    /// Finished rows older than this many days are deleted (`HERALD_RETENTION_DAYS`,
+    /// default 30; 0 keeps them forever).
+    public var retentionDays: Int
+    /// The fallback when no NOTIFY arrives (a lost NOTIFY, scheduled rows
+    /// coming due, retries): one cheap index probe.
+    public var pollInterval: Duration
+    /// How often leases of held rows are renewed: a third of the lease.
+    public var heartbeatInterval: Duration
+    /// How often expired leases are looked for: every 5 s, or half the lease when shorter.
+    public var rescueInterval: Duration
+    public var retentionInterval: Duration
+    public var backoff: BackoffPolicy
+    /// Names this worker in `locked_by` and logs; unique per process.
+    public var workerId: String
+
+    public init(concurrency: Int = 32, batchSize: Int = 32, lease: Duration = .seconds(30),
+                shutdownTimeout: Duration = .seconds(25), retentionDays: Int = 30, pollInterval: Duration = .seconds(2),
+                backoff: BackoffPolicy = BackoffPolicy(), workerId: String = WorkerConfiguration.makeWorkerId()) {
+        precondition(concurrency > 0 && batchSize > 0 && lease >= .milliseconds(300), "invalid worker configuration")
+        self.concurrency = concurrency
+        self.batchSize = batchSize
+        self.lease = lease
+        self.shutdownTimeout = shutdownTimeout
+        self.retentionDays = retentionDays
+        self.pollInterval = pollInterval
+        self.heartbeatInterval = lease / 3
+        self.rescueInterval = min(.seconds(5), lease / 2)
+        self.retentionInterval = .seconds(3600)
+        self.backoff = backoff
+        self.workerId = workerId
+    }
+
+    public init(environment: [String: String]) throws {
+        func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = environment[key]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw WorkerConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        self.init(concurrency: try integer("HERALD_WORKER_CONCURRENCY", 32, 1...10_000),
+                  batchSize: try integer("HERALD_WORKER_BATCH", 32, 1...5_000),
+                  lease: .seconds(try integer("HERALD_WORKER_LEASE_SECONDS", 30, 1...86_400)),
+                  shutdownTimeout: .seconds(try integer("HERALD_SHUTDOWN_SECONDS", 25, 0...3_600)),
+                  retentionDays: try integer("HERALD_RETENTION_DAYS", 30, 0...36_500))
+    }
+
+    /// `host-pid-random`: readable in `locked_by`, and never reused by a
+    /// restarted process (the random part), so a new process cannot mistake
+    /// its predecessor's leases for its own.
+    public static func makeWorkerId() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "worker"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return "\(host.prefix(40))-\(getpid())-\(suffix)"
+    }
+}
+
+public struct WorkerConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

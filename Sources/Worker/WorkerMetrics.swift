@@ -1,0 +1,20 @@
+/// Counters since the worker started, for logs now and `/metrics` later.
+public struct WorkerMetrics: Sendable, Equatable {
+    /// Rows taken from the queue (each claim of a row counts once).
+    public var claimed = 0
+    public var sent = 0
+    /// Attempts that failed transiently and went back to the queue.
+    public var retried = 0
+    /// Notifications failed for good.
+    public var failed = 0
+    /// Expired leases (of any worker) this worker put back in the queue.
+    public var rescued = 0
+    /// Rows handed back unstarted at shutdown.
+    public var released = 0
+    /// Outcomes refused because the lease had passed to another worker.
+    public var leaseLost = 0
+    /// Rows held right now: waiting, sending, or awaiting their write.
+    public var inFlight = 0
+
+    public init() {}
+}

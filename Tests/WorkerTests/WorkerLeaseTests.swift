@@ -1,0 +1,96 @@
+import Foundation
+import Postgres
+import Store
+import Testing
+import Worker
+
+/// Leases: renewed while a send runs, rescued when their worker is gone,
+/// handed back at shutdown.
+@Suite struct WorkerLeaseTests {
+    @Test func heartbeatKeepsTheRowOfASlowSend() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let ids = try await fixture.insert(2)
+        // The send takes three leases' time; a second worker rescues anything that expires.
+        let slow = RecordingProvider(delay: .seconds(3))
+        let other = RecordingProvider()
+        let owner = fixture.worker(.forTests(lease: .seconds(1)), providers: ["inapp_pxyz": slow])
+        let rescuer = fixture.worker(.forTests(lease: .seconds(1)), providers: ["inapp_pxyz": other])
+        try await withRunningWorker(owner) {
+            try await waitUntil("the slow sends start") { slow.callCount(ids[0]) == 1 && slow.callCount(ids[1]) == 1 }
+            try await withRunningWorker(rescuer) {
+                try await waitUntil("both sent", timeout: .seconds(8)) { try await fixture.count(status: "sent") == 2 }
+            }
+        }
+        #expect(slow.delivered == [ids[0]: 1, ids[1]: 1])
+        #expect(other.deliveredCount == 0, "the lease never lapsed, so nobody else sent it")
+        #expect(rescuer.metrics.rescued == 0 && owner.metrics.rescued == 0 && owner.metrics.leaseLost == 0)
+        #expect(try await fixture.attempts(ids[0]).map(\.outcome) == ["sent"])
+    }
+
+    @Test func expiredLeasesOfADeadWorkerAreSentAgainWithinTheBound() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let ids = try await fixture.insert(20)
+        // A worker claims them and dies: nobody renews the lease.
+        let claimed = try await fixture.pool.withConnection {
+            try Store.claim($0, workerId: "dead-worker", limit: 20, lease: .seconds(1))
+        }
+        #expect(claimed.count == 20)
+        let expiry = ContinuousClock.now + .seconds(1)
+        let provider = RecordingProvider()
+        let logs = LogCapture()
+        // The production rescue interval is 5 s; this one's lease gives 2.5 s.
+        let worker = fixture.worker(.forTests(lease: .seconds(5)), providers: ["inapp_pxyz": provider], logger: logs.logger)
+        try await withRunningWorker(worker) {
+            try await waitUntil("the rescued rows are sent", timeout: .seconds(15)) { provider.deliveredCount == 20 }
+        }
+        let late = ContinuousClock.now - expiry
+        #expect(late < .seconds(5), "sent \(late) after the leases expired (bound: 30 s)")
+        #expect(worker.metrics.rescued == 20)
+        #expect(logs.all.filter { $0.contains("expired lease: queued again") && $0.contains("dead-worker") }.count == 20)
+        let attempts = try await fixture.attempts(ids[0])
+        #expect(attempts.map(\.outcome) == ["retry", "sent"] && attempts.map(\.attempt) == [1, 2])
+    }
+
+    @Test func shutdownFinishesSendsInFlightAndReleasesTheRest() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        try await fixture.insert(40)
+        let provider = RecordingProvider(delay: .milliseconds(700))
+        // 4 sending + 8 claimed and waiting for a slot.
+        let worker = fixture.worker(.forTests(concurrency: 4, batch: 8), providers: ["inapp_pxyz": provider])
+        let running = Task { await worker.run() }
+        try await waitUntil("a full book") { provider.peakRunning == 4 && worker.metrics.claimed == 12 }
+        worker.shutdown()
+        await running.value
+        #expect(provider.deliveredCount == 4, "the sends in flight finished")
+        #expect(try await fixture.count(status: "sent") == 4)
+        #expect(try await fixture.count(status: "sending") == 0)
+        #expect(try await fixture.count(status: "queued") == 36)
+        let metrics = worker.metrics
+        #expect(metrics.released == 8 && metrics.sent == 4 && metrics.inFlight == 0)
+        let attempts = try await fixture.pool.withConnection {
+            try $0.query("SELECT attempts, count(*)::int FROM notifications GROUP BY 1 ORDER BY 1").map {
+                (try $0.decode(0, as: Int.self), try $0.decode(1, as: Int.self))
+            }
+        }
+        #expect(attempts.map(\.0) == [0, 1] && attempts.map(\.1) == [36, 4], "released rows got their attempt back")
+    }
+
+    @Test func shutdownDoesNotWaitPastItsDeadline() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let ids = try await fixture.insert(2)
+        let provider = RecordingProvider(delay: .seconds(20))
+        let worker = fixture.worker(.forTests(shutdown: .milliseconds(300)), providers: ["inapp_pxyz": provider])
+        let running = Task { await worker.run() }
+        try await waitUntil("the sends start") { provider.callCount(ids[0]) == 1 && provider.callCount(ids[1]) == 1 }
+        let start = ContinuousClock.now
+        worker.shutdown()
+        await running.value
+        #expect(ContinuousClock.now - start < .seconds(3))
+        // Still leased: whether they went out is unknown, so they return only when the lease expires.
+        #expect(try await fixture.count(status: "sending") == 2)
+    }
+}
