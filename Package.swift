@@ -22,14 +22,16 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "HTTP"),
         .target(name: "Logging"),
+        .target(name: "Metrics"),
 
         // The service.
         .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto", "Logging"],
                 resources: [.copy("Migrations")]),
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
-        .target(name: "API", dependencies: ["Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"]),
-        .target(name: "Worker", dependencies: ["Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["Rendering", "Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"],
+                resources: [.copy("Resources")]),
+        .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
+        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.

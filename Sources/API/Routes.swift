@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Postgres
 import Store
 
@@ -13,11 +14,14 @@ public struct APIContext: Sendable {
     public let readiness: @Sendable () async -> Bool
     /// Runs in the transaction that creates a tenant: gives it its built-in templates.
     public let tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)?
+    public let metrics: MetricsRegistry
 
     public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
                 readiness: @escaping @Sendable () async -> Bool,
-                tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil) {
+                tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil,
+                metrics: MetricsRegistry = MetricsRegistry()) {
         self.tenantSeed = tenantSeed
+        self.metrics = metrics
         self.store = store
         self.authenticator = authenticator
         self.logger = logger
@@ -45,20 +49,40 @@ struct RouteBuilder {
     mutating func on(_ method: String, _ path: String,
                      _ handler: @escaping @Sendable (APIRequest, Access) async throws -> APIResponse) {
         let context = self.context
-        routes.append(Route(method: method, pattern: prefix + path) { request in
-            await Self.guarded(request, context) {
-                let principal = try await context.authenticator.principal(for: request)
-                return try await handler(request, Access(principal: principal, store: context.store))
+        let pattern = prefix + path
+        routes.append(Route(method: method, pattern: pattern) { request in
+            await Self.measured(method, pattern, context) {
+                await Self.guarded(request, context) {
+                    let principal = try await context.authenticator.principal(for: request)
+                    return try await handler(request, Access(principal: principal, store: context.store))
+                }
             }
         })
     }
 
-    /// An open route (health probes), outside the API prefix.
+    /// An open route (probes, metrics, the spec, upload URLs that carry their own token).
     mutating func open(_ method: String, _ path: String, _ handler: @escaping @Sendable (APIRequest) async throws -> APIResponse) {
         let context = self.context
         routes.append(Route(method: method, pattern: path) { request in
-            await Self.guarded(request, context) { try await handler(request) }
+            await Self.measured(method, path, context) {
+                await Self.guarded(request, context) { try await handler(request) }
+            }
         })
+    }
+
+    static let requestsMetric = "herald_http_requests_total"
+    static let durationMetric = "herald_http_request_duration_seconds"
+
+    /// Counts the request by route pattern (bounded cardinality) and status, and times it.
+    static func measured(_ method: String, _ pattern: String, _ context: APIContext,
+                         _ body: () async -> APIResponse) async -> APIResponse {
+        let started = ContinuousClock.now
+        let response = await body()
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        context.metrics.increment(requestsMetric, [method, pattern, String(response.status)])
+        context.metrics.observe(durationMetric, [method, pattern], seconds)
+        return response
     }
 
     /// Runs a handler and turns what it throws into the contract's error shape;
@@ -83,6 +107,10 @@ public enum APIRoutes {
 
     /// Every route Herald serves.
     public static func all(_ context: APIContext) -> [Route] {
+        context.metrics.register(RouteBuilder.requestsMetric, .counter, help: "HTTP requests by route and status",
+                                 labels: ["method", "route", "status"])
+        context.metrics.register(RouteBuilder.durationMetric, .histogram, help: "HTTP request latency by route",
+                                 labels: ["method", "route"])
         var builder = RouteBuilder(prefix: basePath, context: context)
         HealthRoutes.add(to: &builder, context)
         TenantRoutes.add(to: &builder, context)

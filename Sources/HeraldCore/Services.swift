@@ -2,6 +2,7 @@ import API
 import Crypto
 import Foundation
 import Logging
+import Metrics
 import Postgres
 import Rendering
 import Store
@@ -14,6 +15,7 @@ public struct Services: Sendable {
     public let authenticator: Authenticator
     public let logger: Logger
     public let migrator = Migrator()
+    public let metrics = MetricsRegistry()
     /// The built-in templates every new tenant gets a copy of.
     public let builtInTemplates: [Store.TemplateSeed]
 
@@ -25,6 +27,7 @@ public struct Services: Sendable {
         self.authenticator = Authenticator(store: store, jwtSecret: jwtSecret)
         self.logger = logger
         self.builtInTemplates = Self.loadBuiltInTemplates(logger: logger)
+        Self.registerMetrics(metrics, pools: [("main", pool)])
     }
 
     static func loadBuiltInTemplates(logger: Logger) -> [Store.TemplateSeed] {
@@ -55,6 +58,6 @@ public struct Services: Sendable {
                           publicURL: configuration.publicURL, readiness: { await self.isReady() },
                           tenantSeed: { connection, tenantId in
                               try Store.seedTemplates(connection, tenantId: tenantId, seeds: seeds)
-                          })
+                          }, metrics: metrics)
     }
 }

@@ -22,7 +22,8 @@ final class APIHarness: Sendable {
     var port: Int { server.port }
     var pool: PostgresPool { services.pool }
 
-    static func start(poolSize: Int = 4) async throws -> APIHarness {
+    static func start(poolSize: Int = 4, logLevel: Logger.Level = .warning,
+                      logSink: (@Sendable (String) -> Void)? = nil) async throws -> APIHarness {
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
         var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0"]
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
@@ -32,7 +33,7 @@ final class APIHarness: Sendable {
         let secrets = try configuration.requireSecrets()
         let services = Services(configuration: configuration, databaseURL: database.url, masterKey: secrets.masterKey,
                                 jwtSecret: jwtSecret, poolSize: poolSize,
-                                logger: Logger(label: "test", level: .warning))
+                                logger: Logger(label: "test", level: logLevel, sink: logSink ?? Logger.standardError))
         let server = try APIServer.start(services: services, port: 0)
         return APIHarness(database: database, services: services, server: server, jwtSecret: jwtSecret,
                           contract: try OpenAPIContract.load())
@@ -54,8 +55,9 @@ final class APIHarness: Sendable {
     }
 
     /// Runs `body` against a fresh harness and always stops it.
-    static func with<T: Sendable>(_ body: (APIHarness) async throws -> T) async throws -> T {
-        let harness = try await start()
+    static func with<T: Sendable>(logLevel: Logger.Level = .warning, logSink: (@Sendable (String) -> Void)? = nil,
+                                  _ body: (APIHarness) async throws -> T) async throws -> T {
+        let harness = try await start(logLevel: logLevel, logSink: logSink)
         do {
             let result = try await body(harness)
             await harness.stop()

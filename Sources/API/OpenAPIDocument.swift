@@ -1,0 +1,86 @@
+import Foundation
+import JSON
+
+/// `/openapi.json`: the pxyz contract Herald serves, plus Herald's own
+/// operations (API.md §1) as an extension, built once at startup.
+enum OpenAPIDocument {
+    static let served: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "pxyz-openapi", withExtension: "json", subdirectory: "Resources")
+                ?? Bundle.module.resourceURL?.appendingPathComponent("Resources/pxyz-openapi.json"),
+              let data = try? Data(contentsOf: url),
+              case .object(var document) = try? JSONParser.parse(Array(data)) else {
+            return Array(#"{"openapi":"3.0.3","info":{"title":"Herald","version":"0"},"paths":{}}"#.utf8)
+        }
+        var info = document["info"]?.objectValue ?? JSONObject()
+        info["x-herald"] = "Served by Herald: the pxyz Backend API plus Herald's operations tagged Herald"
+        document["info"] = .object(info)
+        var paths = document["paths"]?.objectValue ?? JSONObject()
+        for (path, operations) in extensions { paths[path] = operations }
+        document["paths"] = .object(paths)
+        return JSONValue.object(document).encoded()
+    }()
+
+    private static let errorResponse: JSONValue = ["$ref": "#/components/responses/error"]
+
+    private static func operation(_ id: String, _ summary: String, parameters: [String] = [],
+                                  requestBody: Bool = false) -> JSONValue {
+        var object: JSONObject = [
+            "operationId": .string(id), "summary": .string(summary), "tags": ["Herald"],
+            "responses": ["200": ["description": "Successful response",
+                                  "content": ["application/json": ["schema": ["type": "object"]]]],
+                          "default": errorResponse],
+        ]
+        if !parameters.isEmpty {
+            object["parameters"] = .array(parameters.map {
+                ["name": .string($0), "in": "path", "required": true, "schema": ["type": "string"]]
+            })
+        }
+        if requestBody {
+            object["requestBody"] = ["required": true,
+                                     "content": ["application/json": ["schema": ["type": "object"]]]]
+        }
+        return .object(object)
+    }
+
+    private static func path(_ path: String, _ operations: [(String, JSONValue)]) -> (String, JSONValue) {
+        var object = JSONObject()
+        for (method, operation) in operations { object[method] = operation }
+        return (path, .object(object))
+    }
+
+    /// API.md §1: operations beyond the contract file.
+    static var extensions: [(String, JSONValue)] {
+        var paths: [(String, JSONValue)] = [
+            path("/tenants/{id}/brand", [("get", operation("herald-tenants-getBrand", "The tenant's 40 brand strings", parameters: ["id"])),
+                                         ("put", operation("herald-tenants-updateBrand", "Change brand strings", parameters: ["id"], requestBody: true))]),
+            path("/tenants/pkey/{publicKey}", [("get", operation("herald-tenants-getByPublicKey", "Tenant by public key", parameters: ["publicKey"]))]),
+            path("/user/whoami", [("get", operation("herald-user-whoami", "The current platform user"))]),
+            path("/user/invitations", [("get", operation("herald-user-invitations", "Tenant invitations addressed to the current platform user"))]),
+            path("/user/invitations/{id}/accept", [("post", operation("herald-user-acceptInvitation", "Accept a tenant invitation", parameters: ["id"]))]),
+            path("/user/invitations/{id}/decline", [("post", operation("herald-user-declineInvitation", "Decline a tenant invitation", parameters: ["id"]))]),
+            path("/notifications/{id}", [("get", operation("herald-notifications-get", "One notification with its delivery attempts", parameters: ["id"]))]),
+            path("/notifications/{id}/retry", [("post", operation("herald-notifications-retry", "Queue a failed or cancelled notification again", parameters: ["id"]))]),
+            path("/notifications/{id}/cancel", [("post", operation("herald-notifications-cancel", "Cancel a queued notification", parameters: ["id"]))]),
+            path("/notifications/templates/{id}/versions", [("get", operation("herald-templates-versions", "Template history, newest first", parameters: ["id"]))]),
+            path("/notifications/templates/{id}/versions/{version}/restore",
+                 [("post", operation("herald-templates-restore", "Make an old version current", parameters: ["id", "version"]))]),
+            path("/notifications/templates/preview", [("post", operation("herald-templates-preview", "Render an unsaved template document", requestBody: true))]),
+            path("/auth/email-addresses/prepare-verification",
+                 [("post", operation("herald-emailAddresses-prepareVerification", "Send a verification code again", requestBody: true))]),
+            path("/auth/phone-numbers/prepare-verification",
+                 [("post", operation("herald-phoneNumbers-prepareVerification", "Send a verification code again", requestBody: true))]),
+            path("/auth/organization-invitations/{id}/resend",
+                 [("post", operation("herald-organizationInvitations-resend", "Send the invitation again", parameters: ["id"]))]),
+            path("/healthz", [("get", operation("herald-healthz", "Liveness"))]),
+            path("/readyz", [("get", operation("herald-readyz", "Readiness: database reachable and migrations current"))]),
+            path("/metrics", [("get", operation("herald-metrics", "Prometheus text exposition"))]),
+            path("/openapi.json", [("get", operation("herald-openapi", "This document"))]),
+        ]
+        for log in ["emails", "sms", "push", "inapp", "webhooks"] {
+            let summary = "The tenant's \(log) log, newest first"
+            paths.append(path("/tenants/{tenantId}/notifications/\(log)",
+                              [("get", operation("herald-notifications-\(log)", summary, parameters: ["tenantId"]))]))
+        }
+        return paths
+    }
+}

@@ -1,0 +1,42 @@
+import Metrics
+import Postgres
+import Store
+
+extension Services {
+    /// Families every Herald process exposes, and the gauges read at scrape
+    /// time: pool use, queue depth by status and type, the oldest queued age.
+    static func registerMetrics(_ metrics: MetricsRegistry, pools: [(name: String, pool: PostgresPool)]) {
+        metrics.register("herald_db_pool_connections", .gauge, help: "PostgreSQL pool connections by state",
+                         labels: ["pool", "state"])
+        metrics.register("herald_queue_depth", .gauge, help: "Notifications waiting or being sent, by status and type",
+                         labels: ["status", "type"])
+        metrics.register("herald_queue_oldest_queued_age_seconds", .gauge,
+                         help: "Age of the oldest notification ready to send")
+        metrics.collect {
+            pools.flatMap { entry -> [(name: String, labels: [String: String], value: Double)] in
+                let stats = entry.pool.stats
+                return [("in_use", stats.inUse), ("idle", stats.idle), ("waiting", stats.waiting), ("total", stats.total)].map {
+                    ("herald_db_pool_connections", ["pool": entry.name, "state": $0.0], Double($0.1))
+                }
+            }
+        }
+        guard let pool = pools.first?.pool else { return }
+        metrics.collect {
+            guard let depth = try? await pool.withConnection({ connection in
+                try connection.query("""
+                    SELECT s.status, t.type, (SELECT count(*) FROM notifications n WHERE n.status = s.status AND n.type = t.type)
+                    FROM (VALUES ('queued'), ('sending')) s(status),
+                         (VALUES ('email'), ('sms'), ('push'), ('webhook'), ('inapp'), ('chat')) t(type)
+                    """).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int.self)) }
+            }) else { return [] }
+            let oldest = (try? await pool.withConnection { connection in
+                try connection.query("""
+                    SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 FROM notifications
+                    WHERE status = 'queued' AND run_at <= now()
+                    """)[0].decode(0, as: Double.self)
+            }) ?? 0
+            return depth.map { ("herald_queue_depth", ["status": $0.0, "type": $0.1], Double($0.2)) }
+                + [("herald_queue_oldest_queued_age_seconds", [:], oldest)]
+        }
+    }
+}
