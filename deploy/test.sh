@@ -22,7 +22,8 @@ export HERALD_TEST_TMPDIR="$tmp"
 
 log "building"
 swift build --build-tests
-log "checking the built-in templates"
+log "checking the built-in templates and the deployment files"
 "$(swift build --show-bin-path)/herald" templates check
+deploy/check-deploy.sh "$(swift build --show-bin-path)/herald"
 log "running the tests"
 swift test --skip-build "$@"

@@ -28,7 +28,7 @@ ensure_packages() {
 ensure_test_peers() {
   command -v python3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null; }
   command -v openssl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
-  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  if ! python3 -c 'import aiosmtpd, openapi_spec_validator, yaml' 2>/dev/null; then
     log "installing the Python test peers"
     local req; req="$(herald_root)/deploy/test-peers/requirements.txt"
     python3 -m pip install -q -r "$req" 2>/dev/null \
