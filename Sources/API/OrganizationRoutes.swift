@@ -1,7 +1,139 @@
+import JSON
 import Store
 
-/// The organizations, memberships, organization invitations, roles operations.
+/// Organizations and their memberships; invitations and roles are added from
+/// their own files. Organizations, members, invitations and roles need the
+/// organization role flags of a bearer-token member.
 enum OrganizationRoutes {
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
+        let store = context.store
+        addOrganizations(to: &routes, store)
+        addMemberships(to: &routes, store)
+        OrganizationInvitationRoutes.add(to: &routes, context)
+        RoleRoutes.add(to: &routes, context)
+    }
+
+    static func addOrganizations(to routes: inout RouteBuilder, _ store: Store) {
+        routes.on("GET", "/tenants/:tenantId/auth/organizations") { request, access in
+            let tenantId = try request.id("tenantId")
+            try await access.tenant(tenantId, .viewOrganizations)
+            return .list(try await store.organizationsPage(tenantId: tenantId, try request.pageRequest()))
+        }
+
+        routes.on("GET", "/auth/organizations/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.organizationTenant)
+            guard let json = try await store.organizationJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("POST", "/auth/organizations") { request, access in
+            var input = Validator(try request.jsonObject())
+            let tenantId = input.string("tenantId", pattern: Format.isId)
+            var fields = organizationFields(&input, creating: true)
+            try input.check()
+            try await access.tenant(tenantId!, .editOrganizations)
+            fields.imageUri = fields.imageUri.map { $0 == "" ? nil : $0 }
+            return .json(text: try await store.createOrganization(tenantId: tenantId!, fields))
+        }
+
+        routes.on("PUT", "/auth/organizations/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.organizationTenant)
+            var input = Validator(try request.jsonObject())
+            var fields = organizationFields(&input, creating: false)
+            try input.check()
+            fields.imageUri = fields.imageUri.map { $0 == "" ? nil : $0 }
+            guard let json = try await store.updateOrganization(id: id, tenantId: tenantId, fields) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("DELETE", "/auth/organizations/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.organizationTenant)
+            guard let json = try await store.deleteOrganization(id: id, tenantId: tenantId) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+    }
+
+    /// The organization fields both create and update take; `""` as imageUri clears it.
+    static func organizationFields(_ input: inout Validator, creating: Bool) -> Store.OrganizationFields {
+        var fields = Store.OrganizationFields()
+        fields.name = creating ? input.string("name", min: 1, max: 256) : input.optionalString("name", min: 1, max: 256)
+        fields.slug = input.optionalString("slug", min: 1, max: 64, pattern: Format.isSlug,
+                                           patternMessage: "may contain only lower-case letters, digits and hyphens")
+        fields.imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || isURI($0) })
+        fields.publicMeta = input.object["publicMeta"]
+        fields.privateMeta = input.object["privateMeta"]
+        return fields
+    }
+
+    static func addMemberships(to routes: inout RouteBuilder, _ store: Store) {
+        routes.on("GET", "/organizations/:organizationId/auth/organization-members") { request, access in
+            let organizationId = try request.id("organizationId")
+            _ = try await access.owner(of: organizationId, .viewOrganizations, lookup: store.organizationTenant)
+            return .list(try await store.orgMembershipsPage(organizationId: organizationId, try request.pageRequest()))
+        }
+
+        routes.on("GET", "/auth/organization-members/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.orgMembershipTenant)
+            guard let json = try await store.orgMembershipJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("POST", "/auth/organization-members") { request, access in
+            var input = Validator(try request.jsonObject())
+            let organizationId = input.string("organizationId", pattern: Format.isId)
+            let userId = input.string("userId", pattern: Format.isId)
+            let roleId = input.optionalString("roleId", pattern: Format.isId)
+            try input.check()
+            // The organization decides the tenant: another tenant's is 404 like any of its resources.
+            let tenantId = try await access.owner(of: organizationId!, .editOrganizations, lookup: store.organizationTenant)
+            return .json(text: try await refusingForeignRows {
+                try await store.orgCreateMembership(tenantId: tenantId, organizationId: organizationId!, userId: userId!,
+                                                 roleId: roleId, publicMeta: input.object["publicMeta"],
+                                                 privateMeta: input.object["privateMeta"])
+            })
+        }
+
+        routes.on("PUT", "/auth/organization-members/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgMembershipTenant)
+            var input = Validator(try request.jsonObject())
+            let roleId = input.nullableString("roleId", pattern: Format.isId)
+            try input.check()
+            let json = try await refusingForeignRows {
+                try await store.orgUpdateMembership(id: id, tenantId: tenantId, roleId: roleId,
+                                                 publicMeta: input.object["publicMeta"].map { Optional($0) },
+                                                 privateMeta: input.object["privateMeta"].map { Optional($0) })
+            }
+            guard let json else { throw APIError.notFound }
+            return .json(text: json)
+        }
+
+        routes.on("DELETE", "/auth/organization-members/:id") { request, access in
+            let id = try request.id()
+            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgMembershipTenant)
+            guard let json = try await store.orgDeleteMembership(id: id, tenantId: tenantId) else { throw APIError.notFound }
+            return .json(text: json)
+        }
+    }
+
+    /// Ids in a body that name no row of the tenant are the client's mistake: 400.
+    static func refusingForeignRows<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as InvalidReference {
+            throw APIError.validation(error.issues)
+        }
+    }
+
+    /// An absolute URI: a scheme (letter, then letters, digits, `+-.`), a colon, something after it.
+    static func isURI(_ s: String) -> Bool {
+        guard let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex,
+              !s.contains(" ") else { return false }
+        let scheme = s[..<colon]
+        return scheme.first!.isLetter && scheme.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
     }
 }
