@@ -100,8 +100,11 @@ extension Store {
 
     public func updateUser(id: String, tenantId: String, _ changes: UserChanges) async throws -> String? {
         func flag<T>(_ value: T??) -> Bool { value != nil }
-        return try await pool.withConnection { connection in
-            try connection.query("""
+        return try await pool.withTransaction { connection in
+            if changes.status == "suspended" {
+                _ = try connection.query("DELETE FROM sessions WHERE user_id = $1 AND tenant_id = $2", [id, tenantId])
+            }
+            return try connection.query("""
                 UPDATE users t SET
                   name = CASE WHEN $3 THEN $4 ELSE t.name END,
                   username = CASE WHEN $5 THEN $6 ELSE t.username END,

@@ -63,6 +63,10 @@ enum UserTestSupport {
             let list = try await api.contractCall("GET", "/api/v0/auth/users?tenantId=\(tenant.id)", tenant.keys)
             #expect(try list.json()["data"]?.arrayValue?.count == 1)
             #expect(!list.bodyString.contains("scrypt") && !list.bodyString.contains("password"))
+            let asOwner = try await api.contractCall("GET", "/api/v0/auth/users?tenantId=\(tenant.id)", owner)
+            #expect(asOwner.status == 200, "a member with the users flags may list them")
+            let stranger = try await api.token(email: "stranger@example.com")
+            #expect(try await api.call("GET", "/api/v0/auth/users/\(id)", stranger).status == 404)
             let got = try await api.contractCall("GET", "/api/v0/auth/users/\(id)", tenant.keys)
             #expect(try got.json()["status"] == "success")
             #expect(try got.json()["data"]?["username"] == "ada")
@@ -98,6 +102,14 @@ enum UserTestSupport {
             #expect(try await UserTestSupport.count(api, "SELECT count(*) FROM sessions WHERE user_id = $1", [id]) == 0)
             let active = try await api.contractCall("PUT", "/api/v0/auth/users/\(id)/unsuspend", tenant.keys)
             #expect(try active.json()["status"] == "active")
+            _ = try await api.pool.withConnection { connection in
+                try connection.query("""
+                    INSERT INTO sessions (id, tenant_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')
+                    """, ["csession000000000000000002", tenant.id, id])
+            }
+            let viaUpdate = try await api.contractCall("PUT", "/api/v0/auth/users/\(id)", tenant.keys, json: #"{"status":"suspended"}"#)
+            #expect(try viaUpdate.json()["status"] == "suspended")
+            #expect(try await UserTestSupport.count(api, "SELECT count(*) FROM sessions WHERE user_id = $1", [id]) == 0)
 
             let deleted = try await api.contractCall("DELETE", "/api/v0/auth/users/\(id)", tenant.keys)
             #expect(try deleted.json()["id"]?.stringValue == id)
