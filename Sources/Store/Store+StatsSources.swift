@@ -87,13 +87,13 @@ extension Store {
 
     /// The newest users created in the window.
     public func recentSignUpsJSON(tenantId: String, range: StatsRange, from: String?, to: String?, limit: Int) async throws -> [String] {
-        try await recent(table: "users", projection: Projection.statsUser, tenantId: tenantId, range: range,
+        try await recent(table: "users", projection: Projection.userT, tenantId: tenantId, range: range,
                          from: from, to: to, limit: limit)
     }
 
     /// The newest sessions (sign-ins) started in the window.
     public func recentSignInsJSON(tenantId: String, range: StatsRange, from: String?, to: String?, limit: Int) async throws -> [String] {
-        try await recent(table: "sessions", projection: Projection.statsSession, tenantId: tenantId, range: range,
+        try await recent(table: "sessions", projection: Projection.session, tenantId: tenantId, range: range,
                          from: from, to: to, limit: limit)
     }
 
@@ -109,31 +109,4 @@ extension Store {
                 """, [tenantId, from, to, limit]).map { try $0.decode(0, as: String.self) }
         }
     }
-}
-
-extension Projection {
-    /// A user as the stats list it: with addresses and numbers, without the role.
-    static let statsUser = """
-        json_build_object('id', t.id, 'tenantId', t.tenant_id, 'name', t.name, 'imageUri', t.image_uri,
-          'lastSignInAt', herald_ts(t.last_sign_in_at), 'lastActiveAt', herald_ts(t.last_active_at),
-          'username', t.username, 'status', t.status, 'roleId', t.role_id,
-          'primaryEmailId', t.primary_email_id, 'primaryPhoneId', t.primary_phone_id,
-          'emailAddresses', coalesce((SELECT json_agg(json_build_object('id', e.id, 'tenantId', e.tenant_id,
-              'userId', e.user_id, 'email', e.email, 'verifiedAt', herald_ts(e.verified_at),
-              'createdAt', herald_ts(e.created_at), 'updatedAt', herald_ts(e.updated_at)) ORDER BY e.created_at, e.seq)
-            FROM email_addresses e WHERE e.user_id = t.id), '[]'::json),
-          'phoneNumbers', coalesce((SELECT json_agg(json_build_object('id', p.id, 'tenantId', p.tenant_id,
-              'userId', p.user_id, 'phone', p.phone, 'verifiedAt', herald_ts(p.verified_at),
-              'createdAt', herald_ts(p.created_at), 'updatedAt', herald_ts(p.updated_at)) ORDER BY p.created_at, p.seq)
-            FROM phone_numbers p WHERE p.user_id = t.id), '[]'::json),
-          'publicMeta', t.public_meta, 'privateMeta', t.private_meta,
-          'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
-        """
-
-    static let statsSession = """
-        json_build_object('id', t.id, 'browser', t.browser, 'device', t.device, 'engine', t.engine, 'os', t.os,
-          'cpu', t.cpu, 'ua', t.ua, 'ip', t.ip, 'tenantId', t.tenant_id, 'userId', t.user_id,
-          'signInAttemptId', t.sign_in_attempt_id, 'signUpAttemptId', t.sign_up_attempt_id,
-          'expiresAt', herald_ts(t.expires_at), 'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
-        """
 }
