@@ -104,12 +104,16 @@ extension Store {
     }
 
     public func orgMembershipJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("""
-                SELECT (\(Projection.organizationMembership))::text FROM organization_memberships t
-                WHERE t.id = $1 AND t.tenant_id = $2
-                """, [id, tenantId]).first?.decode(0, as: String.self)
-        }
+        try await pool.withConnection { connection in try Self.orgMembershipJSON(connection, id: id, tenantId: tenantId) }
+    }
+
+    /// Read in its own statement after a write: `RETURNING` subqueries would
+    /// not yet see the row in the role's `_count`.
+    static func orgMembershipJSON(_ connection: PostgresConnection, id: String, tenantId: String) throws -> String? {
+        try connection.query("""
+            SELECT (\(Projection.organizationMembership))::text FROM organization_memberships t
+            WHERE t.id = $1 AND t.tenant_id = $2
+            """, [id, tenantId]).first?.decode(0, as: String.self)
     }
 
     /// The organization must already be known to be the tenant's; the user
@@ -119,13 +123,14 @@ extension Store {
         try await pool.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "users", field: "userId", id: userId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId, tenantId: tenantId)
-            return try connection.query("""
-                INSERT INTO organization_memberships AS t (id, tenant_id, organization_id, user_id, role_id,
-                                                           public_meta, private_meta)
+            let id = Identifier.make()
+            _ = try connection.query("""
+                INSERT INTO organization_memberships (id, tenant_id, organization_id, user_id, role_id,
+                                                      public_meta, private_meta)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
-                RETURNING (\(Projection.organizationMembership))::text
-                """, [Identifier.make(), tenantId, organizationId, userId, roleId,
-                      Self.orgJSONB(publicMeta), Self.orgJSONB(privateMeta)])[0].decode(0, as: String.self)
+                """, [id, tenantId, organizationId, userId, roleId,
+                      Self.orgJSONB(publicMeta), Self.orgJSONB(privateMeta)])
+            return try Self.orgMembershipJSON(connection, id: id, tenantId: tenantId) ?? ""
         }
     }
 
@@ -134,16 +139,16 @@ extension Store {
                                  privateMeta: JSONValue??) async throws -> String? {
         try await pool.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId ?? nil, tenantId: tenantId)
-            return try connection.query("""
+            guard try connection.query("""
                 UPDATE organization_memberships t SET
                   role_id = CASE WHEN $3 THEN $4 ELSE t.role_id END,
                   public_meta = CASE WHEN $5 THEN $6::jsonb ELSE t.public_meta END,
                   private_meta = CASE WHEN $7 THEN $8::jsonb ELSE t.private_meta END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.organizationMembership))::text
                 """, [id, tenantId, roleId != nil, roleId ?? nil, publicMeta != nil, Self.orgJSONB(publicMeta ?? nil),
-                      privateMeta != nil, Self.orgJSONB(privateMeta ?? nil)]).first?.decode(0, as: String.self)
+                      privateMeta != nil, Self.orgJSONB(privateMeta ?? nil)]).affectedRows > 0 else { return nil }
+            return try Self.orgMembershipJSON(connection, id: id, tenantId: tenantId)
         }
     }
 
