@@ -22,7 +22,10 @@ public struct MediaStorage: Sendable {
         let folder = "\(root)/\(tenantId)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        try Data(bytes).write(to: URL(fileURLWithPath: path(tenantId: tenantId, fileId: fileId)), options: .atomic)
+        let file = path(tenantId: tenantId, fileId: fileId)
+        try Data(bytes).write(to: URL(fileURLWithPath: file), options: .atomic)
+        // Readable by Herald only, like the folder.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
     }
 
     func remove(tenantId: String, fileId: String) {
@@ -32,7 +35,7 @@ public struct MediaStorage: Sendable {
 
 /// Checks that bytes are what their declared mime type says, by magic bytes
 /// for common binary types and by UTF-8 text for text types, and reads image
-/// dimensions from PNG, GIF and JPEG headers.
+/// dimensions from PNG, GIF, JPEG and WebP headers.
 enum MediaSniffer {
     enum Kind: String {
         case png = "image/png", jpeg = "image/jpeg", gif = "image/gif", webp = "image/webp", pdf = "application/pdf"
@@ -100,8 +103,25 @@ enum MediaSniffer {
             return (Int(b[6]) | Int(b[7]) << 8, Int(b[8]) | Int(b[9]) << 8)
         case .jpeg:
             return jpegDimensions(b)
+        case .webp:
+            return webpDimensions(b)
         default:
             return nil
+        }
+    }
+
+    /// From the first chunk: VP8X (canvas), VP8 (key frame) or VP8L (lossless).
+    static func webpDimensions(_ b: [UInt8]) -> (width: Int, height: Int)? {
+        guard b.count >= 30 else { return nil }
+        func le(_ i: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(b[i + $1]) << (8 * $1) } }
+        switch String(decoding: b[12..<16], as: UTF8.self) {
+        case "VP8X": return (le(24, 3) + 1, le(27, 3) + 1)
+        case "VP8 ": return b[23] == 0x9D && b[24] == 0x01 && b[25] == 0x2A ? (le(26, 2) & 0x3FFF, le(28, 2) & 0x3FFF) : nil
+        case "VP8L":
+            guard b[20] == 0x2F else { return nil }
+            let bits = le(21, 4)
+            return ((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+        default: return nil
         }
     }
 

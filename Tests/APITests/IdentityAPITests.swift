@@ -141,4 +141,33 @@ import Testing
             #expect(try ra.json().arrayValue?.first?["id"] != .string(id))
         }
     }
+
+    @Test func aViewerMayReadButNotSeeTheSecretOrChange() async throws {
+        try await APIHarness.with { api in
+            let owner = try await api.token(email: "social-roles@example.com")
+            let tenant = try await api.tenant(owner: owner)
+            let viewer = try await api.token(email: "viewer@example.com")
+            guard case .bearer(_, let viewerId) = viewer else { return }
+            try await api.pool.withConnection { connection in
+                _ = try connection.query("""
+                    INSERT INTO tenant_members (id, tenant_id, platform_user_id, role_view_config)
+                    VALUES ('cviewer000000000000000001', $1, $2, true)
+                    """, [tenant.id, viewerId])
+            }
+            let created = try await api.contractCall("POST", "/api/v0/auth/tenant-social-providers", owner, json: """
+                {"tenantId":"\(tenant.id)","providerKey":"google","enabled":true,"clientSecret":"s3cret"}
+                """)
+            let id = try #require(try created.json()["id"]?.stringValue)
+            #expect(try await api.contractCall("GET", "/api/v0/auth/tenant-social-providers/\(id)", viewer).status == 200)
+            #expect(try await api.contractCall("GET", "/api/v0/auth/jwk-certificates?tenantId=\(tenant.id)", viewer).status == 200)
+            #expect(try await api.call("GET", "/api/v0/auth/tenant-social-providers/\(id)/secret", viewer).status == 403)
+            #expect(try await api.call("PUT", "/api/v0/auth/tenant-social-providers/\(id)", viewer,
+                                       json: #"{"enabled":false}"#).status == 403)
+            #expect(try await api.call("POST", "/api/v0/media/uploads", viewer, json: """
+                {"tenantId":"\(tenant.id)","access":"public","originalFilename":null,"mime":"image/png","size":10}
+                """).status == 403)
+            #expect(try await api.call("GET", "/api/v0/auth/tenant-social-providers/\(id)/secret", owner)
+                .json()["secret"] == "s3cret")
+        }
+    }
 }

@@ -39,6 +39,11 @@ import Testing
                                          headers: [("Content-Type", "application/octet-stream")], body: bytes)
     }
 
+    /// Removes what a test left in the data folder.
+    static func cleanUp(_ tenant: TestTenant) {
+        try? FileManager.default.removeItem(atPath: MediaStorage.configured().root + "/" + tenant.id)
+    }
+
     static func count(_ api: APIHarness, _ sql: String, _ id: String) async throws -> Int {
         try await api.pool.withConnection { try $0.query(sql, [id])[0].decode(0, as: Int.self) }
     }
@@ -63,6 +68,8 @@ import Testing
 
             let onDisk = MediaStorage.configured().path(tenantId: tenant.id, fileId: fileId)
             #expect(FileManager.default.contents(atPath: onDisk).map([UInt8].init) == Self.png)
+            let permissions = try FileManager.default.attributesOfItem(atPath: onDisk)[.posixPermissions] as? Int
+            #expect(permissions == 0o600)
 
             let got = try await api.contractCall("GET", "/api/v0/media/uploads/\(upload.id)", tenant.keys)
             #expect(try got.json()["finishedAt"]?.stringValue != nil)
@@ -85,6 +92,7 @@ import Testing
             let listed = try await api.contractCall("GET", "/api/v0/tenants/\(tenant.id)/media/files", tenant.keys)
             #expect(try listed.json()["data"]?.arrayValue?.isEmpty == true)
             #expect(try await api.call("DELETE", "/api/v0/files/\(fileId)", tenant.keys).status == 404)
+            Self.cleanUp(tenant)
         }
     }
 
@@ -110,6 +118,7 @@ import Testing
             let again = try await Self.createUpload(api, tenant, mime: "image/gif", size: Self.gif.count)
             _ = try await api.call("DELETE", "/api/v0/media/uploads/\(again.id)", tenant.keys)
             #expect(try await Self.put(api, again.target, Self.gif).status == 404)
+            Self.cleanUp(tenant)
         }
     }
 
@@ -144,6 +153,12 @@ import Testing
             let jpegOK = try await Self.createUpload(api, tenant, mime: "image/jpeg", size: Self.jpeg.count)
             let jpegFile = try await Self.put(api, jpegOK.target, Self.jpeg)
             #expect(try jpegFile.json()["width"] == 7 && jpegFile.json()["height"] == 5)
+            // A WebP with an extended header: canvas 640×480.
+            let webp = Array("RIFF".utf8) + [22, 0, 0, 0] + Array("WEBPVP8X".utf8) + [10, 0, 0, 0, 0, 0, 0, 0]
+                + [0x7F, 0x02, 0x00, 0xDF, 0x01, 0x00]
+            let webpOK = try await Self.createUpload(api, tenant, mime: "image/webp", size: webp.count)
+            let webpFile = try await Self.put(api, webpOK.target, webp)
+            #expect(try webpFile.json()["width"] == 640 && webpFile.json()["height"] == 480, "\(webpFile.bodyString)")
 
             // Over the limit: the declared size is refused at creation, bytes past it at the URL.
             let big = try await api.call("POST", "/api/v0/media/uploads", tenant.keys, json: """
@@ -154,8 +169,8 @@ import Testing
             let tooMuch = try await Self.put(api, atLimit.target, [UInt8](repeating: 7, count: MediaStorage.maxBytes + 10))
             #expect(tooMuch.status == 413)
 
-            // Nothing above left a file behind except the two good ones.
-            #expect(try await Self.count(api, "SELECT count(*) FROM files WHERE tenant_id = $1", tenant.id) == 2)
+            // Nothing above left a file behind except the three good ones.
+            #expect(try await Self.count(api, "SELECT count(*) FROM files WHERE tenant_id = $1", tenant.id) == 3)
             #expect(try await Self.count(api, "SELECT count(*) FROM uploads WHERE id = $1 AND finished_at IS NULL", upload.id) == 1)
 
             let invalid = try await api.call("POST", "/api/v0/media/uploads", tenant.keys, json: """
@@ -164,6 +179,7 @@ import Testing
             #expect(invalid.status == 400)
             let issues = try invalid.json()["issues"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
             for field in ["access:", "mime:", "size:", "path:"] { #expect(issues.contains { $0.hasPrefix(field) }, "\(field) \(issues)") }
+            Self.cleanUp(tenant)
         }
     }
 
@@ -191,6 +207,7 @@ import Testing
             #expect(try await Self.count(api, "SELECT count(*) FROM files WHERE tenant_id = $1 AND deleted_at IS NULL", tenant.id) == 1)
             #expect(try await api.call("GET", "/api/v0/media/uploads/\(upload.id)").status == 401)
             _ = try await api.call("DELETE", "/api/v0/files/\(fileId)", tenant.keys)
+            Self.cleanUp(tenant)
         }
     }
 
