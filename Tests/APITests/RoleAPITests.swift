@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HeraldTestSupport
 import JSON
@@ -77,6 +78,36 @@ import Testing
                     """)[0].decode(0, as: Int.self)
             }
             #expect(holders == 0, "users and members lose the deleted role")
+        }
+    }
+
+    /// Bearer-token members need the organization flags: view to read, edit to change.
+    @Test func membersNeedTheOrganizationFlags() async throws {
+        try await APIHarness.with { api in
+            let owner = try await api.token(email: "flags-owner@example.com")
+            let tenant = try await api.tenant(owner: owner)
+            let viewer = try await api.token(email: "viewer@example.com")
+            let outsider = try await api.token(email: "billing@example.com")
+            for (credential, canView) in [(viewer, true), (outsider, false)] {
+                guard case .bearer(_, let userId) = credential else { continue }
+                try await api.pool.withConnection { connection in
+                    _ = try connection.query("""
+                        INSERT INTO tenant_members (id, tenant_id, platform_user_id, role_view_organizations, role_view_billing)
+                        VALUES ($1, $2, $3, $4, true)
+                        """, [Identifier.make(), tenant.id, userId, canView])
+                }
+            }
+            let org = try await api.orgFixtureOrganization(tenant, name: "Flagged")
+            #expect(try await api.contractCall("GET", "/api/v0/auth/organizations/\(org)", viewer).status == 200)
+            #expect(try await api.contractCall("GET", "/api/v0/auth/tenants/\(tenant.id)/roles", viewer).status == 200)
+            #expect(try await api.call("PUT", "/api/v0/auth/organizations/\(org)", viewer, json: #"{"name":"No"}"#).status == 403)
+            #expect(try await api.call("POST", "/api/v0/auth/roles", viewer,
+                                       json: #"{"tenantId":"\#(tenant.id)","name":"No"}"#).status == 403)
+            #expect(try await api.call("GET", "/api/v0/auth/organizations/\(org)", outsider).status == 403)
+            let stranger = try await api.token(email: "stranger@example.com")
+            #expect(try await api.call("GET", "/api/v0/auth/organizations/\(org)", stranger).status == 404)
+            #expect(try await api.call("POST", "/api/v0/auth/roles", owner,
+                                       json: #"{"tenantId":"\#(tenant.id)","name":"Yes"}"#).status == 200)
         }
     }
 }
