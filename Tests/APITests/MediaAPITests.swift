@@ -256,6 +256,17 @@ import Testing
             #expect(try await api.call("GET", "/api/v0/tenants/\(tenant.id)/media/transformations", other.keys).status == 404)
             #expect(try await api.call("GET", "/api/v0/media/transformations/\(id)", tenant.keys).json()["name"] == "thumb-2")
 
+            // Paging: one per page, newest first, the cursor leads to the older one.
+            _ = try await api.contractCall("POST", "/api/v0/media/transformations", tenant.keys,
+                                           json: Self.transformation(tenant.id, name: "banner"))
+            let page1 = try await api.contractCall("GET", "/api/v0/tenants/\(tenant.id)/media/transformations?perPage=1", tenant.keys)
+            #expect(try page1.json()["data"]?.arrayValue?.first?["name"] == "banner")
+            #expect(try page1.json()["meta"]?["total"] == 2)
+            let next = try #require(try page1.json()["meta"]?["next"]?.stringValue)
+            let page2 = try await api.contractCall(
+                "GET", "/api/v0/tenants/\(tenant.id)/media/transformations?perPage=1&cursor=\(next)", tenant.keys)
+            #expect(try page2.json()["data"]?.arrayValue?.first?["id"]?.stringValue == id)
+
             let deleted = try await api.contractCall("DELETE", "/api/v0/media/transformations/\(id)", tenant.keys)
             #expect(deleted.status == 200 && deleted.bodyString == "true")
             #expect(try await api.call("GET", "/api/v0/media/transformations/\(id)", tenant.keys).status == 404)
