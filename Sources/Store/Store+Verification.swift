@@ -55,7 +55,9 @@ extension Store {
         ]
         _ = try Self.enqueue(connection, NewNotification(
             tenantId: try row.decode(0, as: String.self), templateId: templateId,
-            templateName: templateId == nil ? "verification-code" : nil,
+            // The name too: should the AuthSettings template be deleted before
+            // the send, the worker falls back to the well-known one.
+            templateName: "verification-code",
             channelId: try row.decode(6, as: String?.self), type: kind.notificationType,
             to: ["to": [.string(try row.decode(1, as: String.self))]], locale: locale, variables: variables,
             rendered: nil, priority: .interactive))

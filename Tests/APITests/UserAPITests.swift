@@ -221,6 +221,7 @@ enum UserTestSupport {
                 #expect(try row.decode(2, as: Int.self) == 0, "interactive priority")
                 #expect(try row.decode(6, as: Bool.self), "the AuthSettings template, when set")
                 #expect(try row.decode(7, as: String.self) == "queued")
+                #expect(try row.decode(3, as: String?.self) == "verification-code", "the worker's fallback")
                 #expect(try row.decode(8, as: Bool.self), "the worker renders")
                 let variables = try JSONParser.parse(try row.decode(4, as: String.self))
                 #expect(variables["tenant"]?["name"] == "Locale Corp")
