@@ -33,7 +33,7 @@ enum TenantMemberRoutes {
             let flags = roleFlags(body, &input)
             try input.check()
             try await access.platformTenant(tenantId!, .admin)
-            let locale = request.header("accept-language").map(NotificationRoutes.firstLanguage).flatMap { $0.isEmpty ? nil : $0 } ?? "en"
+            let locale = request.header("accept-language").map(NotificationRoutes.firstLanguage).flatMap(languageTag) ?? "en"
             let outcome = try await store.inviteMember(Store.NewTenantInvitation(
                 tenantId: tenantId!, email: email!, flags: flags, inviterId: inviterId, locale: locale,
                 publicURL: context.publicURL))
@@ -85,6 +85,13 @@ enum TenantMemberRoutes {
         let flags = roleFlags(body, &input)
         try input.check()
         return flags
+    }
+
+    /// A language tag (`de`, `de-AT`, `zh-Hant-TW`); `*` or anything else is no preference.
+    static func languageTag(_ value: String) -> String? {
+        guard let first = value.first, first.isLetter, value.count <= 35,
+              value.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }) else { return nil }
+        return value
     }
 
     private static func answer(_ change: Store.MemberChange) throws -> APIResponse {

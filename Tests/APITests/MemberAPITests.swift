@@ -115,6 +115,16 @@ import Testing
                 try connection.query("SELECT locale FROM notifications WHERE tenant_id = $1", [tenant.id])[0].decode(0, as: String.self)
             }
             #expect(locale == "de-AT")
+            // A wildcard is no preference: English.
+            let wildcard = try await api.call("POST", "/api/v0/tenants/members/invite", owner,
+                                              json: #"{"tenantId":"\#(tenant.id)","email":"wild@example.com"}"#,
+                                              headers: [("Accept-Language", "*")])
+            let wildcardId = try #require(try wildcard.json()["id"]?.stringValue)
+            let wildcardLocale = try await api.pool.withConnection { connection in
+                try connection.query("SELECT locale FROM notifications WHERE variables->>'acceptUrl' LIKE '%' || $1",
+                                     [wildcardId])[0].decode(0, as: String.self)
+            }
+            #expect(wildcardLocale == "en")
             // A second pending invitation to the same address: 409, nothing more queued.
             let duplicate = try await api.call("POST", "/api/v0/tenants/members/invite", owner,
                                                json: #"{"tenantId":"\#(tenant.id)","email":"DORA@example.com"}"#)
@@ -133,7 +143,7 @@ import Testing
                      try row.decode(2, as: Int.self), try row.decode(3, as: Int.self)]
                 }
             }
-            #expect(state == [1, 1, 1, 1])
+            #expect(state == [1, 1, 1, 2])
             #expect(try await api.call("POST", "/api/v0/user/invitations/\(id)/accept", invitee).status == 404)
         }
     }
