@@ -1,16 +1,77 @@
+import Delivery
 import Foundation
 import Logging
+import Store
+import Worker
 
-/// `herald worker`: the delivery daemon. Until the queue lands it only waits.
+/// `herald worker`: the delivery daemon. Sends until SIGTERM or SIGINT, then
+/// stops claiming, lets the sends in flight finish (HERALD_SHUTDOWN_SECONDS),
+/// hands back what never started and exits 0.
 enum WorkerCommand {
     static func run(_ arguments: [String]) async throws -> Int32 {
         let configuration = try Configuration()
-        _ = try configuration.requireSecrets()
-        _ = try configuration.requireDatabaseURL()
-        let logger = Logger(label: "herald", level: configuration.logLevel).with(("component", "worker"))
-        logger.info("worker waiting for notifications")
+        let secrets = try configuration.requireSecrets()
+        let workerConfiguration = try workerSettings()
+        let logger = Logger(label: "herald", level: configuration.logLevel)
+        let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
+                                masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret,
+                                poolSize: configuration.workerPoolSize, logger: logger)
+        defer { services.pool.close() }
+        let version = try await services.migrator.currentVersion(services.pool)
+        guard version >= services.migrator.latestVersion else {
+            throw ConfigurationError("the database schema is at version \(version), not \(services.migrator.latestVersion): run `herald migrate` first")
+        }
+
+        let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
+        let worker = Worker(configuration: workerConfiguration, pool: services.pool, store: services.store,
+                            providers: delivery.lookup, logger: logger)
+        let running = Task { await worker.run() }
         let signal = await Signals.waitForTermination()
-        logger.info("worker stopped", ("signal", .int(Int(signal))))
+        logger.info("shutting down", ("component", "worker"), ("signal", .int(Int(signal))))
+        worker.shutdown()
+        await running.value
+        await delivery.shutdown()
         return 0
     }
+
+    /// The HERALD_WORKER_* settings, with a bad value reported like the others (exit 78).
+    static func workerSettings(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerConfiguration {
+        do {
+            return try WorkerConfiguration(environment: environment)
+        } catch let error as WorkerConfigurationError {
+            throw ConfigurationError(error.description)
+        }
+    }
+}
+
+/// The providers a worker sends through, built from the server's settings:
+/// one SMTP connection pool and HTTP session shared by every send.
+struct DeliveryProviders: Sendable {
+    let registry: ProviderRegistry
+    let smtpPool: SMTPConnectionPool
+
+    /// - Parameter outbox: where `email_pxyz`/`sms_pxyz` write files when no
+    ///   server is configured (`herald dev`); nil in production.
+    init(configuration: Configuration, outbox: URL?) throws {
+        var relay: RelayURL?
+        if let text = configuration.smtpURL {
+            do { relay = try RelayURL(text) } catch { throw ConfigurationError("\(error)") }
+        }
+        var sms: URL?
+        if let text = configuration.smsURL {
+            guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+                throw ConfigurationError("HERALD_SMS_URL must be an http:// or https:// URL")
+            }
+            sms = url
+        }
+        smtpPool = SMTPConnectionPool()
+        registry = ProviderRegistry(smtpPool: smtpPool, relayURL: relay, smsURL: sms, outbox: outbox)
+    }
+
+    var lookup: @Sendable (String) -> (any NotificationProvider)? {
+        let registry = registry
+        return { registry.provider(named: $0) }
+    }
+
+    func shutdown() async { await smtpPool.shutdown() }
 }

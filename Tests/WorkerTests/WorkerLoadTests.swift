@@ -47,7 +47,7 @@ import Worker
         let ids = try await fixture.insert(2000)
         let provider = RecordingProvider(delay: .microseconds(200))
         // Each with its own pool, as two processes would be.
-        let pools = [fixture.database.pool(size: 4), fixture.database.pool(size: 4)]
+        let pools = [PostgresPool(url: fixture.url, size: 4), PostgresPool(url: fixture.url, size: 4)]
         defer { pools.forEach { $0.close() } }
         let workers = pools.enumerated().map { index, pool in
             Worker(configuration: .forTests(concurrency: 16, batch: 16 + index * 16), pool: pool, store: fixture.store,

@@ -11,7 +11,9 @@ import Worker
 
 /// A migrated database of its own with a pool, a store and one tenant.
 struct QueueFixture: Sendable {
-    let database: TestDatabase
+    /// nil for a database the test manages itself (a private cluster).
+    let database: TestDatabase?
+    let url: String
     let pool: PostgresPool
     let store: Store
     let tenantId: String
@@ -20,13 +22,14 @@ struct QueueFixture: Sendable {
         let database = try await TestDatabase.cloned(template: "worker-migrated") { try await Migrator().migrate($0) }
         let pool = database.pool(size: poolSize)
         let store = Store(pool: pool, keyring: Keyring(masterKey: try MasterKey(hex: MasterKey.generateHex())))
-        let fixture = QueueFixture(database: database, pool: pool, store: store, tenantId: "")
-        return QueueFixture(database: database, pool: pool, store: store, tenantId: try await fixture.makeTenant())
+        let fixture = QueueFixture(database: database, url: database.url, pool: pool, store: store, tenantId: "")
+        return QueueFixture(database: database, url: database.url, pool: pool, store: store,
+                            tenantId: try await fixture.makeTenant())
     }
 
     func close() async {
         pool.close()
-        try? await database.drop()
+        try? await database?.drop()
     }
 
     func makeTenant() async throws -> String {

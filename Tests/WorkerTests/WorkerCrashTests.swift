@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+import JSON
+import Postgres
+import Store
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `herald worker` binary killed with SIGKILL three times at random
+/// moments while it sends 2,000 e-mails to a real SMTP server (aiosmtpd):
+/// nothing may be lost, and a message may arrive twice only when its send
+/// finished but the worker died before the outcome was committed.
+@Suite struct WorkerCrashTests {
+    static var heraldPath: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("herald").path
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func everyMessageSurvivesThreeKills() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let smtp = try await SMTPSink.start()
+        defer { smtp.stop() }
+        let ids = try await fixture.insert(2000, type: "email",
+                                           rendered: #"{"subject":"Crash test","html":"<p>Hello</p>","text":"Hello"}"#,
+                                           to: #"["someone@example.com"]"#)
+        let logFile = smtp.directory.appendingPathComponent("worker.log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "DATABASE_URL": fixture.url, "HERALD_MASTER_KEY": MasterKey.generateHex(),
+            "HERALD_JWT_SECRET": Hex.encode(SecureRandom.bytes(32)),
+            "HERALD_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)?security=none&from=herald@example.com",
+            "HERALD_WORKER_LEASE_SECONDS": "2", "HERALD_WORKER_CONCURRENCY": "8", "HERALD_WORKER_BATCH": "16",
+            "HERALD_LOG_LEVEL": "warning",
+        ]
+        func launch() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.heraldPath)
+            process.arguments = ["worker"]
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            let log = try FileHandle(forWritingTo: logFile)
+            log.seekToEndOfFile()
+            process.standardError = log
+            try process.run()
+            return process
+        }
+
+        var sentAtKill: [Int] = []
+        for _ in 0..<3 {
+            let process = try launch()
+            let before = smtp.messageCount()
+            // A random moment once this run has sent something.
+            try await waitUntil("the worker sends", timeout: .seconds(20)) { smtp.messageCount() > before }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...700)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            sentAtKill.append(smtp.messageCount())
+        }
+        let last = try launch()
+        try await waitUntil("every notification sent", timeout: .seconds(40)) {
+            try await fixture.count(status: "sent") == 2000
+        }
+        last.terminate() // SIGTERM: a graceful stop
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 0, "\((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+
+        // What the SMTP server received, by the notification id each message carries.
+        var copies: [String: Int] = [:]
+        var messageIds: [String: Set<String>] = [:]
+        for message in try smtp.messages() {
+            let headers = message["parsed"]?["headers"]?.arrayValue ?? []
+            func header(_ name: String) -> String? {
+                headers.first { $0.arrayValue?.first?.stringValue?.lowercased() == name }?.arrayValue?.last?.stringValue
+            }
+            guard let id = header("x-herald-notification") else { continue }
+            copies[id, default: 0] += 1
+            messageIds[id, default: []].insert(header("message-id") ?? "")
+        }
+        #expect(Set(copies.keys) == Set(ids), "every notification reached the server")
+        #expect(messageIds.values.allSatisfy { $0.count == 1 }, "a resend carries the same Message-ID")
+        let duplicated = copies.filter { $0.value > 1 }
+        let duplicates = duplicated.values.reduce(0) { $0 + $1 - 1 }
+        // Each duplicate is a send whose worker was killed before its outcome
+        // was committed: its lease expired and the rescue recorded the lost attempt.
+        for id in duplicated.keys {
+            let attempts = try await fixture.attempts(id)
+            #expect(attempts.contains { $0.error?.contains("lease expired") == true }, "\(id): \(attempts)")
+        }
+        let rescued = try await fixture.pool.withConnection {
+            try $0.query("SELECT count(DISTINCT notification_id)::int FROM notification_attempts WHERE error LIKE 'lease expired%'")[0]
+                .decode(0, as: Int.self)
+        }
+        #expect(duplicated.count <= rescued)
+        print("crash test: 2000 notifications, 3 SIGKILLs (after \(sentAtKill) messages), \(copies.values.reduce(0, +)) messages received, \(duplicates) duplicates (sends finished but not committed when killed), \(rescued) rows rescued")
+    }
+}
+
+/// One aiosmtpd server (deploy/test-peers/smtp_server.py) for a test.
+final class SMTPSink: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+    private let input: Pipe
+
+    private init(port: Int, directory: URL, process: Process, input: Pipe) {
+        self.port = port
+        self.directory = directory
+        self.process = process
+        self.input = input
+    }
+
+    static func start() async throws -> SMTPSink {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try launch() }) }.start()
+        }
+    }
+
+    private static func launch() throws -> SMTPSink {
+        var root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let base = ProcessInfo.processInfo.environment["HERALD_TEST_TMPDIR"] ?? NSTemporaryDirectory()
+        let directory = URL(fileURLWithPath: base).appendingPathComponent("herald-worker-smtp-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("deploy/test-peers/smtp_server.py").path,
+                             "--dir", directory.path, "--max-seconds", "300"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input // the server exits when this closes (with us)
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(10) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6).prefix { $0.isNumber }) else {
+            throw TimedOut(description: "the SMTP test peer did not start (needs python3 and aiosmtpd): \(text)")
+        }
+        return SMTPSink(port: port, directory: directory, process: process, input: input)
+    }
+
+    func messages() throws -> [JSONValue] {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("messages.jsonl"), encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+    }
+
+    /// Lines in messages.jsonl, without parsing them.
+    func messageCount() -> Int {
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("messages.jsonl").path) else { return 0 }
+        return data.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
