@@ -23,11 +23,12 @@ enum OpenAPIDocument {
     private static let errorResponse: JSONValue = ["$ref": "#/components/responses/error"]
 
     private static func operation(_ id: String, _ summary: String, parameters: [String] = [],
-                                  requestBody: Bool = false) -> JSONValue {
+                                  requestBody: Bool = false, contentType: String = "application/json") -> JSONValue {
+        let schema: JSONValue = contentType == "application/json" ? ["type": "object"] : ["type": "string"]
         var object: JSONObject = [
             "operationId": .string(id), "summary": .string(summary), "tags": ["Herald"],
             "responses": ["200": ["description": "Successful response",
-                                  "content": ["application/json": ["schema": ["type": "object"]]]],
+                                  "content": .object([contentType: ["schema": schema]])],
                           "default": errorResponse],
         ]
         if !parameters.isEmpty {
@@ -73,7 +74,7 @@ enum OpenAPIDocument {
                  [("post", operation("herald-organizationInvitations-resend", "Send the invitation again", parameters: ["id"]))]),
             path("/healthz", [("get", operation("herald-healthz", "Liveness"))]),
             path("/readyz", [("get", operation("herald-readyz", "Readiness: database reachable and migrations current"))]),
-            path("/metrics", [("get", operation("herald-metrics", "Prometheus text exposition"))]),
+            path("/metrics", [("get", operation("herald-metrics", "Prometheus text exposition", contentType: "text/plain"))]),
             path("/openapi.json", [("get", operation("herald-openapi", "This document"))]),
         ]
         for log in ["emails", "sms", "push", "inapp", "webhooks"] {
