@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Postgres
 import Store
+import Worker
 
 /// `herald dev`: everything on one machine with no setup. Keeps its secrets
 /// and (without DATABASE_URL) its own PostgreSQL under `.herald/`, migrates,
@@ -60,6 +61,14 @@ enum DevCommand {
         let token = Authenticator.issueToken(platformUserId: userId, email: demoEmail, secret: secrets.jwtSecret)
 
         let server = try APIServer.start(services: services)
+        // The worker runs in the same process; without HERALD_SMTP_URL or
+        // HERALD_SMS_URL, email_pxyz and sms_pxyz write to the outbox folder.
+        let outbox = URL(fileURLWithPath: folder + "/outbox")
+        try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
+        let delivery = try DeliveryProviders(configuration: configuration, outbox: outbox)
+        let worker = Worker(configuration: try WorkerCommand.workerSettings(merged), pool: services.pool,
+                            store: services.store, providers: delivery.lookup, logger: logger)
+        let working = Task { await worker.run() }
         let base = "http://\(configuration.host):\(server.port)"
         printOut("""
 
@@ -78,10 +87,15 @@ enum DevCommand {
 
               curl -s \(base)/api/v0/tenants -H 'Authorization: Bearer \(token)'
 
+            Emails and SMS without a configured server land in \(outbox.path).
+
             """)
         _ = await Signals.waitForTermination()
         printOut("Shutting down …")
         await server.shutdown()
+        worker.shutdown()
+        await working.value
+        await delivery.shutdown()
         return 0
     }
 
