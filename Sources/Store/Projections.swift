@@ -74,11 +74,12 @@ extension Projection {
 }
 
 extension Projection {
-    /// A notification as API.md §5 lists it. Verification codes never leave
-    /// through the API: `code` is dropped from the variables.
+    /// A notification as API.md §5 lists it. Credentials meant for the
+    /// recipient alone never leave through the API: verification codes and
+    /// accept or sign-in links are dropped from the variables.
     static let notification = """
         json_build_object('id', t.id, 'tenantId', t.tenant_id, 'templateId', t.template_id, 'channelId', t.channel_id,
-          'type', t.type, 'to', t."to", 'locale', t.locale, 'variables', t.variables - 'code', 'status', t.status,
+          'type', t.type, 'to', t."to", 'locale', t.locale, 'variables', t.variables - 'code' - 'acceptUrl' - 'magicLinkUrl', 'status', t.status,
           'attempts', t.attempts, 'lastError', t.last_error, 'scheduledAt', herald_ts(t.scheduled_at),
           'sentAt', herald_ts(t.sent_at), 'providerMessageId', t.provider_message_id, 'test', t.test,
           'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
