@@ -65,3 +65,12 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "pgbench_select_tps=$raw (clients=$pool)"
 echo "herald_requests_per_s=$rps non_2xx=${non2xx:-0} socket_errors=\"${errors:-none}\" rss_idle_kb=$rss_idle rss_kb=$rss"
 python3 -c "print('herald_share_of_raw=%.1f%%' % (100 * float('$rps') / float('$raw')))"
+
+# Clone-all of those 1,000 templates (plus the built-ins) into a new tenant, in one request.
+target=$(curl -fs "$base/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"name":"Clone Target","environment":"staging"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+clone=$(curl -fs -o "$tmp/clone.json" -w '%{time_total}' "$base/notifications/templates/clone-all-to-tenant" \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"fromTenantId\":\"$tenant\",\"toTenantId\":\"$target\"}")
+copied=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["successes"]))' "$tmp/clone.json")
+echo "clone_all_copied=$copied clone_all_seconds=$clone"
