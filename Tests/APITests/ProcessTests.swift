@@ -21,17 +21,20 @@ import Testing
         let stderr: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Run {
         try await TestHTTPClient.offload {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: heraldPath)
             process.arguments = arguments
             process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
                 .merging(environment) { $1 }
-            let out = Pipe(), err = Pipe()
+            let out = Pipe(), err = Pipe(), stdin = Pipe()
             process.standardOutput = out
             process.standardError = err
+            process.standardInput = stdin
             try process.run()
+            stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+            try stdin.fileHandleForWriting.close()
             let stdout = out.fileHandleForReading.readDataToEndOfFile()
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
@@ -55,6 +58,33 @@ import Testing
         let badKey = try await Self.run(["serve"], environment: ["HERALD_MASTER_KEY": "abc", "HERALD_JWT_SECRET": String(repeating: "x", count: 40)])
         #expect(badKey.status == 78)
         #expect(badKey.stderr.contains("64 hex digits"))
+    }
+
+    @Test func renderForTemplateAuthors() async throws {
+        let ok = try await Self.run(["render", "--json"], input: """
+            {"template": "Hi {{name}} {{> sig}}", "data": {"name": "<Ann>"}, "partials": {"sig": "-- {{team}}"}}
+            """)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout == "Hi &lt;Ann&gt; -- ")
+        let plain = try await Self.run(["render", "--json"], input: #"{"template": "{{name}}", "data": {"name": "<Ann>"}, "escape": "none"}"#)
+        #expect(plain.stdout == "<Ann>")
+        let broken = try await Self.run(["render", "--json"], input: #"{"template": "line one\n  {{#items}}", "data": {}}"#)
+        #expect(broken.status == 65)
+        #expect(broken.stderr.hasPrefix("2:3: "), "\(broken.stderr)")
+        #expect(broken.stdout.isEmpty)
+        let notJSON = try await Self.run(["render", "--json"], input: "{")
+        #expect(notJSON.status != 0)
+
+        let directory = NSTemporaryDirectory() + "herald-render-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory + "/partials", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "Dear {{user.name}},{{> footer}}".write(toFile: directory + "/mail.mustache", atomically: true, encoding: .utf8)
+        try " bye".write(toFile: directory + "/partials/footer.mustache", atomically: true, encoding: .utf8)
+        try #"{"user": {"name": "Bo"}}"#.write(toFile: directory + "/data.json", atomically: true, encoding: .utf8)
+        let file = try await Self.run(["render", directory + "/mail.mustache", "--data", directory + "/data.json",
+                                       "--partials", directory + "/partials"])
+        #expect(file.status == 0, "\(file.stderr)")
+        #expect(file.stdout == "Dear Bo, bye")
     }
 
     @Test func migrateAndTokenCreate() async throws {
