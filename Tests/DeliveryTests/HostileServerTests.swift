@@ -15,7 +15,8 @@ import Testing
         let start = ContinuousClock.now
         let error = await openError(try ScriptedServer([]), timeout: .milliseconds(300))
         #expect(error?.code == .timeout && error?.isRetryable == true)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // A bound on "it did not hang", loose enough for a loaded CI machine.
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     @Test func silentServerTimesOutDuringTheTLSHandshake() async throws {
