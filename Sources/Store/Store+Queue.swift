@@ -12,6 +12,12 @@ import Postgres
 /// `locked_by = me AND status = 'sending' AND attempts = the attempt claimed`,
 /// so a worker whose lease expired and was rescued cannot overwrite the row
 /// its successor now owns.
+///
+/// Statements that name their rows by id write the guard as
+/// `(status = 'sending') IS TRUE`: the same test, but one the planner cannot
+/// match to `notifications_leased`, which it would otherwise pick whenever its
+/// statistics show few leased rows, and then read every worker's leased rows
+/// (dead entries included) for each batch instead of the primary key's few.
 extension Store {
     /// A row claimed for sending, with what the worker needs to send it.
     public struct ClaimedNotification: Sendable, Hashable {
@@ -135,38 +141,43 @@ extension Store {
     public static func finish(_ connection: PostgresConnection, workerId: String,
                               outcomes: [QueueOutcome]) throws -> Set<String> {
         guard !outcomes.isEmpty else { return [] }
-        let rows = try connection.query("""
-            WITH r AS (
-              SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
-                                   $8::float8[], $9::int[], $10::text[], $11::text[], $12::text[])
-                AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response,
-                     rendered, attempt_id)
-            ), u AS (
-              UPDATE notifications n SET
-                status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued' ELSE 'failed' END,
-                sent_at = CASE WHEN r.outcome = 'sent' THEN herald_now() ELSE n.sent_at END,
-                provider_message_id = coalesce(r.provider_message_id, n.provider_message_id),
-                last_error = CASE WHEN r.outcome = 'sent' THEN NULL ELSE r.error END,
-                run_at = CASE WHEN r.outcome = 'retry' THEN now() + r.retry_ms * interval '1 millisecond' ELSE n.run_at END,
-                rendered = coalesce(n.rendered, r.rendered::jsonb),
-                locked_by = NULL, locked_until = NULL, updated_at = herald_now()
-              FROM r
-              WHERE n.id = r.id AND n.locked_by = $1 AND n.status = 'sending' AND n.attempts = r.attempt
-              RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error, r.attempt_id
-            )
-            INSERT INTO notification_attempts (id, tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
-                                               provider_response, error)
-            SELECT u.attempt_id, u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome,
-                   u.response, u.error
-            FROM u
-            RETURNING notification_id
-            """, [workerId, outcomes.map(\.id), outcomes.map(\.attempt), outcomes.map(\.kind.rawValue),
-                  outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
-                  outcomes.map(\.retryDelay.milliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
-                  outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-                  outcomes.map(\.rendered), outcomes.map { _ in Identifier.make() }])
+        let rows = try connection.query(finishStatement, [
+            workerId, outcomes.map(\.id), outcomes.map(\.attempt), outcomes.map(\.kind.rawValue),
+            outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
+            outcomes.map(\.retryDelay.milliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
+            outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
+            outcomes.map(\.rendered), outcomes.map { _ in Identifier.make() },
+        ])
         return Set(try rows.map { try $0.decode(0, as: String.self) })
     }
+
+    /// `finish` as one statement: the rows' new state and their attempt rows.
+    static let finishStatement = """
+        WITH r AS (
+          SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
+                               $8::float8[], $9::int[], $10::text[], $11::text[], $12::text[])
+            AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response,
+                 rendered, attempt_id)
+        ), u AS (
+          UPDATE notifications n SET
+            status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued' ELSE 'failed' END,
+            sent_at = CASE WHEN r.outcome = 'sent' THEN herald_now() ELSE n.sent_at END,
+            provider_message_id = coalesce(r.provider_message_id, n.provider_message_id),
+            last_error = CASE WHEN r.outcome = 'sent' THEN NULL ELSE r.error END,
+            run_at = CASE WHEN r.outcome = 'retry' THEN now() + r.retry_ms * interval '1 millisecond' ELSE n.run_at END,
+            rendered = coalesce(n.rendered, r.rendered::jsonb),
+            locked_by = NULL, locked_until = NULL, updated_at = herald_now()
+          FROM r
+          WHERE n.id = r.id AND n.locked_by = $1 AND (n.status = 'sending') IS TRUE AND n.attempts = r.attempt
+          RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error, r.attempt_id
+        )
+        INSERT INTO notification_attempts (id, tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
+                                           provider_response, error)
+        SELECT u.attempt_id, u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome,
+               u.response, u.error
+        FROM u
+        RETURNING notification_id
+        """
 
     /// Extends the leases of rows this worker is still working on; answers
     /// the ids it still holds (a missing one was rescued by someone else).
@@ -175,7 +186,7 @@ extension Store {
         guard !ids.isEmpty else { return [] }
         let rows = try connection.query("""
             UPDATE notifications SET locked_until = now() + $3::int8 * interval '1 millisecond'
-            WHERE id = ANY($2::text[]) AND locked_by = $1 AND status = 'sending'
+            WHERE id = ANY($2::text[]) AND locked_by = $1 AND (status = 'sending') IS TRUE
             RETURNING id
             """, [workerId, ids, lease.milliseconds])
         return Set(try rows.map { try $0.decode(0, as: String.self) })
@@ -240,7 +251,7 @@ extension Store {
             let count = try connection.query("""
                 UPDATE notifications SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_by = NULL,
                   locked_until = NULL, updated_at = herald_now()
-                WHERE id = ANY($2::text[]) AND locked_by = $1 AND status = 'sending'
+                WHERE id = ANY($2::text[]) AND locked_by = $1 AND (status = 'sending') IS TRUE
                 """, [workerId, ids]).affectedRows
             if count > 0 { _ = try connection.query("SELECT pg_notify($1, 'release')", [queueChannel]) }
             return count
