@@ -5,11 +5,12 @@ import Store
 /// The channel a row goes out through, with its settings (secrets opened).
 /// The claim already joined the row's channel (its own, else the tenant's
 /// AuthSettings email/SMS channel) and its row version, so settings are read
-/// and decrypted once per channel change, not once per message.
+/// and decrypted once per channel change, not once per message (and once,
+/// not once per send, when a batch of sends needs the same channel at once).
 final class ChannelResolver: Sendable {
     private struct Cached {
         let version: String
-        let config: ChannelConfig
+        let config: Task<ChannelConfig, any Error>
     }
 
     /// The provider used when a row names no channel and the tenant set none.
@@ -30,16 +31,28 @@ final class ChannelResolver: Sendable {
             return ChannelConfig(id: "", provider: provider, settings: JSONObject())
         }
         guard row.channelEnabled else { throw PreparationError("channel \(id) is disabled") }
-        if let cached = cache.withLock({ $0[id] }), cached.version == version { return cached.config }
-        guard let stored = try await store.channelForSending(reference: id, tenantId: row.tenantId) else {
+        let tenantId = row.tenantId
+        let load = cache.withLock { cache -> Task<ChannelConfig, any Error> in
+            if let cached = cache[id], cached.version == version { return cached.config }
+            let task = Task { try await self.load(id: id, tenantId: tenantId) }
+            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            cache[id] = Cached(version: version, config: task)
+            return task
+        }
+        do {
+            return try await load.value
+        } catch {
+            // Not cached: the next send asks the database again.
+            cache.withLock { cache in if cache[id]?.config == load { cache[id] = nil } }
+            throw error
+        }
+    }
+
+    private func load(id: String, tenantId: String) async throws -> ChannelConfig {
+        guard let stored = try await store.channelForSending(reference: id, tenantId: tenantId) else {
             throw PreparationError("channel \(id) no longer exists", permanent: false)
         }
         guard stored.enabled else { throw PreparationError("channel \(id) is disabled") }
-        let config = ChannelConfig(id: stored.id, provider: stored.provider, settings: stored.settings)
-        cache.withLock { cache in
-            if cache.count >= Self.cacheLimit { cache.removeAll() }
-            cache[id] = Cached(version: version, config: config)
-        }
-        return config
+        return ChannelConfig(id: stored.id, provider: stored.provider, settings: stored.settings)
     }
 }

@@ -7,24 +7,55 @@ extension Worker {
     /// attempts, so a busy worker pays one round trip per batch, not per send.
     static let writeBatch = 500
 
-    /// Writes outcomes as they arrive. While one write runs the next batch
+    /// Writes running at once: PostgreSQL updates the rows of one batch on
+    /// one core, so a second writer lets a busy queue use a second core.
+    static let writers = 2
+
+    /// Writes outcomes as they arrive. While the writes run the next batch
     /// collects, so batches grow with load and stay single rows when idle.
     func flushLoop() async {
-        var outage = OutageLog(what: "writing outcomes")
-        while !Task.isCancelled {
-            let batch = takeOutcomes()
-            if batch.isEmpty {
-                _ = await flushBell.wait(timeout: .seconds(1))
-                continue
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let batch = state.withLock { state -> [Store.QueueOutcome]? in
+                    guard state.activeWrites < Self.writers, !state.outcomes.isEmpty else { return nil }
+                    state.activeWrites += 1
+                    return Self.take(from: &state)
+                }
+                guard let batch else {
+                    _ = await flushBell.wait(timeout: .seconds(1))
+                    continue
+                }
+                group.addTask {
+                    await self.writeRetrying(batch)
+                    self.state.withLock { $0.activeWrites -= 1 }
+                    self.flushBell.ring(.capacity)
+                }
             }
-            do {
-                try await write(batch)
-                outage.succeeded(logger)
-            } catch {
-                putBack(batch)
-                outage.failed(error, logger)
-                _ = try? await Task.sleep(for: outage.retryDelay)
+        }
+    }
+
+    /// One batch until it is written; on a failure it goes back to the queue
+    /// of outcomes (for whichever writer is next) after a pause.
+    private func writeRetrying(_ batch: [Store.QueueOutcome]) async {
+        do {
+            try await write(batch)
+            let recovered = state.withLock { state -> Int in
+                defer { state.writeFailures = 0 }
+                return state.writeFailures
             }
+            if recovered > 0 {
+                logger.info("database available again", ("while", "writing outcomes"), ("failedTries", .int(recovered)))
+            }
+        } catch {
+            putBack(batch)
+            let failures = state.withLock { state -> Int in
+                state.writeFailures += 1
+                return state.writeFailures
+            }
+            if failures == 1 {
+                logger.warning("database unavailable: retrying", ("while", "writing outcomes"), ("error", .string("\(error)")))
+            }
+            try? await Task.sleep(for: .milliseconds(min(2000, 100 << min(failures, 5))))
         }
     }
 
@@ -52,11 +83,13 @@ extension Worker {
     }
 
     private func takeOutcomes() -> [Store.QueueOutcome] {
-        state.withLock { state in
-            let count = min(state.outcomes.count, Self.writeBatch)
-            defer { state.outcomes.removeFirst(count) }
-            return Array(state.outcomes.prefix(count))
-        }
+        state.withLock { Self.take(from: &$0) }
+    }
+
+    private static func take(from state: inout WorkerState) -> [Store.QueueOutcome] {
+        let count = min(state.outcomes.count, writeBatch)
+        defer { state.outcomes.removeFirst(count) }
+        return Array(state.outcomes.prefix(count))
     }
 
     private func putBack(_ batch: [Store.QueueOutcome]) {

@@ -39,6 +39,8 @@ public final class Worker: Sendable {
     struct WorkerState {
         var book: LeaseBook<Store.ClaimedNotification>
         var outcomes: [Store.QueueOutcome] = []
+        var activeWrites = 0
+        var writeFailures = 0
         var metrics = WorkerMetrics()
         var stopping = false
         var started = false
