@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import Store
+@testable import Store
 import Testing
 
 /// The queue's statements on their own: claim, finish, heartbeat, rescue,
@@ -185,5 +185,32 @@ import Testing
         // Each level is a range of its own: the 20,000 rows scheduled for
         // later at priority 0 are never stepped over.
         #expect(plan.contains("Index Cond: ((priority = p.priority) AND (run_at <= now()))"), "\(plan)")
+    }
+
+    /// Writing outcomes must find its rows by primary key, even when the
+    /// statistics (taken while nothing was leased) make the leased index look
+    /// tiny: that index holds every worker's rows, dead entries included.
+    @Test func finishPlanUsesThePrimaryKeyWhateverTheStatistics() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        try await fixture.insert(5000)
+        try await fixture.pool.withConnection { _ = try $0.execute("ANALYZE notifications") }
+        let claimed = try await claim(fixture, "w1", 300).map(\.id)
+        let plan = try await fixture.pool.withConnection { connection -> String in
+            func list(_ items: [String]) -> String { "'{" + items.joined(separator: ",") + "}'" }
+            let n = claimed.count
+            _ = try connection.execute("SET plan_cache_mode = force_generic_plan")
+            _ = try connection.execute("PREPARE fin AS " + Store.finishStatement)
+            let arguments = [
+                "'w1'", list(claimed), list(Array(repeating: "1", count: n)), list(Array(repeating: "sent", count: n)),
+                list(claimed), list(Array(repeating: "NULL", count: n)), list(Array(repeating: "0", count: n)),
+                list(Array(repeating: "1.7e9", count: n)), list(Array(repeating: "0", count: n)),
+                list(Array(repeating: "ok", count: n)), list(Array(repeating: "NULL", count: n)), list(claimed.map { "a" + $0 }),
+            ]
+            return try connection.query("EXPLAIN EXECUTE fin(\(arguments.joined(separator: ", ")))")
+                .map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        }
+        #expect(plan.contains("Index Scan using notifications_pkey"), "\(plan)")
+        #expect(!plan.contains("notifications_leased"), "\(plan)")
     }
 }
