@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Queue benchmark for issue 5: Herald's worker against the raw SQL limit, on
+# one private PostgreSQL (fsync on), in one run, interleaved.
+#
+#   deploy/bench-queue.sh            ROWS=100000 ROUNDS=2 DURATION=5 SAMPLES=200
+#
+# Each round runs, back to back on the same database:
+#   raw     pgbench claim-batch.pgb (../shared/bench): 50 jobs claimed with
+#           SKIP LOCKED and completed, two clients, on a bare queue table;
+#   schema  the same pgbench loop with Herald's own claim and complete SQL on
+#           the notifications table (attempt rows included): the limit of
+#           Herald's schema, for context;
+#   herald  `herald bench queue`: ROWS notifications through the worker with
+#           the no-op in-app channel, then enqueue→dispatch latency on an idle
+#           worker (one enqueue with pg_notify at a time).
+# The best figure of each kind is kept; the ratio is herald / raw. pgbench
+# rates are counted from the rows' own completion times (jobs / span), not
+# from tps x 50, so a table that runs dry cannot inflate them.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$(herald_root)"
+ensure_packages
+
+rows=${ROWS:-100000}
+rounds=${ROUNDS:-2}
+duration=${DURATION:-5}
+samples=${SAMPLES:-200}
+sql_dir=${BENCH_SQL_DIR:-"$(herald_root)/../shared/bench"}
+scratch=${SCRATCH:-.build-release}
+[ -f "$sql_dir/claim-batch.pgb" ] || { echo "no claim-batch.pgb in $sql_dir (set BENCH_SQL_DIR)" >&2; exit 1; }
+
+log "building herald (release)"
+swift build -c release --product herald --scratch-path "$scratch" >&2
+bin="$(swift build -c release --product herald --scratch-path "$scratch" --show-bin-path)/herald"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench-queue.XXXXXX"); chmod 755 "$tmp"
+pgport=$((20000 + RANDOM % 20000))
+cleanup() { pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+log "starting PostgreSQL (durable settings: fsync on)"
+pg_start "$tmp/pg" "$pgport"
+psql -q "$(pg_url "$tmp/pg" "$pgport")" -c "CREATE DATABASE herald_bench"
+url=$(pg_url "$tmp/pg" "$pgport" herald_bench)
+export DATABASE_URL="$url" HERALD_LOG_LEVEL=warning
+"$bin" migrate >/dev/null
+
+# Herald's claim and complete SQL (Store.claim / Store.finish, 50 rows) as a pgbench loop.
+cat > "$tmp/herald-sql.pgb" <<'SQL'
+WITH c AS (SELECT q.id FROM unnest('{0,1,2}'::smallint[]) AS p(priority) CROSS JOIN LATERAL (SELECT n.id FROM notifications n WHERE n.status = 'queued' AND n.priority = p.priority AND n.run_at <= now() ORDER BY n.run_at LIMIT 50 FOR UPDATE SKIP LOCKED) q LIMIT 50), u AS (UPDATE notifications n SET status = 'sending', locked_by = 'pgbench-' || :client_id, locked_until = now() + interval '30 seconds', attempts = n.attempts + 1, updated_at = herald_now() FROM c WHERE n.id = c.id RETURNING n.id) SELECT coalesce(array_agg(id), '{}')::text AS ids FROM u \gset
+WITH r AS (SELECT id FROM unnest(':ids'::text[]) AS r(id)), u AS (UPDATE notifications n SET status = 'sent', sent_at = herald_now(), provider_message_id = n.id, last_error = NULL, locked_by = NULL, locked_until = NULL, updated_at = herald_now() FROM r WHERE n.id = r.id AND n.locked_by = 'pgbench-' || :client_id AND (n.status = 'sending') IS TRUE RETURNING n.id, n.tenant_id, n.attempts) INSERT INTO notification_attempts (id, tenant_id, notification_id, attempt, started_at, duration_ms, outcome, provider_response) SELECT 'a' || md5(u.id || random()::text), u.tenant_id, u.id, u.attempts, now(), 0, 'sent', 'noop' FROM u;
+SQL
+cat > "$tmp/herald-sql-fill.sql" <<'SQL'
+DELETE FROM tenants WHERE id = 'pgbench-tenant';
+INSERT INTO tenants (id, name, slug, environment, public_key, secret_key_enc, secret_key_digest)
+VALUES ('pgbench-tenant', 'pgbench', 'pgbench-tenant', 'development', 'pgbench-tenant', '-', 'pgbench-tenant');
+INSERT INTO channels (id, tenant_id, name, key, type, provider) VALUES ('pgbench-channel', 'pgbench-tenant', 'In-app', 'inapp', 'inapp', 'inapp_pxyz');
+INSERT INTO notifications (id, tenant_id, channel_id, type, "to", rendered, priority)
+SELECT 'pgbench-' || g, 'pgbench-tenant', 'pgbench-channel', 'inapp', '["user"]', '{"text":"Your code is 123456"}', 1
+FROM generate_series(1, 300000) g;
+VACUUM ANALYZE notifications;
+SQL
+
+# Completed jobs per second over the span of their completion timestamps.
+rate() { psql -Atq "$url" -c "SELECT round(count(*) / greatest(extract(epoch FROM max($2) - min($2)), 0.001)) FROM $1 WHERE status = 'sent'"; }
+left() { psql -Atq "$url" -c "SELECT count(*) FROM $1 WHERE status = 'queued'"; }
+best_raw=0; best_schema=0; best_herald=0; best_median=""; best_p99=""
+for round in $(seq "$rounds"); do
+  log "round $round: raw SQL (pgbench claim-batch, ${duration}s)"
+  psql -q "$url" -f "$sql_dir/queue-limit.sql" 2>/dev/null; psql -q "$url" -c CHECKPOINT
+  pgbench -n -c 2 -j 2 -T "$duration" -f "$sql_dir/claim-batch.pgb" "$url" >/dev/null 2>&1
+  raw_jobs=$(rate qjobs updated_at)
+  [ "$(left qjobs)" -gt 0 ] || echo "warning: the raw queue ran dry: lower DURATION" >&2
+  psql -q "$url" -c "DROP TABLE qjobs"
+
+  log "round $round: Herald's SQL (pgbench on notifications, ${duration}s)"
+  psql -q "$url" -f "$tmp/herald-sql-fill.sql"; psql -q "$url" -c CHECKPOINT
+  pgbench -n -c 2 -j 2 -T "$duration" -f "$tmp/herald-sql.pgb" "$url" >/dev/null 2>&1
+  schema_jobs=$(rate notifications sent_at)
+  [ "$(left notifications)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
+  psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications"
+
+  log "round $round: herald worker ($rows notifications, no-op channel)"
+  out=$("$bin" bench queue --rows "$rows" --latency-samples "$samples")
+  herald=$(echo "$out" | awk -F= '/^worker_notifications_per_s/ {print $2}')
+  median=$(echo "$out" | awk -F= '/^latency_median_ms/ {print $2}')
+  p99=$(echo "$out" | awk -F= '/^latency_p99_ms/ {print $2}')
+  echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald latency_median_ms=$median latency_p99_ms=$p99"
+  [ "$raw_jobs" -gt "$best_raw" ] && best_raw=$raw_jobs
+  [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
+  if [ "$herald" -gt "$best_herald" ]; then best_herald=$herald; fi
+  if [ -z "$best_median" ] || awk -v a="$median" -v b="$best_median" 'BEGIN {exit !(a < b)}'; then best_median=$median; best_p99=$p99; fi
+  psql -q "$url" -c "VACUUM notifications" -c CHECKPOINT
+done
+
+ratio=$(awk -v h="$best_herald" -v r="$best_raw" 'BEGIN {printf "%.2f", h / r}')
+schema_ratio=$(awk -v h="$best_herald" -v r="$best_schema" 'BEGIN {printf "%.2f", h / r}')
+cat <<EOF
+
+raw_sql_jobs_per_s=$best_raw            (pgbench claim-batch.pgb: bare queue table)
+herald_sql_jobs_per_s=$best_schema      (pgbench: Herald's claim + complete + attempt row on notifications)
+herald_worker_notifications_per_s=$best_herald
+ratio_to_raw_sql=$ratio                 (aim: >= 0.80)
+ratio_to_herald_sql=$schema_ratio
+latency_median_ms=$best_median          (enqueue -> provider called, idle worker; aim: < 10)
+latency_p99_ms=$best_p99
+EOF
