@@ -44,7 +44,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Store", "Postgres", "HTTP", "JSON", "Crypto", "HeraldTestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "Delivery", "Rendering",
+                                                        "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
