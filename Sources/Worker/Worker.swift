@@ -121,8 +121,16 @@ public final class Worker: Sendable {
         }
 
         await claimLoop()
+        // Shutdown runs in a task of its own: when `run()` was cancelled, its
+        // waits and sleeps must still wait, not return at once.
+        await Task {
+            await self.stop(listener: listener, wakeups: wakeups, maintenance: maintenance)
+        }.value
+    }
 
-        // Shutdown: hand back what never started, let the sends finish.
+    /// Hands back what never started, lets the sends in flight finish (up to
+    /// the shutdown timeout), writes their outcomes and closes the listener.
+    private func stop(listener: PostgresListener, wakeups: Task<Void, Never>, maintenance: Task<Void, Never>) async {
         let unstarted = state.withLock { $0.book.close() }
         await release(unstarted)
         let stragglers = await drainSends()

@@ -93,4 +93,21 @@ import Worker
         // Still leased: whether they went out is unknown, so they return only when the lease expires.
         #expect(try await fixture.count(status: "sending") == 2)
     }
+
+    /// Cancelling the task that runs the worker is a shutdown like any other.
+    @Test func cancellingTheRunTaskShutsDownGracefully() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        try await fixture.insert(20)
+        let provider = RecordingProvider(delay: .milliseconds(500))
+        let worker = fixture.worker(.forTests(concurrency: 2, batch: 4), providers: ["inapp_pxyz": provider])
+        let running = Task { await worker.run() }
+        try await waitUntil("sends start") { provider.peakRunning == 2 }
+        let start = ContinuousClock.now
+        running.cancel()
+        await running.value
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(provider.deliveredCount == 2, "the two sends in flight finished")
+        #expect(try await fixture.statusCounts() == ["sent": 2, "queued": 18])
+    }
 }
