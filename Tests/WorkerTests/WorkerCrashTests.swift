@@ -55,7 +55,7 @@ import Glibc
             let before = smtp.messageCount()
             // A random moment once this run has sent something.
             try await waitUntil("the worker sends", timeout: .seconds(20)) { smtp.messageCount() > before }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 50...700)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             sentAtKill.append(smtp.messageCount())
