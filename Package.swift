@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache"],
                 resources: [.copy("Resources")]),
         .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.

@@ -19,6 +19,7 @@ public enum CLI {
           render --json            Render {"template","data","partials","escape"} read from stdin
           render FILE --data F [--partials DIR]
           bench render --template F --data F [--partials DIR] --iterations N
+          bench queue [--rows N] [--latency-samples N]
           --help, --version
 
         Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
@@ -48,8 +49,9 @@ public enum CLI {
             case "render": return RenderCommand.run(rest)
             case "templates": return TemplatesCommand.run(rest)
             case "bench":
+                if rest.first == "queue" { return await BenchQueueCommand.run(Array(rest.dropFirst())) }
                 guard rest.first == "render" else {
-                    printError("usage: herald bench render --template FILE --data FILE [--partials DIR] --iterations N")
+                    printError("usage: herald bench render … | herald bench queue …")
                     return ExitCode.usage
                 }
                 return BenchRenderCommand.run(Array(rest.dropFirst()))

@@ -66,8 +66,7 @@ enum DevCommand {
         let outbox = URL(fileURLWithPath: folder + "/outbox")
         try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
         let delivery = try DeliveryProviders(configuration: configuration, outbox: outbox)
-        let worker = Worker(configuration: try WorkerCommand.workerSettings(merged), pool: services.pool,
-                            store: services.store, providers: delivery.lookup, logger: logger)
+        let worker = services.makeWorker(configuration: try WorkerCommand.workerSettings(merged), providers: delivery.lookup)
         let working = Task { await worker.run() }
         let base = "http://\(configuration.host):\(server.port)"
         printOut("""

@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import HTTP
 import Logging
 import Store
 import Worker
@@ -23,8 +24,17 @@ enum WorkerCommand {
         }
 
         let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
-        let worker = Worker(configuration: workerConfiguration, pool: services.pool, store: services.store,
-                            providers: delivery.lookup, logger: logger)
+        let worker = services.makeWorker(configuration: workerConfiguration, providers: delivery.lookup)
+        let metricsServer: HTTPServer?
+        if let text = ProcessInfo.processInfo.environment["HERALD_WORKER_METRICS_PORT"], !text.isEmpty {
+            guard let port = Int(text), (1...65535).contains(port) else {
+                throw ConfigurationError("HERALD_WORKER_METRICS_PORT must be a port number")
+            }
+            metricsServer = try services.startMetricsServer(port: port)
+        } else {
+            metricsServer = nil
+        }
+        defer { metricsServer?.shutdown() }
         let running = Task { await worker.run() }
         let signal = await Signals.waitForTermination()
         logger.info("shutting down", ("component", "worker"), ("signal", .int(Int(signal))))

@@ -59,7 +59,7 @@ public struct Migrator: Sendable {
                                              [migration.version, migration.name])
                     try connection.execute("COMMIT")
                 } catch {
-                    try? connection.execute("ROLLBACK")
+                    _ = try? connection.execute("ROLLBACK")
                     throw error
                 }
                 report(migration)

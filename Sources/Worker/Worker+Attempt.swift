@@ -8,6 +8,16 @@ extension Worker {
     /// and turn the result into an outcome to write. Never throws: every
     /// failure becomes a retry or a failure with its reason.
     func attempt(_ row: Store.ClaimedNotification) async -> Store.QueueOutcome {
+        var providerName = "unresolved"
+        let outcome = await attempt(row, provider: &providerName)
+        if let attemptObserver {
+            let seconds = Double(outcome.durationMilliseconds) / 1000
+            attemptObserver(providerName, outcome.kind.rawValue, seconds)
+        }
+        return outcome
+    }
+
+    private func attempt(_ row: Store.ClaimedNotification, provider providerName: inout String) async -> Store.QueueOutcome {
         let startedAt = Date()
         let start = ContinuousClock.now
         var renderedText: String?
@@ -21,6 +31,7 @@ extension Worker {
                 renderedText = rendered.jsonDocument.jsonString
             }
             let channel = try await channels.channel(for: row)
+            providerName = channel.provider
             guard let provider = providers(channel.provider) else {
                 throw PreparationError("provider \(channel.provider) is not available in this worker")
             }

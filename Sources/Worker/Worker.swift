@@ -27,6 +27,8 @@ public final class Worker: Sendable {
     public let configuration: WorkerConfiguration
     let pool: PostgresPool
     let providers: @Sendable (String) -> (any NotificationProvider)?
+    /// Told of every attempt: provider name, outcome (sent, retry, failed) and seconds taken.
+    let attemptObserver: (@Sendable (String, String, Double) -> Void)?
     let logger: Logger
     let renderer: NotificationRenderer
     let channels: ChannelResolver
@@ -53,10 +55,12 @@ public final class Worker: Sendable {
     ///     the wanted name; nil loads `TemplateLibrary.defaultDirectory()`.
     public init(configuration: WorkerConfiguration = WorkerConfiguration(), pool: PostgresPool, store: Store,
                 providers: @escaping @Sendable (String) -> (any NotificationProvider)?, logger: Logger,
-                builtInTemplates: [Rendering.TemplateSeed]? = nil) {
+                builtInTemplates: [Rendering.TemplateSeed]? = nil,
+                attemptObserver: (@Sendable (String, String, Double) -> Void)? = nil) {
         self.configuration = configuration
         self.pool = pool
         self.providers = providers
+        self.attemptObserver = attemptObserver
         self.logger = logger.with(("component", "worker"), ("worker", .string(configuration.workerId)))
         self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
         self.channels = ChannelResolver(store: store)

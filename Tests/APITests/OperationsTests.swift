@@ -1,4 +1,6 @@
+import Delivery
 import Foundation
+import Worker
 import HeraldTestSupport
 import JSON
 import Testing
@@ -27,6 +29,47 @@ import Testing
             #expect(value(#"herald_queue_depth{status="queued",type="email"}"#) == 0)
             #expect(value("herald_queue_oldest_queued_age_seconds") == 0)
             #expect(text.contains("# TYPE herald_http_request_duration_seconds histogram"))
+        }
+    }
+
+    @Test func workerFamiliesAfterSends() async throws {
+        try await APIHarness.with { api in
+            let owner = try await api.token(email: "metrics-worker@example.com")
+            let tenant = try await api.tenant(owner: owner)
+            #expect(try await api.call("POST", "/api/v0/notifications/channels", tenant.keys, json: """
+                {"tenantId":"\(tenant.id)","name":"Inbox","key":"inbox","type":"inapp","provider":"inapp_pxyz","providerSettings":{}}
+                """).status == 200)
+            #expect(try await api.call("POST", "/api/v0/notifications/templates", tenant.keys, json: """
+                {"tenantId":"\(tenant.id)","type":"inapp","name":"ping","body":{"text":"ping"}}
+                """).status == 200)
+            for _ in 0..<3 {
+                #expect(try await api.call("POST", "/api/v0/notifications/send", tenant.keys, json: """
+                    {"tenantId":"\(tenant.id)","template":"ping","channel":"inbox","input":{"to":["u1"]}}
+                    """).status == 200)
+            }
+            let worker = api.services.makeWorker(configuration: WorkerConfiguration(),
+                                                 providers: { $0 == "inapp_pxyz" ? InAppProvider() : nil })
+            let running = Task { await worker.run() }
+            defer { worker.shutdown() }
+            var sent = 0
+            for _ in 0..<100 where sent < 3 {
+                sent = try await api.pool.withConnection {
+                    try $0.query("SELECT count(*) FROM notifications WHERE status = 'sent'")[0].decode(0, as: Int.self)
+                }
+                if sent < 3 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(sent == 3)
+            worker.shutdown()
+            await running.value
+            let text = try await api.call("GET", "/metrics").bodyString
+            func value(_ prefix: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect(value(#"herald_notifications_sent_total{provider="inapp_pxyz",outcome="sent"}"#) == 3)
+            #expect(value(#"herald_delivery_attempt_duration_seconds_count{provider="inapp_pxyz"}"#) == 3)
+            #expect(value(#"herald_worker_events_total{event="claimed"}"#) == 3)
+            #expect(value(#"herald_worker_events_total{event="rescued"}"#) == 0)
+            #expect(value(#"herald_queue_depth{status="queued",type="inapp"}"#) == 0)
         }
     }
 

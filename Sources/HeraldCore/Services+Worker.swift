@@ -1,0 +1,47 @@
+import Delivery
+import Foundation
+import HTTP
+import Metrics
+import Worker
+
+extension Services {
+    /// A worker whose attempts and counters feed this process's /metrics.
+    public func makeWorker(configuration: WorkerConfiguration,
+                    providers: @escaping @Sendable (String) -> (any NotificationProvider)?) -> Worker {
+        let metrics = self.metrics
+        metrics.register("herald_notifications_sent_total", .counter,
+                         help: "Delivery attempts by provider and outcome (sent, retry, failed)", labels: ["provider", "outcome"])
+        metrics.register("herald_delivery_attempt_duration_seconds", .histogram,
+                         help: "Time a delivery attempt took, by provider", labels: ["provider"])
+        metrics.register("herald_worker_events_total", .counter,
+                         help: "Worker counters since start: claimed, rescued (expired leases taken over), released, lease_lost",
+                         labels: ["event"])
+        metrics.register("herald_worker_in_flight", .gauge, help: "Notifications a worker holds right now")
+        let worker = Worker(configuration: configuration, pool: pool, store: store, providers: providers, logger: logger,
+                            attemptObserver: { provider, outcome, seconds in
+                                metrics.increment("herald_notifications_sent_total", [provider, outcome])
+                                metrics.observe("herald_delivery_attempt_duration_seconds", [provider], seconds)
+                            })
+        metrics.collect {
+            let counters = worker.metrics
+            return [("claimed", counters.claimed), ("rescued", counters.rescued), ("released", counters.released),
+                    ("lease_lost", counters.leaseLost)].map { ("herald_worker_events_total", ["event": $0.0], Double($0.1)) }
+                + [("herald_worker_in_flight", [:], Double(counters.inFlight))]
+        }
+        return worker
+    }
+
+    /// `herald worker` has no API: with HERALD_WORKER_METRICS_PORT it serves
+    /// /metrics and /healthz on that port for Prometheus and probes.
+    public func startMetricsServer(port: Int) throws -> HTTPServer {
+        let metrics = self.metrics
+        var router = Router()
+        router.get("/metrics") { _, _ in
+            HTTPResponse.bytes(Array(await metrics.render().utf8), contentType: "text/plain; version=0.0.4")
+        }
+        router.get("/healthz") { _, _ in HTTPResponse.json(Array(#"{"status":"ok"}"#.utf8)) }
+        let server = HTTPServer(configuration: HTTPServerConfiguration(host: configuration.host, port: port), responder: router)
+        try server.start()
+        return server
+    }
+}
