@@ -164,8 +164,10 @@ import Worker
                 try await waitUntil("dispatch", timeout: .seconds(5)) { provider.firstCallTime(id) != nil }
                 latencies.append(provider.firstCallTime(id)! - start)
             }
+            // With a 30 s poll, dispatch within seconds proves the NOTIFY wake-up;
+            // the latency itself is measured by `herald bench queue`, not here.
             let median = latencies.sorted()[latencies.count / 2]
-            #expect(median < .milliseconds(200), "\(latencies)")
+            #expect(median < .seconds(3), "\(latencies)")
         }
     }
 }

@@ -46,7 +46,7 @@ import Worker
             try await waitUntil("the rescued rows are sent", timeout: .seconds(15)) { provider.deliveredCount == 20 }
         }
         let late = ContinuousClock.now - expiry
-        #expect(late < .seconds(5), "sent \(late) after the leases expired (bound: 30 s)")
+        #expect(late < .seconds(15), "sent \(late) after the leases expired (bound: 30 s)")
         #expect(worker.metrics.rescued == 20)
         #expect(logs.all.filter { $0.contains("expired lease: queued again") && $0.contains("dead-worker") }.count == 20)
         let attempts = try await fixture.attempts(ids[0])
@@ -89,7 +89,8 @@ import Worker
         let start = ContinuousClock.now
         worker.shutdown()
         await running.value
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Well under the 20 s send: shutdown did not wait for it (a loose bound for loaded machines).
+        #expect(ContinuousClock.now - start < .seconds(10))
         // Still leased: whether they went out is unknown, so they return only when the lease expires.
         #expect(try await fixture.count(status: "sending") == 2)
     }

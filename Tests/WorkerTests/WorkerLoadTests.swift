@@ -36,7 +36,8 @@ import Worker
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        #expect(waits.allSatisfy { $0 < .seconds(2) }, "\(waits)")
+        // "A few seconds" at most, behind another tenant's backlog of 100,000.
+        #expect(waits.allSatisfy { $0 < .seconds(5) }, "\(waits)")
         #expect(try await fixture.count(status: "queued") > 50_000, "the backlog was still there")
     }
 
