@@ -43,17 +43,10 @@ extension Store {
         }
     }
 
-    public func channelTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM channels WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
-    }
+    public func channelTenant(id: String) async throws -> String? { try await tenantOf("channels", id) }
 
     public func channelJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(Projection.channel))::text FROM channels t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
-        }
+        try await jsonOf("channels", Projection.channel, id, tenantId)
     }
 
     public func createChannel(tenantId: String, _ new: NewChannel) async throws -> String {

@@ -9,9 +9,7 @@ extension Store {
     public static let challengeValuePrefix = "herald-verify="
 
     public func domainTenant(_ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM domains WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf("domains", id)
     }
 
     public func domainsJSON(tenantId: String) async throws -> [String] {

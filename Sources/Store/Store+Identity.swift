@@ -26,11 +26,11 @@ extension Store {
     }
 
     public func socialProviderTenant(id: String) async throws -> String? {
-        try await mediaTenantOf("social_providers", id)
+        try await tenantOf("social_providers", id)
     }
 
     public func socialProviderJSON(id: String, tenantId: String) async throws -> String? {
-        try await mediaJSONOf("social_providers", Projection.socialProvider, id, tenantId)
+        try await jsonOf("social_providers", Projection.socialProvider, id, tenantId)
     }
 
     /// One provider per key and tenant: a second one is a unique violation (409).

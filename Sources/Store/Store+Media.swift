@@ -62,11 +62,11 @@ extension Store {
     }
 
     public func uploadTenant(id: String) async throws -> String? {
-        try await mediaTenantOf("uploads", id)
+        try await tenantOf("uploads", id)
     }
 
     public func uploadJSON(id: String, tenantId: String) async throws -> String? {
-        try await mediaJSONOf("uploads", Projection.upload, id, tenantId)
+        try await jsonOf("uploads", Projection.upload, id, tenantId)
     }
 
     /// Stores the upload with the digest of its token; answers its JSON.
@@ -141,11 +141,11 @@ extension Store {
     }
 
     public func fileTenant(id: String) async throws -> String? {
-        try await mediaTenantOf("files", id)
+        try await tenantOf("files", id)
     }
 
     public func fileJSON(id: String, tenantId: String) async throws -> String? {
-        try await mediaJSONOf("files", Projection.file, id, tenantId)
+        try await jsonOf("files", Projection.file, id, tenantId)
     }
 
     /// Soft-deletes a file; false when it was absent or already deleted.
@@ -181,11 +181,11 @@ extension Store {
     }
 
     public func transformationTenant(id: String) async throws -> String? {
-        try await mediaTenantOf("transformations", id)
+        try await tenantOf("transformations", id)
     }
 
     public func transformationJSON(id: String, tenantId: String) async throws -> String? {
-        try await mediaJSONOf("transformations", Projection.transformation, id, tenantId)
+        try await jsonOf("transformations", Projection.transformation, id, tenantId)
     }
 
     /// All fields must be set (the API checks); a taken name is a 409.
@@ -223,22 +223,6 @@ extension Store {
     public func deleteTransformation(id: String, tenantId: String) async throws -> Bool {
         try await pool.withConnection { connection in
             try connection.query("DELETE FROM transformations WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
-        }
-    }
-
-    // MARK: shared
-
-    /// `table` is one of this file's constant table names, never input.
-    func mediaTenantOf(_ table: String, _ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM \(table) WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
-    }
-
-    func mediaJSONOf(_ table: String, _ projection: String, _ id: String, _ tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(projection))::text FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
         }
     }
 }

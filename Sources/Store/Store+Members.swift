@@ -39,9 +39,7 @@ extension Store {
     // MARK: members
 
     public func memberTenant(_ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM tenant_members WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf("tenant_members", id)
     }
 
     /// The member's platform user, to let members leave a tenant themselves.

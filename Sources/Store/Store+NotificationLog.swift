@@ -12,11 +12,7 @@ extension Store {
         }
     }
 
-    public func notificationTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM notifications WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
-    }
+    public func notificationTenant(id: String) async throws -> String? { try await tenantOf("notifications", id) }
 
     /// The notification with `deliveryAttempts`, oldest attempt first.
     public func notificationJSON(id: String, tenantId: String) async throws -> String? {

@@ -33,9 +33,7 @@ extension Store {
     }
 
     public func organizationTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM organizations WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf("organizations", id)
     }
 
     public func organizationJSON(id: String, tenantId: String) async throws -> String? {
@@ -97,10 +95,7 @@ extension Store {
     }
 
     public func orgMembershipTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM organization_memberships WHERE id = $1", [id])
-                .first?.decode(0, as: String.self)
-        }
+        try await tenantOf("organization_memberships", id)
     }
 
     public func orgMembershipJSON(id: String, tenantId: String) async throws -> String? {
@@ -196,10 +191,7 @@ extension Store {
     }
 
     public func orgInvitationTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM organization_invitations WHERE id = $1", [id])
-                .first?.decode(0, as: String.self)
-        }
+        try await tenantOf("organization_invitations", id)
     }
 
     public func orgInvitationJSON(id: String, tenantId: String) async throws -> String? {

@@ -19,9 +19,7 @@ extension Store {
     }
 
     public func roleTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM roles WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf("roles", id)
     }
 
     public func roleJSON(id: String, tenantId: String) async throws -> String? {

@@ -57,12 +57,7 @@ extension Store {
     }
 
     /// The owning tenant of a template, for authorisation before anything else.
-    public func templateTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM notification_templates WHERE id = $1", [id])
-                .first?.decode(0, as: String.self)
-        }
-    }
+    public func templateTenant(id: String) async throws -> String? { try await tenantOf("notification_templates", id) }
 
     /// The template's JSON with its tenant, in one round trip: the hot read,
     /// authorised by the caller against `tenantId` afterwards.

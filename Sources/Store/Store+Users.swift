@@ -57,9 +57,7 @@ extension Store {
     }
 
     public func userTenant(id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM users WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf("users", id)
     }
 
     public func userJSON(id: String, tenantId: String) async throws -> String? {
