@@ -25,7 +25,8 @@ struct DNSTXTLookup: Sendable {
 
     /// The resolver configured for this process, read at each use.
     static func configured() -> DNSTXTLookup {
-        if let value = getenv("HERALD_DNS_RESOLVER").map({ String(cString: $0) }), !value.isEmpty,
+        if let value = DNSResolverSetting.override ?? getenv("HERALD_DNS_RESOLVER").map({ String(cString: $0) }),
+           !value.isEmpty,
            let address = parseAddress(value) {
             return DNSTXTLookup(host: address.host, port: address.port)
         }
@@ -187,4 +188,17 @@ enum DNSMessage {
         }
         return nil
     }
+}
+
+/// Lets a test point domain verification at its own DNS server without
+/// `setenv`, which is unsafe while other threads read the environment
+/// (posix_spawn, getenv).
+public enum DNSResolverSetting {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var value: String?
+
+    static var override: String? { lock.withLock { value } }
+
+    /// `host:port` of the resolver to ask instead of HERALD_DNS_RESOLVER.
+    public static func use(_ address: String?) { lock.withLock { value = address } }
 }

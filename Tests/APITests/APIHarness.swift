@@ -24,8 +24,6 @@ final class APIHarness: Sendable {
 
     static func start(poolSize: Int = 4, logLevel: Logger.Level = .warning,
                       logSink: (@Sendable (String) -> Void)? = nil) async throws -> APIHarness {
-        // Passwords hash at a test cost: scrypt at full cost is 0.4 s and 128 MiB each.
-        setenv("HERALD_PASSWORD_HASH_COST", "test", 0)
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
         var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0"]
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()

@@ -147,7 +147,7 @@ final class TestDNSServer: @unchecked Sendable {
 
     static let shared: TestDNSServer = {
         let server = TestDNSServer()
-        setenv("HERALD_DNS_RESOLVER", "127.0.0.1:\(server.port)", 1)
+        DNSResolverSetting.use("127.0.0.1:\(server.port)")
         return server
     }()
 

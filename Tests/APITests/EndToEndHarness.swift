@@ -62,7 +62,6 @@ final class EndToEndHarness: Sendable {
     }
 
     private static func start() async throws -> EndToEndHarness {
-        setenv("HERALD_PASSWORD_HASH_COST", "test", 0)
         let smtp = try await TestSMTPServer.start()
         var database: TestDatabase?
         do {

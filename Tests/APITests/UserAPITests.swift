@@ -8,11 +8,8 @@ import Testing
 /// Shared by the user, contact and session suites.
 enum UserTestSupport {
     /// Cheap scrypt parameters for the in-process server, set before the hasher is first used.
-    static let cheapHashing: Void = { setenv("HERALD_PASSWORD_HASH_COST", "test", 1) }()
-
     static func createUser(_ api: APIHarness, _ tenant: TestTenant, _ fields: String = #""name":"Ada""#,
                            sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
-        _ = cheapHashing
         let response = try await api.contractCall("POST", "/api/v0/auth/users", tenant.keys,
                                                   json: #"{"tenantId":"\#(tenant.id)",\#(fields)}"#,
                                                   sourceLocation: sourceLocation)
@@ -121,7 +118,6 @@ enum UserTestSupport {
 
     @Test func invalidInputIsRefusedFieldByField() async throws {
         try await APIHarness.with { api in
-            _ = UserTestSupport.cheapHashing
             let owner = try await api.token(email: "users-bad@example.com")
             let tenant = try await api.tenant(owner: owner)
             let bad = try await api.contractCall("POST", "/api/v0/auth/users", tenant.keys, json: """
@@ -198,7 +194,6 @@ enum UserTestSupport {
 
     @Test func creationQueuesCodesWithTheRequestLocale() async throws {
         try await APIHarness.with { api in
-            _ = UserTestSupport.cheapHashing
             let owner = try await api.token(email: "users-locale@example.com")
             let tenant = try await api.tenant(owner: owner, name: "Locale Corp")
             let created = try await api.call("POST", "/api/v0/auth/users", tenant.keys, json: """
