@@ -73,31 +73,15 @@ public final class PostgresPool: Sendable {
     public func withConnection<T: Sendable>(
         _ body: sending @escaping (PostgresConnection) throws -> T
     ) async throws -> T {
+        let worker = try await acquire()
         let body = UnsafeTransfer(body)
-        let waiter = Waiter(nil)
-        // The job travels with the request for a connection: whoever hands the
-        // connection over (an idle one now, or the caller finishing before us,
-        // on the connection's own thread) queues it straight onto that thread.
-        // One suspension per call, and a busy connection goes from job to job
-        // without waking anyone in between.
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let run: @Sendable (PoolWorker) -> Void = { worker in
-                    let result = Result { try body.value(try worker.slot.checkout()) }
-                    worker.slot.checkin()
-                    self.release(worker)
-                    continuation.resume(with: result)
-                }
-                waiter.setResume { result in
-                    switch result {
-                    case .success(let worker): worker.submit { run(worker) }
-                    case .failure(let error): continuation.resume(throwing: error)
-                    }
-                }
-                acquire(waiter)
+        return try await withCheckedThrowingContinuation { continuation in
+            worker.submit {
+                let result = Result { try body.value(try worker.slot.checkout()) }
+                worker.slot.checkin()
+                self.release(worker)
+                continuation.resume(with: result)
             }
-        } onCancel: {
-            cancel(waiter)
         }
     }
 
@@ -185,15 +169,22 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// Takes a queued waiter out and fails it; one already served runs on.
-    private func cancel(_ waiter: Waiter) {
-        let removed = state.withLock { state -> Bool in
-            waiter.cancelled = true
-            guard let index = state.waiters.firstIndex(where: { $0 === waiter }) else { return false }
-            state.waiters.remove(at: index)
-            return true
+    private func acquire() async throws -> PoolWorker {
+        let waiter = Waiter(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiter.setResume { continuation.resume(with: $0) }
+                acquire(waiter)
+            }
+        } onCancel: {
+            let removed = state.withLock { state -> Bool in
+                waiter.cancelled = true
+                guard let index = state.waiters.firstIndex(where: { $0 === waiter }) else { return false }
+                state.waiters.remove(at: index)
+                return true
+            }
+            if removed { waiter.finish(.failure(CancellationError())) }
         }
-        if removed { waiter.finish(.failure(CancellationError())) }
     }
 
     /// Hands `waiter` an idle or new worker, or queues it with a timeout.
