@@ -107,7 +107,8 @@ import Worker
         let start = ContinuousClock.now
         running.cancel()
         await running.value
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Sending the other 18 at two at a time would take 4.5 s: stopping is faster than that.
+        #expect(ContinuousClock.now - start < .seconds(4))
         #expect(provider.deliveredCount == 2, "the two sends in flight finished")
         #expect(try await fixture.statusCounts() == ["sent": 2, "queued": 18])
     }
