@@ -17,44 +17,53 @@ extension Store {
         }
     }
 
-    /// The window's SQL bounds with `$1` tenant, `$2` custom from, `$3` custom to.
-    private static func window(_ range: StatsRange) -> (start: String, end: String, length: String) {
+    /// The window's SQL bounds with `$1` tenant, `$2`/`$3` custom from/to, and
+    /// the start of the window of the same length before it. Every stats query
+    /// binds all three parameters and mentions `$2`/`$3` so their types are
+    /// known even when the range does not use them.
+    static func statsWindow(_ range: StatsRange) -> (start: String, end: String, previousStart: String) {
         let cycle = """
-            coalesce((SELECT s.current_period_start FROM tenant_subscriptions s WHERE s.tenant_id = $1),
-                     date_trunc('month', now()))
+            (coalesce((SELECT s.current_period_start FROM tenant_subscriptions s WHERE s.tenant_id = $1),
+                      date_trunc('month', now())))
             """
-        let bounds = range.bounds(cycle: "(\(cycle))", from: "$2", to: "$3")
-        return (bounds.start, bounds.end, "(\(bounds.end)) - (\(bounds.start))")
+        let bounds = range.bounds(cycle: cycle, from: "$2", to: "$3")
+        let previousStart = range == .allTime
+            ? "'-infinity'::timestamptz" : "(\(bounds.start)) - ((\(bounds.end)) - (\(bounds.start)))"
+        return (bounds.start, bounds.end, previousStart)
     }
 
     /// Each figure counted in the window and in the window of the same length before it.
     public func statFigures(tenantId: String, range: StatsRange, from: String?, to: String?,
                             figures: [(name: String, source: StatsSource)]) async throws -> [StatFigure] {
-        let window = Self.window(range)
-        return try await pool.withConnection { connection in
-            try figures.map { figure in
-                let source = figure.source
-                let previousStart = range == .allTime ? "'-infinity'::timestamptz" : "(\(window.start)) - (\(window.length))"
-                let row = try connection.query("""
-                    SELECT count(*) FILTER (WHERE \(source.timestamp) >= \(window.start) AND \(source.timestamp) < \(window.end)),
-                           count(*) FILTER (WHERE \(source.timestamp) >= \(previousStart) AND \(source.timestamp) < \(window.start))
-                    FROM \(source.table) WHERE tenant_id = $1 AND \(source.condition)
-                      -- $2 and $3 (custom bounds) are typed here even when the window does not use them.
-                      AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)
-                    """, [tenantId, from, to])[0]
-                return StatFigure(name: figure.name, value: try row.decode(0, as: Int.self),
-                                  previous: range == .allTime ? 0 : try row.decode(1, as: Int.self))
-            }
+        var results: [StatFigure] = []
+        for figure in figures {
+            results.append(try await statFigure(tenantId: tenantId, range: range, from: from, to: to,
+                                                name: figure.name, source: figure.source))
         }
+        return results
     }
 
     /// `[{day, count}]` for every day of the window (all time: from the first row), zeros included.
     public func statsPerDay(tenantId: String, range: StatsRange, from: String?, to: String?,
                             source: StatsSource) async throws -> [(day: String, count: Int)] {
-        let window = Self.window(range)
+        try await perDay(tenantId: tenantId, range: range, from: from, to: to, source: source, measure: .count)
+            .map { ($0.day, Int($0.value)) }
+    }
+
+    /// `[(day, sum)]` of a bigint column for every day of the window, zeros included.
+    public func statsSumPerDay(tenantId: String, range: StatsRange, from: String?, to: String?,
+                               source: StatsSource, column: String) async throws -> [(day: String, total: Int64)] {
+        try await perDay(tenantId: tenantId, range: range, from: from, to: to, source: source, measure: .sum(column: column))
+            .map { ($0.day, $0.value) }
+    }
+
+    private func perDay(tenantId: String, range: StatsRange, from: String?, to: String?, source: StatsSource,
+                        measure: StatsMeasure) async throws -> [(day: String, value: Int64)] {
+        let window = Self.statsWindow(range)
         let start = range == .allTime
             ? "coalesce((SELECT min(\(source.timestamp)) FROM \(source.table) WHERE tenant_id = $1), now())" : window.start
         let end = range == .allTime ? "now() + interval '1 day'" : window.end
+        let day = "x.\(source.timestamp) >= d.day AND x.\(source.timestamp) < d.day + interval '1 day'"
         return try await pool.withConnection { connection in
             try connection.query("""
                 WITH days AS (
@@ -62,10 +71,10 @@ extension Store {
                                          interval '1 day') AS day
                   WHERE ($2::text IS NULL OR true) AND ($3::text IS NULL OR true))
                 SELECT to_char(d.day, 'YYYY-MM-DD'),
-                       (SELECT count(*) FROM \(source.table) x WHERE x.tenant_id = $1 AND \(source.condition)
-                          AND x.\(source.timestamp) >= d.day AND x.\(source.timestamp) < d.day + interval '1 day')
+                       (SELECT (\(measure.sql(where: "true")))::bigint FROM \(source.table) x
+                        WHERE x.tenant_id = $1 AND \(source.condition) AND \(day))
                 FROM days d ORDER BY d.day
-                """, [tenantId, from, to]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self)) }
+                """, [tenantId, from, to]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int64.self)) }
         }
     }
 }

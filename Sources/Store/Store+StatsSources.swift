@@ -16,18 +16,6 @@ extension Store.StatsSource {
 }
 
 extension Store {
-    /// The window's SQL bounds with `$1` tenant, `$2`/`$3` custom from/to (as Store+Stats.swift resolves them).
-    private static func statsWindow(_ range: StatsRange) -> (start: String, end: String, previousStart: String) {
-        let cycle = """
-            (coalesce((SELECT s.current_period_start FROM tenant_subscriptions s WHERE s.tenant_id = $1),
-                      date_trunc('month', now())))
-            """
-        let bounds = range.bounds(cycle: cycle, from: "$2", to: "$3")
-        let previousStart = range == .allTime
-            ? "'-infinity'::timestamptz" : "(\(bounds.start)) - ((\(bounds.end)) - (\(bounds.start)))"
-        return (bounds.start, bounds.end, previousStart)
-    }
-
     public enum StatsMeasure: Sendable {
         case count
         /// The sum of a bigint column (bytes).
@@ -60,28 +48,6 @@ extension Store {
             // All time has no window before it, except for totals, which start from nothing.
             let before = range == .allTime ? 0 : Int(try row.decode(1, as: Int64.self))
             return StatFigure(name: name, value: value, previous: before)
-        }
-    }
-
-    /// `[(day, sum)]` of a bigint column for every day of the window, zeros included.
-    public func statsSumPerDay(tenantId: String, range: StatsRange, from: String?, to: String?,
-                               source: StatsSource, column: String) async throws -> [(day: String, total: Int64)] {
-        let window = Self.statsWindow(range)
-        let start = range == .allTime
-            ? "coalesce((SELECT min(\(source.timestamp)) FROM \(source.table) WHERE tenant_id = $1), now())" : window.start
-        let end = range == .allTime ? "now() + interval '1 day'" : window.end
-        return try await pool.withConnection { connection in
-            try connection.query("""
-                WITH days AS (
-                  SELECT generate_series(date_trunc('day', \(start)), date_trunc('day', (\(end)) - interval '1 microsecond'),
-                                         interval '1 day') AS day
-                  WHERE ($2::text IS NULL OR true) AND ($3::text IS NULL OR true))
-                SELECT to_char(d.day, 'YYYY-MM-DD'),
-                       (SELECT coalesce(sum(x.\(column)), 0)::bigint FROM \(source.table) x WHERE x.tenant_id = $1
-                          AND \(source.condition)
-                          AND x.\(source.timestamp) >= d.day AND x.\(source.timestamp) < d.day + interval '1 day')
-                FROM days d ORDER BY d.day
-                """, [tenantId, from, to]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int64.self)) }
         }
     }
 
