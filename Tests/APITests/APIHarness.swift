@@ -12,7 +12,7 @@ import Testing
 /// A running Herald API on a fresh, migrated database: real sockets, real
 /// PostgreSQL. Databases are cloned from one migrated template per process,
 /// so each test starts from an empty schema in milliseconds.
-final class APIHarness: Sendable {
+final class APIHarness: APIClient {
     let database: TestDatabase
     let services: Services
     let server: APIServer
@@ -20,6 +20,7 @@ final class APIHarness: Sendable {
     let contract: OpenAPIContract
 
     var port: Int { server.port }
+    var store: Store { services.store }
     var pool: PostgresPool { services.pool }
 
     static func start(poolSize: Int = 4, logLevel: Logger.Level = .warning,
@@ -66,47 +67,6 @@ final class APIHarness: Sendable {
             await harness.stop()
             throw error
         }
-    }
-
-    // MARK: calling
-
-    func call(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil,
-              headers: [(String, String)] = []) async throws -> TestHTTPClient.Response {
-        var all = headers
-        if let credential { all += credential.headers }
-        if json != nil { all.append(("Content-Type", "application/json")) }
-        return try await TestHTTPClient.request(port: port, method: method, path: path, headers: all,
-                                                body: json.map { Array($0.utf8) })
-    }
-
-    /// Calls and checks the response against the contract's schema for that operation.
-    func contractCall(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil,
-                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestHTTPClient.Response {
-        let response = try await call(method, path, credential, json: json)
-        let problems = contract.validate(method: method, path: path, status: response.status, body: response.body)
-        #expect(problems.isEmpty, "\(method) \(path) → \(response.status): \(problems) in \(response.bodyString)",
-                sourceLocation: sourceLocation)
-        return response
-    }
-
-    // MARK: fixtures
-
-    /// A platform user's bearer token, as `herald token create` mints it.
-    func token(email: String) async throws -> Credential {
-        let id = try await services.store.ensurePlatformUser(email: email)
-        return .bearer(Authenticator.issueToken(platformUserId: id, email: email, secret: jwtSecret), userId: id)
-    }
-
-    /// Creates a tenant through the API and fetches its key pair.
-    func tenant(owner: Credential, name: String = "Acme Corp") async throws -> TestTenant {
-        let created = try await call("POST", "/api/v0/tenants", owner,
-                                     json: #"{"name":"\#(name)","environment":"development"}"#)
-        #expect(created.status == 200, "\(created.bodyString)")
-        let id = try created.json()["id"]?.stringValue ?? ""
-        let env = try await call("GET", "/api/v0/auth/tenants/\(id)/env", owner)
-        let keys = try env.json()
-        return TestTenant(id: id, keys: .keys(public: keys["PXYZ_PUBLIC_KEY"]?.stringValue ?? "",
-                                              secret: keys["PXYZ_SECRET_KEY"]?.stringValue ?? ""))
     }
 }
 

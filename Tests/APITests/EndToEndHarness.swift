@@ -15,7 +15,7 @@ import Worker
 /// provider registry `herald worker` builds (HERALD_SMTP_URL pointing at a
 /// real aiosmtpd server), and that SMTP server. `APIHarness` cannot take
 /// HERALD_SMTP_URL or HERALD_PUBLIC_URL, hence this one.
-final class EndToEndHarness: Sendable {
+final class EndToEndHarness: APIClient {
     static let publicURL = "https://app.herald.test"
     static let sender = "noreply@herald.test"
 
@@ -104,44 +104,6 @@ final class EndToEndHarness: Sendable {
         services.pool.close()
         smtp.stop()
         try? await database.drop()
-    }
-
-    // MARK: calling
-
-    func call(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil) async throws
-        -> TestHTTPClient.Response {
-        var headers = credential?.headers ?? []
-        if json != nil { headers.append(("Content-Type", "application/json")) }
-        return try await TestHTTPClient.request(port: port, method: method, path: path, headers: headers,
-                                                body: json.map { Array($0.utf8) })
-    }
-
-    /// Calls and checks the response against the contract's schema for that operation.
-    func contractCall(_ method: String, _ path: String, _ credential: Credential? = nil, json: String? = nil,
-                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestHTTPClient.Response {
-        let response = try await call(method, path, credential, json: json)
-        let problems = contract.validate(method: method, path: path, status: response.status, body: response.body)
-        #expect(problems.isEmpty, "\(method) \(path) → \(response.status): \(problems) in \(response.bodyString)",
-                sourceLocation: sourceLocation)
-        return response
-    }
-
-    // MARK: fixtures
-
-    func token(email: String) async throws -> Credential {
-        let id = try await store.ensurePlatformUser(email: email)
-        return .bearer(Authenticator.issueToken(platformUserId: id, email: email, secret: jwtSecret), userId: id)
-    }
-
-    /// A tenant made through the API, with its key pair.
-    func tenant(owner: Credential, name: String) async throws -> TestTenant {
-        let created = try await call("POST", "/api/v0/tenants", owner,
-                                     json: #"{"name":"\#(name)","environment":"development"}"#)
-        try #require(created.status == 200, "\(created.bodyString)")
-        let id = try created.json()["id"]?.stringValue ?? ""
-        let keys = try await call("GET", "/api/v0/auth/tenants/\(id)/env", owner).json()
-        return TestTenant(id: id, keys: .keys(public: keys["PXYZ_PUBLIC_KEY"]?.stringValue ?? "",
-                                              secret: keys["PXYZ_SECRET_KEY"]?.stringValue ?? ""))
     }
 
     // MARK: the queue
