@@ -78,6 +78,13 @@ public final class TestSMTPServer: @unchecked Sendable {
         return try lines.map { ReceivedMessage(record: try JSONParser.parse([UInt8]($0))) }
     }
 
+    /// Lines in messages.jsonl, without parsing them: cheap enough to poll.
+    public func messageCount() -> Int {
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("messages.jsonl").path)
+        else { return 0 }
+        return data.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
+    }
+
     /// Polls (every 50 ms) until `condition` holds for the messages received,
     /// or throws once `timeout` has passed.
     public func waitForMessages(timeout: Duration = .seconds(10),

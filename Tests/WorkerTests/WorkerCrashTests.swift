@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HeraldTestSupport
 import JSON
 import Postgres
 import Store
@@ -21,7 +22,7 @@ import Glibc
     func everyMessageSurvivesThreeKills() async throws {
         let fixture = try await QueueFixture.make()
         defer { Task { await fixture.close() } }
-        let smtp = try await SMTPSink.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         let ids = try await fixture.insert(2000, type: "email",
                                            rendered: #"{"subject":"Crash test","html":"<p>Hello</p>","text":"Hello"}"#,
@@ -72,7 +73,7 @@ import Glibc
         var copies: [String: Int] = [:]
         var messageIds: [String: Set<String>] = [:]
         for message in try smtp.messages() {
-            let headers = message["parsed"]?["headers"]?.arrayValue ?? []
+            let headers = message.record["parsed"]?["headers"]?.arrayValue ?? []
             func header(_ name: String) -> String? {
                 headers.first { $0.arrayValue?.first?.stringValue?.lowercased() == name }?.arrayValue?.last?.stringValue
             }
@@ -96,71 +97,5 @@ import Glibc
         }
         #expect(duplicated.count <= rescued)
         print("crash test: 2000 notifications, 3 SIGKILLs (after \(sentAtKill) messages), \(copies.values.reduce(0, +)) messages received, \(duplicates) duplicates (sends finished but not committed when killed), \(rescued) rows rescued")
-    }
-}
-
-/// One aiosmtpd server (deploy/test-peers/smtp_server.py) for a test.
-final class SMTPSink: @unchecked Sendable {
-    let port: Int
-    let directory: URL
-    private let process: Process
-    private let input: Pipe
-
-    private init(port: Int, directory: URL, process: Process, input: Pipe) {
-        self.port = port
-        self.directory = directory
-        self.process = process
-        self.input = input
-    }
-
-    static func start() async throws -> SMTPSink {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try launch() }) }.start()
-        }
-    }
-
-    private static func launch() throws -> SMTPSink {
-        var root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let base = ProcessInfo.processInfo.environment["HERALD_TEST_TMPDIR"] ?? NSTemporaryDirectory()
-        let directory = URL(fileURLWithPath: base).appendingPathComponent("herald-worker-smtp-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appendingPathComponent("deploy/test-peers/smtp_server.py").path,
-                             "--dir", directory.path, "--max-seconds", "300"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input // the server exits when this closes (with us)
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(10) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6).prefix { $0.isNumber }) else {
-            throw TimedOut(description: "the SMTP test peer did not start (needs python3 and aiosmtpd): \(text)")
-        }
-        return SMTPSink(port: port, directory: directory, process: process, input: input)
-    }
-
-    func messages() throws -> [JSONValue] {
-        guard let text = try? String(contentsOf: directory.appendingPathComponent("messages.jsonl"), encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
-    }
-
-    /// Lines in messages.jsonl, without parsing them.
-    func messageCount() -> Int {
-        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("messages.jsonl").path) else { return 0 }
-        return data.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
-    }
-
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(at: directory)
     }
 }
