@@ -73,11 +73,15 @@ public enum BenchQueueCommand {
                                   settings: WorkerConfiguration, logger: Logger) async throws -> Duration {
         try await pool.withConnection { connection in
             _ = try connection.query("""
-                INSERT INTO notifications (id, tenant_id, channel_id, type, "to", rendered, priority)
-                SELECT 'bench-' || g, $1, $2, 'inapp', '["user"]', '{"text":"Your code is 123456"}', 1
-                FROM generate_series(1, $3::int) g
+                WITH n AS (
+                  INSERT INTO notifications (id, tenant_id, channel_id, type, "to", rendered, priority)
+                  SELECT 'bench-' || g, $1, $2, 'inapp', '["user"]', '{"text":"Your code is 123456"}', 1
+                  FROM generate_series(1, $3::int) g
+                  RETURNING id, priority
+                )
+                INSERT INTO notification_queue (id, priority, run_at) SELECT id, priority, now() FROM n
                 """, [bench.tenantId, bench.channelId, rows])
-            _ = try connection.execute("VACUUM ANALYZE notifications")
+            _ = try connection.execute("VACUUM ANALYZE notifications, notification_queue")
             _ = try connection.execute("CHECKPOINT")
         }
         let inApp = InAppProvider()

@@ -24,15 +24,21 @@ extension Services {
         metrics.collect {
             guard let depth = try? await pool.withConnection({ connection in
                 try connection.query("""
-                    SELECT s.status, t.type, (SELECT count(*) FROM notifications n WHERE n.status = s.status AND n.type = t.type)
-                    FROM (VALUES ('queued'), ('sending')) s(status),
-                         (VALUES ('email'), ('sms'), ('push'), ('webhook'), ('inapp'), ('chat')) t(type)
+                    SELECT s.status, t.type, coalesce(c.count, 0)
+                    FROM (VALUES ('queued'), ('sending')) s(status)
+                    CROSS JOIN (VALUES ('email'), ('sms'), ('push'), ('webhook'), ('inapp'), ('chat')) t(type)
+                    LEFT JOIN (
+                      SELECT CASE WHEN j.locked_by IS NULL THEN 'queued' ELSE 'sending' END AS status, n.type, count(*) AS count
+                      FROM notification_queue j JOIN notifications n ON n.id = j.id GROUP BY 1, 2
+                    ) c ON c.status = s.status AND c.type = t.type
                     """).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int.self)) }
             }) else { return [] }
             let oldest = (try? await pool.withConnection { connection in
                 try connection.query("""
-                    SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 FROM notifications
-                    WHERE status = 'queued' AND run_at <= now()
+                    SELECT coalesce(extract(epoch FROM now() - min(r.oldest)), 0)::float8
+                    FROM unnest('{0,1,2}'::smallint[]) p(priority) CROSS JOIN LATERAL (
+                      SELECT min(run_at) AS oldest FROM notification_queue
+                      WHERE locked_by IS NULL AND priority = p.priority AND run_at <= now()) r
                     """)[0].decode(0, as: Double.self)
             }) ?? 0
             return depth.map { ("herald_queue_depth", ["status": $0.0, "type": $0.1], Double($0.2)) }

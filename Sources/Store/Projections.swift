@@ -79,10 +79,17 @@ extension Projection {
     /// accept or sign-in links are dropped from the variables.
     static let notification = """
         json_build_object('id', t.id, 'tenantId', t.tenant_id, 'templateId', t.template_id, 'channelId', t.channel_id,
-          'type', t.type, 'to', t."to", 'locale', t.locale, 'variables', t.variables - 'code' - 'acceptUrl' - 'magicLinkUrl', 'status', t.status,
+          'type', t.type, 'to', t."to", 'locale', t.locale, 'variables', t.variables - 'code' - 'acceptUrl' - 'magicLinkUrl', 'status', \(notificationStatus),
           'attempts', t.attempts, 'lastError', t.last_error, 'scheduledAt', herald_ts(t.scheduled_at),
           'sentAt', herald_ts(t.sent_at), 'providerMessageId', t.provider_message_id, 'test', t.test,
           'createdAt', herald_ts(t.created_at), 'updatedAt', herald_ts(t.updated_at))
+        """
+
+    /// The log says `queued` until the send ends; a leased queue row means
+    /// it is being sent (migration 0006).
+    static let notificationStatus = """
+        CASE WHEN t.status = 'queued' AND EXISTS (
+          SELECT 1 FROM notification_queue j WHERE j.id = t.id AND j.locked_by IS NOT NULL) THEN 'sending' ELSE t.status END
         """
 
     static let notificationAttempt = """

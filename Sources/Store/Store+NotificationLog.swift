@@ -38,19 +38,29 @@ extension Store {
     /// fresh attempt budget; cancel stops one that has not started sending.
     public func apply(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
         try await pool.withTransaction { connection in
-            guard let status = try connection.query(
+            guard let logged = try connection.query(
                 "SELECT status FROM notifications WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
                 .first?.decode(0, as: String.self) else { return .notFound }
+            // Locking the queue row too waits for a claim that is committing
+            // and keeps the next claim off it; a leased row is being sent.
+            let leased = try connection.query(
+                "SELECT locked_by IS NOT NULL FROM notification_queue WHERE id = $1 FOR UPDATE", [id])
+                .first?.decode(0, as: Bool.self) ?? false
+            let status = leased ? "sending" : logged
             switch action {
             case .retry:
                 guard status == "failed" || status == "cancelled" else { return .wrongState(status) }
                 _ = try connection.query("""
-                    UPDATE notifications SET status = 'queued', run_at = now(), max_attempts = attempts + 8,
-                      locked_by = NULL, locked_until = NULL, updated_at = herald_now() WHERE id = $1
+                    WITH n AS (
+                      UPDATE notifications SET status = 'queued', max_attempts = attempts + 8, updated_at = herald_now()
+                      WHERE id = $1 RETURNING id, priority, attempts
+                    )
+                    INSERT INTO notification_queue (id, priority, run_at, attempts) SELECT id, priority, now(), attempts FROM n
                     """, [id])
                 _ = try connection.query("SELECT pg_notify($1, 'retry')", [Self.queueChannel])
             case .cancel:
                 guard status == "queued" else { return .wrongState(status) }
+                _ = try connection.query("DELETE FROM notification_queue WHERE id = $1", [id])
                 _ = try connection.query(
                     "UPDATE notifications SET status = 'cancelled', updated_at = herald_now() WHERE id = $1", [id])
             }
@@ -88,12 +98,7 @@ extension Store {
                     return .queued(notificationId: existing)
                 }
             }
-            let id = try Self.enqueue(connection, new)
-            if let scheduledAt {
-                _ = try connection.query(
-                    "UPDATE notifications SET scheduled_at = $2::timestamptz, run_at = greatest(now(), $2::timestamptz) WHERE id = $1",
-                    [id, scheduledAt])
-            }
+            let id = try Self.enqueue(connection, new, scheduledAt: scheduledAt)
             if let key = idempotencyKey {
                 _ = try connection.query("UPDATE idempotency_keys SET notification_id = $3 WHERE tenant_id = $1 AND key = $2",
                                          [new.tenantId, key, id])

@@ -2,9 +2,9 @@ import Crypto
 import JSON
 import Postgres
 
-/// Queueing notifications. The row is the queue entry: inserting it inside the
-/// transaction of the change that causes it means a rolled-back change sends
-/// nothing and a committed one is never lost; `pg_notify` wakes the workers
+/// Queueing notifications. The log row and its queue row are inserted inside
+/// the transaction of the change that causes them, so a rolled-back change
+/// sends nothing and a committed one is never lost; `pg_notify` wakes the workers
 /// when that transaction commits.
 extension Store {
     public static let queueChannel = "herald_queue"
@@ -48,17 +48,25 @@ extension Store {
         }
     }
 
-    /// Inserts a queued notification on `connection` (inside the caller's
-    /// transaction) and notifies the workers at commit; answers its id.
-    public static func enqueue(_ connection: PostgresConnection, _ new: NewNotification) throws -> String {
+    /// Inserts a queued notification and its queue row on `connection`
+    /// (inside the caller's transaction) and notifies the workers at commit;
+    /// answers its id. With `scheduledAt` (an ISO 8601 timestamp) it waits
+    /// until then.
+    public static func enqueue(_ connection: PostgresConnection, _ new: NewNotification,
+                               scheduledAt: String? = nil) throws -> String {
         let id = Identifier.make()
         _ = try connection.query("""
-            INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
-                                       variables, rendered, priority, test, max_attempts)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11, $12, $13)
+            WITH n AS (
+              INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
+                                         variables, rendered, priority, test, max_attempts, scheduled_at)
+              VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14::timestamptz)
+              RETURNING id, priority, scheduled_at
+            )
+            INSERT INTO notification_queue (id, priority, run_at)
+            SELECT id, priority, greatest(now(), coalesce(scheduled_at, now())) FROM n
             """, [id, new.tenantId, new.templateId, new.templateName, new.channelId, new.type, new.to.jsonString,
                   new.locale, new.variables.jsonString, new.rendered?.jsonString, new.priority.rawValue, new.test,
-                  new.maxAttempts])
+                  new.maxAttempts, scheduledAt])
         _ = try connection.query("SELECT pg_notify($1, $2)", [queueChannel, String(new.priority.rawValue)])
         return id
     }

@@ -1,23 +1,17 @@
-import Crypto
 import Foundation
 import Postgres
 
-/// The worker's side of the queue. Every statement is one short autocommit
-/// transaction that touches only the rows it names, found through the partial
-/// indexes (`notifications_ready`, `notifications_leased`) or the primary key,
-/// so the queue's hot part stays cheap however many finished rows pile up.
+/// The worker's side of the queue (`notification_queue`, migration 0006).
+/// Every statement is one short autocommit transaction that touches only the
+/// rows it names, found through `notification_queue_ready` or primary keys;
+/// the queue table holds only unfinished work, so it stays small however
+/// many finished notifications the log keeps.
 ///
-/// Ownership: a claim marks rows `sending` with `locked_by` (the worker's id)
-/// and a lease (`locked_until`). Every later write is guarded by
-/// `locked_by = me AND status = 'sending' AND attempts = the attempt claimed`,
-/// so a worker whose lease expired and was rescued cannot overwrite the row
-/// its successor now owns.
-///
-/// Statements that name their rows by id write the guard as
-/// `(status = 'sending') IS TRUE`: the same test, but one the planner cannot
-/// match to `notifications_leased`, which it would otherwise pick whenever its
-/// statistics show few leased rows, and then read every worker's leased rows
-/// (dead entries included) for each batch instead of the primary key's few.
+/// Ownership: a claim leases queue rows to the worker (`locked_by`, its id;
+/// `locked_until`) and counts the attempt. Every later write is guarded by
+/// `locked_by = me AND attempts = the attempt claimed`, so a worker whose
+/// lease expired and was rescued cannot overwrite the row its successor now
+/// owns. The notification's own row is written once, when the attempt ends.
 extension Store {
     /// A row claimed for sending, with what the worker needs to send it.
     public struct ClaimedNotification: Sendable, Hashable {
@@ -103,25 +97,23 @@ extension Store {
             WITH c AS (
               SELECT q.id FROM unnest($4::smallint[]) AS p(priority)
               CROSS JOIN LATERAL (
-                SELECT n.id FROM notifications n
-                WHERE n.status = 'queued' AND n.priority = p.priority AND n.run_at <= now()
-                ORDER BY n.run_at LIMIT $2 FOR UPDATE SKIP LOCKED) q
+                SELECT j.id FROM notification_queue j
+                WHERE j.locked_by IS NULL AND j.priority = p.priority AND j.run_at <= now()
+                ORDER BY j.run_at LIMIT $2 FOR UPDATE SKIP LOCKED) q
               LIMIT $2
             ), u AS (
-              UPDATE notifications n SET status = 'sending', locked_by = $1,
-                locked_until = now() + $3::int8 * interval '1 millisecond',
-                attempts = n.attempts + 1, updated_at = herald_now()
-              FROM c WHERE n.id = c.id
-              RETURNING n.id, n.tenant_id, n.type, n.template_id, n.template_name, n.channel_id, n."to"::text AS recipients,
-                        n.variables::text AS variables, n.rendered::text AS rendered, n.locale, n.attempts,
-                        n.max_attempts, n.priority, n.test, n.run_at
+              UPDATE notification_queue j SET locked_by = $1, claimed_at = herald_now(),
+                locked_until = now() + $3::int8 * interval '1 millisecond', attempts = j.attempts + 1
+              FROM c WHERE j.id = c.id
+              RETURNING j.id, j.attempts, j.priority, j.run_at
             )
-            SELECT u.id, u.tenant_id, u.type, u.template_id, u.template_name, ch.id, ch.provider, coalesce(ch.enabled, true),
-                   ch.xmin::text, u.recipients, u.variables, u.rendered, u.locale, u.attempts, u.max_attempts, u.priority, u.test
-            FROM u
-            LEFT JOIN tenant_auth_settings a ON u.channel_id IS NULL AND a.tenant_id = u.tenant_id
-            LEFT JOIN channels ch ON ch.tenant_id = u.tenant_id AND ch.id = coalesce(u.channel_id,
-                CASE u.type WHEN 'email' THEN a.email_channel_id WHEN 'sms' THEN a.sms_channel_id END)
+            SELECT n.id, n.tenant_id, n.type, n.template_id, n.template_name, ch.id, ch.provider, coalesce(ch.enabled, true),
+                   ch.xmin::text, n."to"::text, n.variables::text, n.rendered::text, n.locale, u.attempts, n.max_attempts,
+                   u.priority, n.test
+            FROM u JOIN notifications n ON n.id = u.id
+            LEFT JOIN tenant_auth_settings a ON n.channel_id IS NULL AND a.tenant_id = n.tenant_id
+            LEFT JOIN channels ch ON ch.tenant_id = n.tenant_id AND ch.id = coalesce(n.channel_id,
+                CASE n.type WHEN 'email' THEN a.email_channel_id WHEN 'sms' THEN a.sms_channel_id END)
             ORDER BY u.priority, u.run_at, u.id
             """, [workerId, limit, lease.milliseconds, priorityLevels])
         return try rows.map { row in
@@ -146,36 +138,48 @@ extension Store {
             outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
             outcomes.map(\.retryDelay.milliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-            outcomes.map(\.rendered), outcomes.map { _ in Identifier.make() },
+            outcomes.map(\.rendered),
         ])
         return Set(try rows.map { try $0.decode(0, as: String.self) })
     }
 
-    /// `finish` as one statement: the rows' new state and their attempt rows.
+    /// `finish` as one statement: the queue rows the worker still owns end
+    /// (deleted, or back in line for a retry), then their notifications take
+    /// the outcome and each attempt gets its row.
     static let finishStatement = """
         WITH r AS (
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
-                               $8::float8[], $9::int[], $10::text[], $11::text[], $12::text[])
-            AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response,
-                 rendered, attempt_id)
+                               $8::float8[], $9::int[], $10::text[], $11::text[])
+            AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered)
+        ), ended AS (
+          DELETE FROM notification_queue j USING r
+          WHERE j.id = r.id AND j.locked_by = $1 AND j.attempts = r.attempt AND r.outcome <> 'retry'
+          RETURNING j.id
+        ), again AS (
+          UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
+            run_at = now() + r.retry_ms * interval '1 millisecond'
+          FROM r WHERE j.id = r.id AND j.locked_by = $1 AND j.attempts = r.attempt AND r.outcome = 'retry'
+          RETURNING j.id
+        ), owned AS (
+          SELECT id FROM ended UNION ALL SELECT id FROM again
         ), u AS (
           UPDATE notifications n SET
             status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued' ELSE 'failed' END,
+            attempts = r.attempt,
             sent_at = CASE WHEN r.outcome = 'sent' THEN herald_now() ELSE n.sent_at END,
             provider_message_id = coalesce(r.provider_message_id, n.provider_message_id),
             last_error = CASE WHEN r.outcome = 'sent' THEN NULL ELSE r.error END,
-            run_at = CASE WHEN r.outcome = 'retry' THEN now() + r.retry_ms * interval '1 millisecond' ELSE n.run_at END,
             rendered = coalesce(n.rendered, r.rendered::jsonb),
-            locked_by = NULL, locked_until = NULL, updated_at = herald_now()
-          FROM r
-          WHERE n.id = r.id AND n.locked_by = $1 AND (n.status = 'sending') IS TRUE AND n.attempts = r.attempt
-          RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error, r.attempt_id
+            updated_at = herald_now()
+          FROM r JOIN owned o ON o.id = r.id
+          WHERE n.id = r.id
+          RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error
         )
-        INSERT INTO notification_attempts (id, tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
+        INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
                                            provider_response, error)
-        SELECT u.attempt_id, u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome,
-               u.response, u.error
+        SELECT u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome, u.response, u.error
         FROM u
+        ON CONFLICT (notification_id, attempt) DO NOTHING
         RETURNING notification_id
         """
 
@@ -185,8 +189,8 @@ extension Store {
                                     lease: Duration) throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let rows = try connection.query("""
-            UPDATE notifications SET locked_until = now() + $3::int8 * interval '1 millisecond'
-            WHERE id = ANY($2::text[]) AND locked_by = $1 AND (status = 'sending') IS TRUE
+            UPDATE notification_queue SET locked_until = now() + $3::int8 * interval '1 millisecond'
+            WHERE id = ANY($2::text[]) AND locked_by = $1
             RETURNING id
             """, [workerId, ids, lease.milliseconds])
         return Set(try rows.map { try $0.decode(0, as: String.self) })
@@ -199,41 +203,34 @@ extension Store {
         try connection.transaction {
             let rows = try connection.query("""
                 WITH x AS (
-                  SELECT id, locked_by, updated_at FROM notifications
-                  WHERE status = 'sending' AND locked_until < now()
-                  ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED
+                  SELECT j.id, j.attempts, j.locked_by, j.claimed_at, j.attempts >= n.max_attempts AS last
+                  FROM notification_queue j JOIN notifications n ON n.id = j.id
+                  WHERE j.locked_by IS NOT NULL AND j.locked_until < now()
+                  ORDER BY j.locked_until LIMIT $1 FOR UPDATE OF j SKIP LOCKED
+                ), ended AS (
+                  DELETE FROM notification_queue j USING x WHERE j.id = x.id AND x.last
+                ), again AS (
+                  UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL, run_at = now()
+                  FROM x WHERE j.id = x.id AND NOT x.last
+                ), u AS (
+                  UPDATE notifications n SET status = CASE WHEN x.last THEN 'failed' ELSE n.status END,
+                    attempts = x.attempts, last_error = $2, updated_at = herald_now()
+                  FROM x WHERE n.id = x.id
+                  RETURNING n.id, n.tenant_id, x.attempts, x.last, x.locked_by, x.claimed_at
+                ), recorded AS (
+                  INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome, error)
+                  SELECT u.tenant_id, u.id, u.attempts, coalesce(u.claimed_at, now()),
+                         least(extract(epoch FROM now() - coalesce(u.claimed_at, now())) * 1000, 2147483647)::int,
+                         CASE WHEN u.last THEN 'failed' ELSE 'retry' END, $2
+                  FROM u
+                  ON CONFLICT (notification_id, attempt) DO NOTHING
                 )
-                UPDATE notifications n SET
-                  status = CASE WHEN n.attempts >= n.max_attempts THEN 'failed' ELSE 'queued' END,
-                  run_at = now(), last_error = $2, locked_by = NULL, locked_until = NULL, updated_at = herald_now()
-                FROM x WHERE n.id = x.id
-                RETURNING n.id, n.tenant_id, n.attempts, n.status = 'failed', x.locked_by,
-                          extract(epoch FROM x.updated_at)::float8, extract(epoch FROM now() - x.updated_at)::float8
+                SELECT id, attempts, last, locked_by FROM u
                 """, [limit, Self.leaseExpiredMessage])
-            guard !rows.isEmpty else { return [] }
-            var rescued: [RescuedNotification] = []
-            var attempt: (ids: [String], tenants: [String], numbers: [Int], outcomes: [String], started: [Double],
-                          durations: [Int], attemptIds: [String]) = ([], [], [], [], [], [], [])
-            for row in rows {
-                let entry = RescuedNotification(id: try row.decode(0), attempts: try row.decode(2), failed: try row.decode(3),
-                                                previousOwner: try row.optional(4))
-                rescued.append(entry)
-                attempt.ids.append(entry.id)
-                attempt.tenants.append(try row.decode(1))
-                attempt.numbers.append(entry.attempts)
-                attempt.outcomes.append(entry.failed ? QueueOutcome.Kind.failed.rawValue : QueueOutcome.Kind.retry.rawValue)
-                attempt.started.append(try row.decode(5))
-                attempt.durations.append(Int(min(try row.decode(6, as: Double.self) * 1000, Double(Int32.max))))
-                attempt.attemptIds.append(Identifier.make())
+            let rescued = try rows.map { row in
+                RescuedNotification(id: try row.decode(0), attempts: try row.decode(1), failed: try row.decode(2),
+                                    previousOwner: try row.optional(3))
             }
-            // The claim stamped updated_at, so the lost attempt started then.
-            _ = try connection.query("""
-                INSERT INTO notification_attempts (id, tenant_id, notification_id, attempt, started_at, duration_ms, outcome, error)
-                SELECT a.id, a.tenant_id, a.notification_id, a.attempt, to_timestamp(a.started), a.duration, a.outcome, $8
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::int[], $7::text[])
-                  AS a(id, tenant_id, notification_id, attempt, started, duration, outcome)
-                """, [attempt.attemptIds, attempt.tenants, attempt.ids, attempt.numbers, attempt.started, attempt.durations,
-                      attempt.outcomes, Self.leaseExpiredMessage])
             if rescued.contains(where: { !$0.failed }) {
                 _ = try connection.query("SELECT pg_notify($1, 'rescue')", [queueChannel])
             }
@@ -249,9 +246,9 @@ extension Store {
         guard !ids.isEmpty else { return 0 }
         return try connection.transaction {
             let count = try connection.query("""
-                UPDATE notifications SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_by = NULL,
-                  locked_until = NULL, updated_at = herald_now()
-                WHERE id = ANY($2::text[]) AND locked_by = $1 AND (status = 'sending') IS TRUE
+                UPDATE notification_queue SET attempts = greatest(attempts - 1, 0), locked_by = NULL,
+                  locked_until = NULL, claimed_at = NULL
+                WHERE id = ANY($2::text[]) AND locked_by = $1
                 """, [workerId, ids]).affectedRows
             if count > 0 { _ = try connection.query("SELECT pg_notify($1, 'release')", [queueChannel]) }
             return count

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldTestSupport
 import JSON
+import Store
 import Testing
 
 /// Sending with idempotency keys, logs, operator actions and stats.
@@ -86,6 +87,13 @@ import Testing
             #expect(try await api.call("POST", location + "/cancel", tenant.keys).status == 409)
             let retried = try await api.call("POST", location + "/retry", tenant.keys)
             #expect(try retried.json()["data"]?["status"] == "queued")
+            // Leased to a worker it is being sent: shown so, and too late to cancel.
+            let claimed = try await api.pool.withConnection {
+                try Store.claim($0, workerId: "test-worker", limit: 10, lease: .seconds(30))
+            }
+            #expect(claimed.map(\.id) == [location.split(separator: "/").last.map(String.init) ?? "?"])
+            #expect(try await api.call("GET", location, tenant.keys).json()["data"]?["status"] == "sending")
+            #expect(try await api.call("POST", location + "/cancel", tenant.keys).status == 409)
             let other = try await api.tenant(owner: try await api.token(email: "nosy@example.com"), name: "Nosy Tenant")
             #expect(try await api.call("POST", location + "/cancel", other.keys).status == 404)
         }

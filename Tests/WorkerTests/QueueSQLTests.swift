@@ -31,7 +31,8 @@ import Testing
         let row = try await fixture.row(urgent[0])
         #expect(try row.decode("status", as: String.self) == "sending")
         #expect(try row.decode("locked_by", as: String.self) == "w1")
-        #expect(try row.decode("attempts", as: Int.self) == 1)
+        #expect(try row.decode("claims", as: Int.self) == 1)
+        #expect(try row.decode("attempts", as: Int.self) == 0, "the log counts an attempt when it ends")
         #expect(try row.decode("locked_until", as: Date.self) > Date().addingTimeInterval(20))
 
         // Another worker gets the rest; scheduled and cancelled rows are never claimed.
@@ -101,8 +102,14 @@ import Testing
         let attempts = try await fixture.attempts(ids[1])
         #expect(attempts.count == 1 && attempts[0].outcome == "retry" && attempts[0].error == "451 try later")
         #expect(try await fixture.attempts(ids[0]).map(\.outcome) == ["sent"])
+        #expect(try sent.decode("attempts", as: Int.self) == 1)
         // Written once: the same outcome again is refused (the row is no longer sending).
         #expect(try await finish(fixture, "w1", outcomes).isEmpty)
+        // Only unfinished work stays in the queue: the retry, and the row still being sent.
+        let queued = try await fixture.pool.withConnection {
+            try $0.query("SELECT id FROM notification_queue WHERE id = ANY($1) ORDER BY id", [ids]).map { try $0.decode(0, as: String.self) }
+        }
+        #expect(queued == [ids[1], ids[3]])
     }
 
     @Test func heartbeatRescueAndRelease() async throws {
@@ -167,34 +174,33 @@ import Testing
         try await fixture.insert(20_000, priority: 2)
         try await fixture.insert(20_000, priority: 0, runAtOffsetSeconds: 3600)
         let plan = try await fixture.pool.withConnection { connection -> String in
-            _ = try connection.execute("ANALYZE notifications")
+            _ = try connection.execute("ANALYZE notification_queue")
             _ = try connection.execute("BEGIN")
             defer { _ = try? connection.execute("ROLLBACK") }
             return try connection.query("""
                 EXPLAIN (ANALYZE, BUFFERS) WITH c AS (
                   SELECT q.id FROM unnest('{0,1,2}'::smallint[]) AS p(priority)
-                  CROSS JOIN LATERAL (SELECT n.id FROM notifications n
-                    WHERE n.status = 'queued' AND n.priority = p.priority AND n.run_at <= now()
-                    ORDER BY n.run_at LIMIT 50 FOR UPDATE SKIP LOCKED) q LIMIT 50)
-                UPDATE notifications n SET status = 'sending' FROM c WHERE n.id = c.id
+                  CROSS JOIN LATERAL (SELECT j.id FROM notification_queue j
+                    WHERE j.locked_by IS NULL AND j.priority = p.priority AND j.run_at <= now()
+                    ORDER BY j.run_at LIMIT 50 FOR UPDATE SKIP LOCKED) q LIMIT 50)
+                UPDATE notification_queue j SET locked_by = 'w' FROM c WHERE j.id = c.id
                 """).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
         }
-        #expect(plan.contains("Index Scan using notifications_ready"), "\(plan)")
-        #expect(!plan.contains("Seq Scan on notifications"), "\(plan)")
+        #expect(plan.contains("Index Scan using notification_queue_ready"), "\(plan)")
+        #expect(!plan.contains("Seq Scan on notification_queue"), "\(plan)")
         #expect(!plan.contains("Sort"), "\(plan)")
         // Each level is a range of its own: the 20,000 rows scheduled for
         // later at priority 0 are never stepped over.
         #expect(plan.contains("Index Cond: ((priority = p.priority) AND (run_at <= now()))"), "\(plan)")
     }
 
-    /// Writing outcomes must find its rows by primary key, even when the
-    /// statistics (taken while nothing was leased) make the leased index look
-    /// tiny: that index holds every worker's rows, dead entries included.
-    @Test func finishPlanUsesThePrimaryKeyWhateverTheStatistics() async throws {
+    /// Writing outcomes finds the queue rows and the log rows by primary key,
+    /// whatever the statistics say, and reads neither table whole.
+    @Test func finishPlanUsesThePrimaryKeys() async throws {
         let fixture = try await QueueFixture.make()
         defer { Task { await fixture.close() } }
         try await fixture.insert(5000)
-        try await fixture.pool.withConnection { _ = try $0.execute("ANALYZE notifications") }
+        try await fixture.pool.withConnection { _ = try $0.execute("ANALYZE notifications, notification_queue") }
         let claimed = try await claim(fixture, "w1", 300).map(\.id)
         let plan = try await fixture.pool.withConnection { connection -> String in
             func list(_ items: [String]) -> String { "'{" + items.joined(separator: ",") + "}'" }
@@ -205,12 +211,39 @@ import Testing
                 "'w1'", list(claimed), list(Array(repeating: "1", count: n)), list(Array(repeating: "sent", count: n)),
                 list(claimed), list(Array(repeating: "NULL", count: n)), list(Array(repeating: "0", count: n)),
                 list(Array(repeating: "1.7e9", count: n)), list(Array(repeating: "0", count: n)),
-                list(Array(repeating: "ok", count: n)), list(Array(repeating: "NULL", count: n)), list(claimed.map { "a" + $0 }),
+                list(Array(repeating: "ok", count: n)), list(Array(repeating: "NULL", count: n)),
             ]
             return try connection.query("EXPLAIN EXECUTE fin(\(arguments.joined(separator: ", ")))")
                 .map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
         }
-        #expect(plan.contains("Index Scan using notifications_pkey"), "\(plan)")
-        #expect(!plan.contains("notifications_leased"), "\(plan)")
+        #expect(plan.contains("notification_queue_pkey"), "\(plan)")
+        #expect(plan.contains("notifications_pkey"), "\(plan)")
+        #expect(!plan.contains("Seq Scan"), "\(plan)")
+    }
+
+    /// Attempt rows have no foreign keys (no checks on the hot path): the
+    /// trigger of migration 0006 deletes them with their notification, when
+    /// retention deletes it and when its tenant goes.
+    @Test func attemptsGoWithTheirNotificationAndTenant() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let ids = try await fixture.insert(3)
+        _ = try await claim(fixture, "w1", 3)
+        let outcomes = ids.map { Store.QueueOutcome(id: $0, attempt: 1, kind: .sent, startedAt: Date(), durationMilliseconds: 1) }
+        #expect(try await finish(fixture, "w1", outcomes).count == 3)
+        func attemptRows() async throws -> Int {
+            try await fixture.pool.withConnection {
+                try $0.query("SELECT count(*)::int FROM notification_attempts WHERE notification_id = ANY($1)", [ids])[0].decode(0)
+            }
+        }
+        #expect(try await attemptRows() == 3)
+        try await fixture.pool.withConnection { connection in
+            _ = try connection.query("DELETE FROM notifications WHERE id = $1", [ids[0]])
+        }
+        #expect(try await attemptRows() == 2)
+        try await fixture.pool.withConnection { connection in
+            _ = try connection.query("DELETE FROM tenants WHERE id = $1", [fixture.tenantId])
+        }
+        #expect(try await attemptRows() == 0)
     }
 }

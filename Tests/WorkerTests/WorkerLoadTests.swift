@@ -14,10 +14,14 @@ import Worker
         // One tenant's backlog of 100,000 normal and bulk rows, in one statement.
         try await fixture.pool.withConnection { connection in
             _ = try connection.query("""
-                INSERT INTO notifications (id, tenant_id, type, priority, rendered, "to")
-                SELECT 'bulk-' || g, $1, 'inapp', 1 + g % 2, '{"text":"news"}', '["user"]' FROM generate_series(1, 100000) g
+                WITH n AS (
+                  INSERT INTO notifications (id, tenant_id, type, priority, rendered, "to")
+                  SELECT 'bulk-' || g, $1, 'inapp', 1 + g % 2, '{"text":"news"}', '["user"]' FROM generate_series(1, 100000) g
+                  RETURNING id, priority
+                )
+                INSERT INTO notification_queue (id, priority, run_at) SELECT id, priority, now() FROM n
                 """, [fixture.tenantId])
-            _ = try connection.execute("ANALYZE notifications")
+            _ = try connection.execute("ANALYZE notifications, notification_queue")
         }
         let otherTenant = try await fixture.makeTenant()
         let provider = RecordingProvider(delay: .milliseconds(2))

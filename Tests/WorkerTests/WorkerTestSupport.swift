@@ -54,38 +54,55 @@ struct QueueFixture: Sendable {
         let tenant = tenantId ?? self.tenantId
         try await pool.withConnection { connection in
             _ = try connection.query("""
-                INSERT INTO notifications (id, tenant_id, type, priority, channel_id, rendered, "to", run_at, status,
-                                           template_name, variables, max_attempts)
-                SELECT $1 || lpad(g::text, 7, '0'), $2, $3, $4, $5, $6::jsonb, $7::jsonb,
-                       now() + $8::int * interval '1 second', $9, $10, $11::jsonb, $12
-                FROM generate_series(1, $13::int) g
+                WITH n AS (
+                  INSERT INTO notifications (id, tenant_id, type, priority, channel_id, rendered, "to", status,
+                                             template_name, variables, max_attempts)
+                  SELECT $1 || lpad(g::text, 7, '0'), $2, $3, $4, $5, $6::jsonb, $7::jsonb, $9, $10, $11::jsonb, $12
+                  FROM generate_series(1, $13::int) g
+                  RETURNING id, priority, status
+                )
+                INSERT INTO notification_queue (id, priority, run_at)
+                SELECT id, priority, now() + $8::int * interval '1 second' FROM n WHERE status = 'queued'
                 """, [prefix, tenant, type, priority, channelId, rendered, to, runAtOffsetSeconds, status, templateName,
                       variables, maxAttempts, count])
         }
         return count == 0 ? [] : (1...count).map { prefix + String(format: "%07d", $0) }
     }
 
+    /// The status the API shows: `sending` while the queue row is leased.
+    static let statusSQL = "CASE WHEN n.status = 'queued' AND j.locked_by IS NOT NULL THEN 'sending' ELSE n.status END"
+    static let withQueue = "notifications n LEFT JOIN notification_queue j ON j.id = n.id"
+
     func status(_ id: String) async throws -> String? {
-        try await pool.withConnection { try $0.query("SELECT status FROM notifications WHERE id = $1", [id]).first?.decode(0) }
+        try await pool.withConnection {
+            try $0.query("SELECT \(Self.statusSQL) FROM \(Self.withQueue) WHERE n.id = $1", [id]).first?.decode(0)
+        }
     }
 
     func count(status: String) async throws -> Int {
         try await pool.withConnection {
-            try $0.query("SELECT count(*)::int FROM notifications WHERE status = $1", [status])[0].decode(0)
+            try $0.query("SELECT count(*)::int FROM \(Self.withQueue) WHERE \(Self.statusSQL) = $1", [status])[0].decode(0)
         }
     }
 
     /// Rows per status.
     func statusCounts() async throws -> [String: Int] {
         try await pool.withConnection {
-            Dictionary(uniqueKeysWithValues: try $0.query("SELECT status, count(*)::int FROM notifications GROUP BY 1").map {
+            Dictionary(uniqueKeysWithValues: try $0.query("SELECT \(Self.statusSQL), count(*)::int FROM \(Self.withQueue) GROUP BY 1").map {
                 (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self))
             })
         }
     }
 
+    /// The notification's columns with the API's status first (it wins a
+    /// lookup by name) and its queue row's lease, run_at and claim count.
     func row(_ id: String) async throws -> PostgresRow {
-        try await pool.withConnection { try $0.query("SELECT * FROM notifications WHERE id = $1", [id])[0] }
+        try await pool.withConnection {
+            try $0.query("""
+                SELECT \(Self.statusSQL) AS status, j.run_at, j.locked_by, j.locked_until, j.attempts AS claims, n.*
+                FROM \(Self.withQueue) WHERE n.id = $1
+                """, [id])[0]
+        }
     }
 
     /// (attempt, outcome, error) per attempt row, oldest first.
