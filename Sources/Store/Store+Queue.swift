@@ -145,7 +145,10 @@ extension Store {
 
     /// `finish` as one statement: the queue rows the worker still owns end
     /// (deleted, or back in line for a retry), then their notifications take
-    /// the outcome and each attempt gets its row.
+    /// the outcome and each attempt gets its row. No `ON CONFLICT` (it costs
+    /// a speculative insertion per row): the ownership guard makes attempt
+    /// numbers unique, and were one ever taken, the worker's row-by-row
+    /// fallback leaves that row to the rescue, whose insert does tolerate it.
     static let finishStatement = """
         WITH r AS (
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
@@ -179,7 +182,6 @@ extension Store {
                                            provider_response, error)
         SELECT u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome, u.response, u.error
         FROM u
-        ON CONFLICT (notification_id, attempt) DO NOTHING
         RETURNING notification_id
         """
 

@@ -11,17 +11,26 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     /// the next batch is on hand when a slot frees.
     public let batchSize: Int
 
+    /// Finished rows whose outcomes wait for the batch write that do not
+    /// count against the room for claims: the next batch is claimed while
+    /// the last one is written, so the claim and the write overlap instead
+    /// of taking turns. Beyond it (the database is slow to take outcomes)
+    /// finished rows hold claims back, so they never pile up unbounded.
+    public let finishingAllowance: Int
+
     private var phases: [String: Phase] = [:]
     private var queue: [(id: String, payload: Payload)] = []
     private var queueHead = 0
     public private(set) var sending = 0
+    public private(set) var finishing = 0
     /// Set at shutdown: nothing more starts.
     public private(set) var isClosed = false
 
-    public init(concurrency: Int, batchSize: Int) {
-        precondition(concurrency > 0 && batchSize > 0)
+    public init(concurrency: Int, batchSize: Int, finishingAllowance: Int = 0) {
+        precondition(concurrency > 0 && batchSize > 0 && finishingAllowance >= 0)
         self.concurrency = concurrency
         self.batchSize = batchSize
+        self.finishingAllowance = finishingAllowance
     }
 
     /// Rows held in any phase (each has a lease to renew).
@@ -35,7 +44,7 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     /// so a busy worker claims in batches rather than a row per finished send.
     public func claimSize() -> Int {
         guard !isClosed else { return 0 }
-        let room = concurrency + batchSize - held
+        let room = concurrency + batchSize - (held - min(finishing, finishingAllowance))
         guard room > 0 else { return 0 }
         let wanted = min(batchSize, room)
         if held == 0 || wanted >= max(1, batchSize / 2) { return wanted }
@@ -69,12 +78,17 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
         guard phases[id] == .sending else { return }
         phases[id] = .finishing
         sending -= 1
+        finishing += 1
     }
 
     /// Outcomes written (or the rows released): the leases are gone.
     public mutating func forget(_ ids: some Sequence<String>) {
         for id in ids {
-            if phases[id] == .sending { sending -= 1 }
+            switch phases[id] {
+            case .sending?: sending -= 1
+            case .finishing?: finishing -= 1
+            default: break
+            }
             phases[id] = nil
         }
     }

@@ -65,7 +65,8 @@ public final class Worker: Sendable {
         self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
         self.channels = ChannelResolver(store: store)
         self.state = Protected(WorkerState(book: LeaseBook(concurrency: configuration.concurrency,
-                                                           batchSize: configuration.batchSize)))
+                                                           batchSize: configuration.batchSize,
+                                                           finishingAllowance: Self.writeBatch * Self.writers)))
     }
 
     public var id: String { configuration.workerId }
@@ -192,12 +193,13 @@ public final class Worker: Sendable {
         var next: Store.ClaimedNotification? = first
         while let row = next {
             let outcome = await attempt(row)
-            let more = state.withLock { state in
+            let (more, roomToClaim) = state.withLock { state in
                 state.book.finished(row.id)
                 state.outcomes.append(outcome)
-                return state.book.startable()
+                return (state.book.startable(), state.book.claimSize() > 0)
             }
             flushBell.ring(.work)
+            if roomToClaim { claimBell.ring(.capacity) }
             next = more.first?.payload
             for extra in more.dropFirst() { Task { await self.sendLoop(extra.payload) } }
         }

@@ -109,6 +109,18 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(book.sending == 3)
     }
 
+    @Test func finishedRowsWithinTheAllowanceLeaveRoomForTheNextClaim() {
+        var book = LeaseBook<Int>(concurrency: 4, batchSize: 4, finishingAllowance: 2)
+        book.add((0..<8).map { (id: "r\($0)", payload: $0) })
+        #expect(book.startable().count == 4 && book.claimSize() == 0, "full")
+        for id in ["r0", "r1", "r2"] { book.finished(id) }
+        #expect(book.finishing == 3)
+        // Two finished rows (the allowance) free their room while written; the third does not.
+        #expect(book.claimSize() == 2)
+        book.forget(["r0", "r1", "r2"])
+        #expect(book.finishing == 0 && book.held == 5 && book.claimSize() == 3)
+    }
+
     @Test func recipientsInEveryStoredShape() {
         let object: JSONValue = ["to": ["a@example.com", "b@example.com"], "cc": "c@example.com", "bcc": []]
         let parsed = MessageComposer.recipients(object)
