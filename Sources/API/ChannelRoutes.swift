@@ -93,6 +93,11 @@ enum ChannelRoutes {
         for (key, value) in settings {
             if key == "headers" {
                 if value.objectValue == nil { issues.append("providerSettings.headers: Expected object") }
+            } else if key == ChannelCatalog.maxAttemptsKey {
+                if let count = value.intValue, ChannelCatalog.maxAttemptsRange.contains(Int(count)) {} else {
+                    let range = ChannelCatalog.maxAttemptsRange
+                    issues.append("providerSettings.maxAttempts: Expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
             } else if key == "port" {
                 if let port = value.intValue, port > 0, port < 65536 {} else { issues.append("providerSettings.port: Expected a port number") }
             } else if !value.isNull, value.stringValue == nil {

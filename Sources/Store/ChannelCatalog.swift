@@ -30,6 +30,13 @@ public enum ChannelCatalog {
     /// Settings whose values are credentials. A Slack incoming-webhook URL is one.
     public static let secretKeys: Set<String> = ["password", "serverToken", "apiKey", "authToken", "secret", "webhookUrl"]
 
+    /// `providerSettings.maxAttempts`, accepted for every provider: the
+    /// attempts a notification through the channel gets before it fails
+    /// (issue 5: a per-channel maximum, 8 by default, about a day of backoff).
+    public static let maxAttemptsKey = "maxAttempts"
+    public static let maxAttemptsRange = 1...25
+    public static let defaultMaxAttempts = 8
+
     /// What responses show instead of a secret's value; sending it back keeps the stored secret.
     public static let mask = "********"
 }

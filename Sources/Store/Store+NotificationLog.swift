@@ -35,7 +35,7 @@ extension Store {
     }
 
     /// Retry takes a failed or cancelled notification back to the queue with a
-    /// fresh attempt budget; cancel stops one that has not started sending.
+    /// fresh attempt budget (its channel's maximum); cancel stops one that has not started sending.
     public func apply(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
         try await pool.withTransaction { connection in
             guard let logged = try connection.query(
@@ -52,8 +52,9 @@ extension Store {
                 guard status == "failed" || status == "cancelled" else { return .wrongState(status) }
                 _ = try connection.query("""
                     WITH n AS (
-                      UPDATE notifications SET status = 'queued', max_attempts = attempts + 8, updated_at = herald_now()
-                      WHERE id = $1 RETURNING id, priority, attempts
+                      UPDATE notifications n SET status = 'queued', updated_at = herald_now(), max_attempts = n.attempts
+                        + coalesce((\(Self.channelMaxAttempts(channel: "n.channel_id", tenant: "n.tenant_id"))), \(ChannelCatalog.defaultMaxAttempts))
+                      WHERE n.id = $1 RETURNING n.id, n.priority, n.attempts
                     )
                     INSERT INTO notification_queue (id, priority, run_at, attempts) SELECT id, priority, now(), attempts FROM n
                     """, [id])

@@ -28,11 +28,12 @@ extension Store {
         public var rendered: JSONValue?
         public var priority: Priority
         public var test: Bool
-        public var maxAttempts: Int
+        /// Nil: the channel's `maxAttempts` setting, else 8.
+        public var maxAttempts: Int?
 
         public init(tenantId: String, templateId: String?, templateName: String?, channelId: String?, type: String,
                     to: JSONValue, locale: String, variables: JSONValue, rendered: JSONValue?,
-                    priority: Priority = .normal, test: Bool = false, maxAttempts: Int = 8) {
+                    priority: Priority = .normal, test: Bool = false, maxAttempts: Int? = nil) {
             self.tenantId = tenantId
             self.templateId = templateId
             self.templateName = templateName
@@ -59,7 +60,9 @@ extension Store {
             WITH n AS (
               INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
                                          variables, rendered, priority, test, max_attempts, scheduled_at)
-              VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14::timestamptz)
+              VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11, $12,
+                      coalesce($13::int, (\(channelMaxAttempts(channel: "$5", tenant: "$2"))), \(ChannelCatalog.defaultMaxAttempts)),
+                      $14::timestamptz)
               RETURNING id, priority, scheduled_at
             )
             INSERT INTO notification_queue (id, priority, run_at)
@@ -69,6 +72,16 @@ extension Store {
                   new.maxAttempts, scheduledAt])
         _ = try connection.query("SELECT pg_notify($1, $2)", [queueChannel, String(new.priority.rawValue)])
         return id
+    }
+
+    /// SQL for the `maxAttempts` setting of a channel (NULL when unset or
+    /// when there is no such channel), `channel` and `tenant` being SQL
+    /// expressions.
+    static func channelMaxAttempts(channel: String, tenant: String) -> String {
+        """
+        SELECT (c.provider_settings->>'\(ChannelCatalog.maxAttemptsKey)')::int FROM channels c
+        WHERE c.id = \(channel) AND c.tenant_id = \(tenant) AND jsonb_typeof(c.provider_settings->'\(ChannelCatalog.maxAttemptsKey)') = 'number'
+        """
     }
 
     public func enqueue(_ new: NewNotification) async throws -> String {

@@ -64,6 +64,14 @@ import Testing
             #expect(issues.contains { $0.hasPrefix("providerSettings.authToken:") })
             #expect(issues.contains { $0.hasPrefix("providerSettings.from:") })
 
+            for bad in ["0", "26", "\"3\"", "2.5"] {
+                let attempts = try await api.call("POST", "/api/v0/notifications/channels", tenant.keys, json: """
+                    {"tenantId":"\(tenant.id)","name":"Inbox","key":"inbox-max","type":"inapp","provider":"inapp_pxyz","providerSettings":{"maxAttempts":\(bad)}}
+                    """)
+                #expect(attempts.status == 400, "maxAttempts \(bad)")
+                #expect(try attempts.json()["issues"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("providerSettings.maxAttempts") == true)
+            }
+
             let badKey = try await api.call("POST", "/api/v0/notifications/channels", tenant.keys, json: """
                 {"tenantId":"\(tenant.id)","name":"X","key":"Bad Key!","type":"inapp","provider":"inapp_pxyz","providerSettings":{}}
                 """)

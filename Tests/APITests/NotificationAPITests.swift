@@ -99,6 +99,38 @@ import Testing
         }
     }
 
+    /// A channel's `maxAttempts` is the budget of what is sent through it,
+    /// at first and again after an operator's retry; 8 without one.
+    @Test func theChannelSetsTheAttemptBudget() async throws {
+        try await APIHarness.with { api in
+            let (tenant, _) = try await Self.setUp(api)
+            #expect(try await api.call("POST", "/api/v0/notifications/channels", tenant.keys, json: """
+                {"tenantId":"\(tenant.id)","name":"Patient inbox","key":"patient","type":"inapp","provider":"inapp_pxyz","providerSettings":{"maxAttempts":3}}
+                """).status == 200)
+            func send(_ channel: String) async throws -> String {
+                let sent = try await api.call("POST", "/api/v0/notifications/send", tenant.keys, json:
+                    #"{"tenantId":"\#(tenant.id)","template":"hello","channel":"\#(channel)","input":{"to":["u"]}}"#)
+                return try #require(sent.headers["location"]?.split(separator: "/").last.map(String.init))
+            }
+            func budget(_ id: String) async throws -> Int {
+                try await api.pool.withConnection {
+                    try $0.query("SELECT max_attempts FROM notifications WHERE id = $1", [id])[0].decode(0)
+                }
+            }
+            let limited = try await send("patient")
+            let standard = try await send("inbox")
+            #expect(try await budget(limited) == 3)
+            #expect(try await budget(standard) == 8)
+            // Two attempts made, then failed: a retry grants the channel's budget again.
+            try await api.pool.withConnection { connection in
+                _ = try connection.query("DELETE FROM notification_queue WHERE id = $1", [limited])
+                _ = try connection.query("UPDATE notifications SET status = 'failed', attempts = 2 WHERE id = $1", [limited])
+            }
+            #expect(try await api.call("POST", "/api/v0/notifications/\(limited)/retry", tenant.keys).status == 200)
+            #expect(try await budget(limited) == 5)
+        }
+    }
+
     @Test func statsCountFromTheTable() async throws {
         try await APIHarness.with { api in
             let (tenant, _) = try await Self.setUp(api)
