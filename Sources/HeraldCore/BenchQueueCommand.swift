@@ -36,9 +36,11 @@ public enum BenchQueueCommand {
             defer { Task { try? await bench.remove(pool) } }
             var settings = try WorkerCommand.workerSettings()
             let environment = ProcessInfo.processInfo.environment
-            // Defaults for a throughput run: large batches (env overrides them).
-            if environment["HERALD_WORKER_CONCURRENCY"] == nil { settings.concurrency = 256 }
-            if environment["HERALD_WORKER_BATCH"] == nil { settings.batchSize = 256 }
+            // A worker configured for bulk throughput (env overrides it): a
+            // claim of 1,024 rows and as many sends in flight as two claims,
+            // so claims, sends and outcome writes overlap (README).
+            if environment["HERALD_WORKER_CONCURRENCY"] == nil { settings.concurrency = 2048 }
+            if environment["HERALD_WORKER_BATCH"] == nil { settings.batchSize = 1024 }
             settings.retentionDays = 0
             let logger = Logger(label: "herald", level: configuration.logLevel)
 
