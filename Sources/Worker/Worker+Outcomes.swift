@@ -136,6 +136,8 @@ extension Worker {
     }
 
     private func log(_ outcome: Store.QueueOutcome, applied: Bool) {
+        // The common case logs nothing: return before building the fields.
+        if applied && outcome.kind == .sent && logger.minimumLevel > .debug { return }
         let fields: [(String, Logger.Value)] = [("notification", .string(outcome.id)), ("attempt", .int(outcome.attempt)),
                                                 ("durationMs", .int(outcome.durationMilliseconds))]
         guard applied else {
@@ -145,7 +147,7 @@ extension Worker {
         }
         switch outcome.kind {
         case .sent:
-            if logger.minimumLevel <= .debug { logger.log(.debug, "sent", fields) }
+            logger.log(.debug, "sent", fields)
         case .retry:
             logger.log(.info, "attempt failed: will retry", fields + [
                 ("retryInSeconds", .int(Int(outcome.retryDelay.seconds))), ("error", .string(outcome.error ?? ""))])
