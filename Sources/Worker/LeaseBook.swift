@@ -11,11 +11,11 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     /// the next batch is on hand when a slot frees.
     public let batchSize: Int
 
-    /// Finished rows whose outcomes wait for the batch write that do not
-    /// count against the room for claims: the next batch is claimed while
-    /// the last one is written, so the claim and the write overlap instead
-    /// of taking turns. Beyond it (the database is slow to take outcomes)
-    /// finished rows hold claims back, so they never pile up unbounded.
+    /// How many finished rows waiting for the batch write do not count
+    /// against the room for claims: the next batch is claimed while the last
+    /// one is written, so claims and writes overlap instead of taking turns.
+    /// Beyond it (the database is slow to take outcomes) finished rows hold
+    /// claims back, so they never pile up.
     public let finishingAllowance: Int
 
     private var phases: [String: Phase] = [:]

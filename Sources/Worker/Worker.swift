@@ -66,7 +66,14 @@ public final class Worker: Sendable {
         self.channels = ChannelResolver(store: store)
         self.state = Protected(WorkerState(book: LeaseBook(concurrency: configuration.concurrency,
                                                            batchSize: configuration.batchSize,
-                                                           finishingAllowance: Self.writeBatch * Self.writers)))
+                                                           finishingAllowance: Self.finishingAllowance(configuration))))
+    }
+
+    /// One more batch may be claimed while the last one's outcomes are
+    /// written (no more than the writers take at once): more would only add
+    /// sent-but-unrecorded rows, which a crash would send again.
+    static func finishingAllowance(_ configuration: WorkerConfiguration) -> Int {
+        min(configuration.batchSize, writeBatch * writers)
     }
 
     public var id: String { configuration.workerId }
