@@ -78,7 +78,7 @@ for round in $(seq "$rounds"); do
   pgbench -n -c 2 -j 2 -T "$duration" -f "$tmp/herald-sql.pgb" "$url" >/dev/null 2>&1
   schema_jobs=$(rate notifications sent_at)
   [ "$(left notification_queue)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
-  psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications"
+  psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
 
   log "round $round: herald worker ($rows notifications, no-op channel)"
   out=$("$bin" bench queue --rows "$rows" --latency-samples "$samples")
@@ -90,7 +90,7 @@ for round in $(seq "$rounds"); do
   [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
   if [ "$herald" -gt "$best_herald" ]; then best_herald=$herald; fi
   if [ -z "$best_median" ] || awk -v a="$median" -v b="$best_median" 'BEGIN {exit !(a < b)}'; then best_median=$median; best_p99=$p99; fi
-  psql -q "$url" -c "VACUUM notifications" -c CHECKPOINT
+  psql -q "$url" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts" -c CHECKPOINT
 done
 
 ratio=$(awk -v h="$best_herald" -v r="$best_raw" 'BEGIN {printf "%.2f", h / r}')
