@@ -157,15 +157,12 @@ extension Store {
     public static func finish(_ connection: PostgresConnection, workerId: String,
                               outcomes: [QueueOutcome]) throws -> Set<String> {
         guard !outcomes.isEmpty else { return [] }
-        let retries = outcomes.filter { $0.kind == .retry }
-        let ended = outcomes.filter { $0.kind != .retry }
         let rows = try connection.query(finishStatement, [
             workerId, outcomes.map(\.id), outcomes.map(\.attempt), outcomes.map(\.kind.rawValue),
             outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
             outcomes.map(\.retryDelay.milliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-            outcomes.map(\.rendered), ended.map(\.id), ended.map(\.attempt), retries.map(\.id), retries.map(\.attempt),
-            retries.map(\.retryDelay.milliseconds),
+            outcomes.map(\.rendered),
         ])
         return Set(try rows.map { try $0.decode(0, as: String.self) })
     }
@@ -174,12 +171,12 @@ extension Store {
     /// (deleted, or back in line for a retry), then their notifications take
     /// the outcome and each attempt gets its row.
     ///
-    /// Written for the planner: the ended and the retried rows come as arrays
-    /// of their own, so it knows how many of each there are, and ownership
-    /// is tested as `coalesce(locked_by, '') = $1`, an expression it has no
-    /// statistics for. With `locked_by = $1`, statistics taken while nothing
-    /// was leased promise one row, and the plan joins each outcome to a scan
-    /// of the whole queue. No `ON CONFLICT` (it costs
+    /// Written so that no statistics can change the plan: each outcome finds
+    /// and locks its own queue row by primary key (a LATERAL lookup per row),
+    /// and the rows are then deleted or updated by their tuple ids. Joined
+    /// the plain way, statistics taken while nothing was leased promised no
+    /// row for `locked_by = $1`, and the planner scanned the whole queue per
+    /// outcome, or once per batch, either way growing with the backlog. No `ON CONFLICT` (it costs
     /// a speculative insertion per row): the ownership guard makes attempt
     /// numbers unique, and were one ever taken, the worker's row-by-row
     /// fallback leaves that row to the rescue, whose insert does tolerate it.
@@ -188,15 +185,20 @@ extension Store {
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
                                $8::float8[], $9::int[], $10::text[], $11::text[])
             AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered)
+        ), mine AS MATERIALIZED (
+          SELECT q.tid, r.id, r.outcome, r.retry_ms FROM r CROSS JOIN LATERAL (
+            SELECT j.ctid AS tid FROM notification_queue j
+            WHERE j.id = r.id AND j.locked_by = $1 AND j.attempts = r.attempt
+            FOR UPDATE) q
         ), ended AS (
-          DELETE FROM notification_queue j USING unnest($12::text[], $13::int[]) AS e(id, attempt)
-          WHERE j.id = e.id AND coalesce(j.locked_by, '') = $1 AND j.attempts = e.attempt
+          DELETE FROM notification_queue j
+          WHERE j.ctid = ANY(ARRAY(SELECT tid FROM mine WHERE outcome <> 'retry'))
           RETURNING j.id
         ), again AS (
           UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
-            run_at = now() + a.retry_ms * interval '1 millisecond'
-          FROM unnest($14::text[], $15::int[], $16::int8[]) AS a(id, attempt, retry_ms)
-          WHERE j.id = a.id AND coalesce(j.locked_by, '') = $1 AND j.attempts = a.attempt
+            run_at = now() + m.retry_ms * interval '1 millisecond'
+          FROM mine m
+          WHERE j.ctid = ANY(ARRAY(SELECT tid FROM mine WHERE outcome = 'retry')) AND j.id = m.id
           RETURNING j.id
         ), owned AS (
           SELECT id FROM ended UNION ALL SELECT id FROM again
@@ -210,7 +212,7 @@ extension Store {
             rendered = coalesce(n.rendered, r.rendered::jsonb),
             updated_at = herald_now()
           FROM r JOIN owned o ON o.id = r.id
-          WHERE n.id = ANY($2::text[]) AND n.id = r.id
+          WHERE n.id = r.id
           RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error
         )
         INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
