@@ -106,13 +106,17 @@ import Testing
     @Test func waitersAreServedFirstInFirstOut() async throws {
         try await withPool(size: 1) { pool, _ in
             let order = OrderLog()
-            let holder = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(0.3)") } }
+            // The holder keeps the only connection until all five are queued (a
+            // timed hold let a slow machine serve early waiters and never queue the rest).
+            let gate = DispatchSemaphore(value: 0)
+            let holder = Task { try await pool.withConnection { _ in gate.wait() } }
             while pool.stats.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
             var waiters: [Task<Void, any Error>] = []
             for i in 0..<5 {
                 waiters.append(Task { try await pool.withConnection { _ in order.append(i) } })
                 while pool.stats.waiting < i + 1 { try await Task.sleep(for: .milliseconds(2)) }
             }
+            gate.signal()
             _ = try await holder.value
             for waiter in waiters { try await waiter.value }
             #expect(order.values == [0, 1, 2, 3, 4])
@@ -121,13 +125,16 @@ import Testing
 
     @Test func cancelledWaiterLeavesTheQueue() async throws {
         try await withPool(size: 1) { pool, _ in
-            let holder = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(0.5)") } }
+            // Held until the waiter is cancelled, however slow the machine.
+            let gate = DispatchSemaphore(value: 0)
+            let holder = Task { try await pool.withConnection { _ in gate.wait() } }
             while pool.stats.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let waiter = Task { try await pool.withConnection { _ in 1 } }
             while pool.stats.waiting == 0 { try await Task.sleep(for: .milliseconds(2)) }
             waiter.cancel()
             await #expect(throws: CancellationError.self) { try await waiter.value }
             #expect(pool.stats.waiting == 0)
+            gate.signal()
             _ = try await holder.value
             #expect(try await pool.withConnection { _ in 2 } == 2)
         }
