@@ -13,9 +13,10 @@
 #   herald  `herald bench queue`: ROWS notifications through the worker with
 #           the no-op in-app channel, then enqueue→dispatch latency on an idle
 #           worker (one enqueue with pg_notify at a time).
-# The best figure of each kind is kept; the ratio is herald / raw. pgbench
-# rates are counted from the rows' own completion times (jobs / span), not
-# from tps x 50, so a table that runs dry cannot inflate them.
+# The best figure of each kind is kept; the ratio is herald / raw. All three
+# rates are counted the same way, from the rows' own completion times
+# (jobs / span; for pgbench not tps x 50, so a table that runs dry cannot
+# inflate them); the worker's wall-clock rate from its start is printed too.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
@@ -64,7 +65,7 @@ SQL
 # Completed jobs per second over the span of their completion timestamps.
 rate() { psql -Atq "$url" -c "SELECT round(count(*) / greatest(extract(epoch FROM max($2) - min($2)), 0.001)) FROM $1 WHERE status = 'sent'"; }
 left() { psql -Atq "$url" -c "SELECT count(*) FROM $1"; }
-best_raw=0; best_schema=0; best_herald=0; best_median=""; best_p99=""
+best_raw=0; best_schema=0; best_herald=0; best_wall=0; best_median=""; best_p99=""
 for round in $(seq "$rounds"); do
   log "round $round: raw SQL (pgbench claim-batch, ${duration}s)"
   psql -q "$url" -f "$sql_dir/queue-limit.sql" 2>/dev/null; psql -q "$url" -c CHECKPOINT
@@ -82,13 +83,14 @@ for round in $(seq "$rounds"); do
 
   log "round $round: herald worker ($rows notifications, no-op channel)"
   out=$("$bin" bench queue --rows "$rows" --latency-samples "$samples")
-  herald=$(echo "$out" | awk -F= '/^worker_notifications_per_s/ {print $2}')
+  herald=$(echo "$out" | awk -F= '/^worker_completion_span_per_s/ {print $2}')
+  wall=$(echo "$out" | awk -F= '/^worker_notifications_per_s/ {print $2}')
   median=$(echo "$out" | awk -F= '/^latency_median_ms/ {print $2}')
   p99=$(echo "$out" | awk -F= '/^latency_p99_ms/ {print $2}')
-  echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald latency_median_ms=$median latency_p99_ms=$p99"
+  echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald herald_wall_per_s=$wall latency_median_ms=$median latency_p99_ms=$p99"
   [ "$raw_jobs" -gt "$best_raw" ] && best_raw=$raw_jobs
   [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
-  if [ "$herald" -gt "$best_herald" ]; then best_herald=$herald; fi
+  if [ "$herald" -gt "$best_herald" ]; then best_herald=$herald; best_wall=$wall; fi
   if [ -z "$best_median" ] || awk -v a="$median" -v b="$best_median" 'BEGIN {exit !(a < b)}'; then best_median=$median; best_p99=$p99; fi
   psql -q "$url" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts" -c CHECKPOINT
 done
@@ -99,7 +101,8 @@ cat <<EOF
 
 raw_sql_jobs_per_s=$best_raw            (pgbench claim-batch.pgb: bare queue table)
 herald_sql_jobs_per_s=$best_schema      (pgbench: Herald's claim + complete + attempt row on notifications)
-herald_worker_notifications_per_s=$best_herald
+herald_worker_notifications_per_s=$best_herald  (rows / span of their completion times, as for pgbench)
+herald_worker_wall_per_s=$best_wall         (rows / time from the worker's start to the last outcome)
 ratio_to_raw_sql=$ratio                 (aim: >= 0.80)
 ratio_to_herald_sql=$schema_ratio
 latency_median_ms=$best_median          (enqueue -> provider called, idle worker; aim: < 10)

@@ -46,6 +46,14 @@ public enum BenchQueueCommand {
 
             let throughput = try await measureThroughput(rows: rows, pool: pool, store: store, bench: bench,
                                                          settings: settings, logger: logger)
+            // Counted the way deploy/bench-queue.sh counts pgbench's runs: the
+            // rows over the span of their own completion times.
+            let span = try await pool.withConnection { connection in
+                try connection.query("""
+                    SELECT count(*)::float8 / greatest(extract(epoch FROM max(sent_at) - min(sent_at)), 0.001)::float8
+                    FROM notifications WHERE tenant_id = $1 AND status = 'sent'
+                    """, [bench.tenantId])[0].decode(0, as: Double.self)
+            }
             let latency = try await measureLatency(samples: samples, pool: pool, store: store, bench: bench,
                                                    settings: settings, logger: logger)
             func ms(_ duration: Duration) -> String { String(format: "%.2f", duration.seconds * 1000) }
@@ -55,6 +63,7 @@ public enum BenchQueueCommand {
                 batch=\(settings.batchSize)
                 worker_seconds=\(String(format: "%.3f", throughput.seconds))
                 worker_notifications_per_s=\(Int((Double(rows) / throughput.seconds).rounded()))
+                worker_completion_span_per_s=\(Int(span.rounded()))
                 latency_samples=\(samples)
                 latency_median_ms=\(ms(latency.percentile(0.5)))
                 latency_p99_ms=\(ms(latency.percentile(0.99)))
