@@ -173,32 +173,38 @@ extension Store {
     ///
     /// Written so that no statistics can change the plan: each outcome finds
     /// and locks its own queue row by primary key (a LATERAL lookup per row),
-    /// and the rows are then deleted or updated by their tuple ids. Joined
-    /// the plain way, statistics taken while nothing was leased promised no
-    /// row for `locked_by = $1`, and the planner scanned the whole queue per
-    /// outcome, or once per batch, either way growing with the backlog. No `ON CONFLICT` (it costs
-    /// a speculative insertion per row): the ownership guard makes attempt
-    /// numbers unique, and were one ever taken, the worker's row-by-row
-    /// fallback leaves that row to the rescue, whose insert does tolerate it.
+    /// and the rows are then ended by an id list the planner cannot see into
+    /// (an `ARRAY(…)` sub-select), which it reads through the primary key.
+    /// Joined the plain way, statistics taken while nothing was leased
+    /// promised no row for `locked_by = $1`, and the planner scanned the
+    /// whole queue per outcome or per batch. Not by tuple id: a heartbeat that
+    /// commits just before the lock moves the row to a version this
+    /// statement's snapshot cannot see, and a tuple-id scan would miss it,
+    /// where a scan by id follows the update to the version it locked.
+    ///
+    /// No `ON CONFLICT` (it costs a speculative insertion per row): the
+    /// ownership guard makes attempt numbers unique, and were one ever taken,
+    /// the worker's row-by-row fallback leaves that row to the rescue, whose
+    /// insert does tolerate it.
     static let finishStatement = """
         WITH r AS (
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
                                $8::float8[], $9::int[], $10::text[], $11::text[])
             AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered)
         ), mine AS MATERIALIZED (
-          SELECT q.tid, r.id, r.outcome, r.retry_ms FROM r CROSS JOIN LATERAL (
-            SELECT j.ctid AS tid FROM notification_queue j
+          SELECT r.id, r.outcome, r.retry_ms FROM r CROSS JOIN LATERAL (
+            SELECT 1 FROM notification_queue j
             WHERE j.id = r.id AND j.locked_by = $1 AND j.attempts = r.attempt
             FOR UPDATE) q
         ), ended AS (
           DELETE FROM notification_queue j
-          WHERE j.ctid = ANY(ARRAY(SELECT tid FROM mine WHERE outcome <> 'retry'))
+          WHERE j.id = ANY(ARRAY(SELECT id FROM mine WHERE outcome <> 'retry'))
           RETURNING j.id
         ), again AS (
           UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
             run_at = now() + m.retry_ms * interval '1 millisecond'
           FROM mine m
-          WHERE j.ctid = ANY(ARRAY(SELECT tid FROM mine WHERE outcome = 'retry')) AND j.id = m.id
+          WHERE j.id = ANY(ARRAY(SELECT id FROM mine WHERE outcome = 'retry')) AND j.id = m.id
           RETURNING j.id
         ), owned AS (
           SELECT id FROM ended UNION ALL SELECT id FROM again

@@ -220,7 +220,6 @@ import Testing
                 .map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
         }
         #expect(plan.contains("Index Scan using notification_queue_pkey"), "\(plan)")
-        #expect(plan.contains("Tid Scan on notification_queue"), "\(plan)")
         #expect(!plan.contains("Seq Scan on notification"), "\(plan)")
         // No scan repeated under a nested loop.
         let lines = plan.split(separator: "\n")
