@@ -54,7 +54,7 @@ public final class TestHTTPClient {
     public private(set) var buffer: [UInt8] = []
     private var eof = false
 
-    public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(5)) throws {
+    public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(20)) throws {
         self.host = host
         self.port = port
         self.timeout = timeout

@@ -11,15 +11,17 @@ import Worker
         let fixture = try await QueueFixture.make()
         defer { Task { await fixture.close() } }
         let ids = try await fixture.insert(2)
-        // The send takes three leases' time; a second worker rescues anything that expires.
-        let slow = RecordingProvider(delay: .seconds(3))
+        // The send takes three leases' time; a second worker rescues anything
+        // that expires. Leases of 2 s: renewed every ~0.7 s, so a loaded
+        // machine's stalls do not lapse them.
+        let slow = RecordingProvider(delay: .seconds(6))
         let other = RecordingProvider()
-        let owner = fixture.worker(.forTests(lease: .seconds(1)), providers: ["inapp_pxyz": slow])
-        let rescuer = fixture.worker(.forTests(lease: .seconds(1)), providers: ["inapp_pxyz": other])
+        let owner = fixture.worker(.forTests(lease: .seconds(2)), providers: ["inapp_pxyz": slow])
+        let rescuer = fixture.worker(.forTests(lease: .seconds(2)), providers: ["inapp_pxyz": other])
         try await withRunningWorker(owner) {
             try await waitUntil("the slow sends start") { slow.callCount(ids[0]) == 1 && slow.callCount(ids[1]) == 1 }
             try await withRunningWorker(rescuer) {
-                try await waitUntil("both sent", timeout: .seconds(8)) { try await fixture.count(status: "sent") == 2 }
+                try await waitUntil("both sent", timeout: .seconds(15)) { try await fixture.count(status: "sent") == 2 }
             }
         }
         #expect(slow.delivered == [ids[0]: 1, ids[1]: 1])
