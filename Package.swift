@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "HeraldTestSupport", dependencies: ["Postgres", "JSON", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON"]),
+        .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON", "HeraldTestSupport"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Mustache", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),

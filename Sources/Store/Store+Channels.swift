@@ -37,10 +37,7 @@ extension Store {
     }
 
     public func channelsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "channels t", projection: Projection.channelListItem,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("channels", Projection.channelListItem, tenantId: tenantId, request)
     }
 
     public func channelTenant(id: String) async throws -> String? { try await tenantOf("channels", id) }

@@ -23,23 +23,15 @@ extension Store {
     public enum ContactPrimary: Sendable { case done(String), notFound, noUser }
 
     public func contactsPage(_ kind: ContactKind, tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "\(kind.table) t", projection: kind.projectionT,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("\(kind.table)", kind.projectionT, tenantId: tenantId, request)
     }
 
     public func contactsPage(_ kind: ContactKind, userId: String, tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "\(kind.table) t", projection: kind.projectionT,
-                                          filter: "t.user_id = $1 AND t.tenant_id = $2", binds: [userId, tenantId]), request)
-        }
+        try await pageOf("\(kind.table)", kind.projectionT, tenantId: tenantId, userId: userId, request)
     }
 
     public func contactTenant(_ kind: ContactKind, id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM \(kind.table) WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf(kind.table, id)
     }
 
     public func contactJSON(_ kind: ContactKind, id: String, tenantId: String) async throws -> String? {

@@ -19,10 +19,7 @@ extension Store {
     }
 
     public func socialProvidersPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "social_providers t", projection: Projection.socialProvider,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("social_providers", Projection.socialProvider, tenantId: tenantId, request)
     }
 
     public func socialProviderTenant(id: String) async throws -> String? {

@@ -1,7 +1,8 @@
 import Postgres
 
-/// The two lookups most resources share: which tenant owns a row (to
-/// authorise before anything else), and a row's wire JSON within its tenant.
+/// The lookups most resources share: which tenant owns a row (to authorise
+/// before anything else), a row's wire JSON within its tenant, and a page of
+/// a tenant's (or one of its users') rows.
 /// `table` and `projection` are constants of the code, never input.
 extension Store {
     func tenantOf(_ table: String, _ id: String) async throws -> String? {
@@ -15,5 +16,16 @@ extension Store {
             try connection.query("SELECT (\(projection))::text FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2",
                                  [id, tenantId]).first?.decode(0, as: String.self)
         }
+    }
+
+    /// A page of the tenant's rows of `table` (aliased `t` for `projection`),
+    /// only those of `userId` when given.
+    func pageOf(_ table: String, _ projection: String, tenantId: String, userId: String? = nil,
+                _ request: PageRequest) async throws -> Page {
+        let query = userId.map {
+            PageQuery(from: "\(table) t", projection: projection, filter: "t.user_id = $1 AND t.tenant_id = $2",
+                      binds: [$0, tenantId])
+        } ?? PageQuery(from: "\(table) t", projection: projection, filter: "t.tenant_id = $1", binds: [tenantId])
+        return try await pool.withConnection { connection in try connection.page(query, request) }
     }
 }

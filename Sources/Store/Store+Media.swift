@@ -174,10 +174,7 @@ extension Store {
     }
 
     public func transformationsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "transformations t", projection: Projection.transformation,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("transformations", Projection.transformation, tenantId: tenantId, request)
     }
 
     public func transformationTenant(id: String) async throws -> String? {

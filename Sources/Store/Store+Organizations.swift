@@ -26,10 +26,7 @@ extension Store {
     // MARK: organizations
 
     public func organizationsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "organizations t", projection: Projection.organization,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("organizations", Projection.organization, tenantId: tenantId, request)
     }
 
     public func organizationTenant(id: String) async throws -> String? {

@@ -12,10 +12,7 @@ public struct InvalidReference: Error, Sendable {
 /// Roles of a tenant's users and organization members, with `_count` of each.
 extension Store {
     public func rolesPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "roles t", projection: Projection.role("t"),
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("roles", Projection.role("t"), tenantId: tenantId, request)
     }
 
     public func roleTenant(id: String) async throws -> String? {

@@ -24,30 +24,19 @@ extension Store {
     }
 
     public func recordsPage(_ record: AuthRecord, tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "\(record.table) t", projection: record.projection,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("\(record.table)", record.projection, tenantId: tenantId, request)
     }
 
     public func recordsPage(_ record: AuthRecord, userId: String, tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "\(record.table) t", projection: record.projection,
-                                          filter: "t.user_id = $1 AND t.tenant_id = $2", binds: [userId, tenantId]), request)
-        }
+        try await pageOf("\(record.table)", record.projection, tenantId: tenantId, userId: userId, request)
     }
 
     public func recordTenant(_ record: AuthRecord, id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM \(record.table) WHERE id = $1", [id]).first?.decode(0, as: String.self)
-        }
+        try await tenantOf(record.table, id)
     }
 
     public func recordJSON(_ record: AuthRecord, id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(record.projection))::text FROM \(record.table) t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
-        }
+        try await jsonOf(record.table, record.projection, id, tenantId)
     }
 
     public func deleteRecord(_ record: AuthRecord, id: String, tenantId: String) async throws -> Bool {

@@ -197,10 +197,7 @@ extension Store {
     // MARK: members
 
     public func tenantMembersPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "tenant_members t", projection: Projection.tenantMember,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("tenant_members", Projection.tenantMember, tenantId: tenantId, request)
     }
 
     /// The member's role flags, or nil when the user is not a member.

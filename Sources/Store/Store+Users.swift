@@ -50,10 +50,7 @@ extension Store {
     }
 
     public func usersPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
-            try connection.page(PageQuery(from: "users t", projection: Projection.userT,
-                                          filter: "t.tenant_id = $1", binds: [tenantId]), request)
-        }
+        try await pageOf("users", Projection.userT, tenantId: tenantId, request)
     }
 
     public func userTenant(id: String) async throws -> String? {

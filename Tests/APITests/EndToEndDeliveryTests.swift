@@ -225,7 +225,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             let busy = try await e2e.pool.withConnection { connection in
-                try connection.query("SELECT count(*)::int FROM notifications WHERE status IN ('queued', 'sending')")[0]
+                try connection.query("SELECT count(*)::int FROM notification_queue")[0]
                     .decode(0, as: Int.self)
             }
             if busy == 0 { return }

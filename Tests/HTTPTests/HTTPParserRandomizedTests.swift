@@ -1,24 +1,13 @@
+import HeraldTestSupport
 import Testing
 @testable import HTTP
 
 /// Random well-formed requests, pipelined and cut at random points, must parse back exactly.
 @Suite("Parser: randomized pipelines")
 struct HTTPParserRandomizedTests {
-    /// A small deterministic generator (SplitMix64) so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: 1...20)
     func randomPipelineParsesBack(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(state: seed)
         var wire: [UInt8] = []
         var expected: [(String, String, [UInt8])] = []
         let tokenChars = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'|^`#$%&+")

@@ -6,7 +6,7 @@ import JSON
 import Logging
 import Postgres
 import Rendering
-import Store
+@testable import Store
 import Worker
 
 /// A migrated database of its own with a pool, a store and one tenant.
@@ -69,26 +69,26 @@ struct QueueFixture: Sendable {
         return count == 0 ? [] : (1...count).map { prefix + String(format: "%07d", $0) }
     }
 
-    /// The status the API shows: `sending` while the queue row is leased.
-    static let statusSQL = "CASE WHEN n.status = 'queued' AND j.locked_by IS NOT NULL THEN 'sending' ELSE n.status END"
-    static let withQueue = "notifications n LEFT JOIN notification_queue j ON j.id = n.id"
+    /// The status the API shows (`sending` while the queue row is leased),
+    /// computed by the API's own expression over `notifications t`.
+    static let status = Projection.notificationStatus
 
     func status(_ id: String) async throws -> String? {
         try await pool.withConnection {
-            try $0.query("SELECT \(Self.statusSQL) FROM \(Self.withQueue) WHERE n.id = $1", [id]).first?.decode(0)
+            try $0.query("SELECT \(Self.status) FROM notifications t WHERE t.id = $1", [id]).first?.decode(0)
         }
     }
 
     func count(status: String) async throws -> Int {
         try await pool.withConnection {
-            try $0.query("SELECT count(*)::int FROM \(Self.withQueue) WHERE \(Self.statusSQL) = $1", [status])[0].decode(0)
+            try $0.query("SELECT count(*)::int FROM notifications t WHERE \(Self.status) = $1", [status])[0].decode(0)
         }
     }
 
     /// Rows per status.
     func statusCounts() async throws -> [String: Int] {
         try await pool.withConnection {
-            Dictionary(uniqueKeysWithValues: try $0.query("SELECT \(Self.statusSQL), count(*)::int FROM \(Self.withQueue) GROUP BY 1").map {
+            Dictionary(uniqueKeysWithValues: try $0.query("SELECT \(Self.status), count(*)::int FROM notifications t GROUP BY 1").map {
                 (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self))
             })
         }
@@ -99,8 +99,8 @@ struct QueueFixture: Sendable {
     func row(_ id: String) async throws -> PostgresRow {
         try await pool.withConnection {
             try $0.query("""
-                SELECT \(Self.statusSQL) AS status, j.run_at, j.locked_by, j.locked_until, j.attempts AS claims, n.*
-                FROM \(Self.withQueue) WHERE n.id = $1
+                SELECT \(Self.status) AS status, j.run_at, j.locked_by, j.locked_until, j.attempts AS claims, t.*
+                FROM notifications t LEFT JOIN notification_queue j ON j.id = t.id WHERE t.id = $1
                 """, [id])[0]
         }
     }
