@@ -39,7 +39,7 @@ pgport=$((20000 + RANDOM % 20000))
 cleanup() { pg_stop "$tmp/pg"; rm -rf "$tmp"; }
 trap cleanup EXIT
 log "starting PostgreSQL (durable settings: fsync on)"
-pg_start "$tmp/pg" "$pgport"
+pg_start "$tmp/pg" "$pgport" ${BENCH_PG_OPTIONS:-}
 psql -q "$(pg_url "$tmp/pg" "$pgport")" -c "CREATE DATABASE herald_bench"
 url=$(pg_url "$tmp/pg" "$pgport" herald_bench)
 export DATABASE_URL="$url" HERALD_LOG_LEVEL=warning
@@ -48,7 +48,7 @@ export DATABASE_URL="$url" HERALD_LOG_LEVEL=warning
 # Herald's claim and complete SQL (Store.claim / Store.finish, 50 rows) as a pgbench loop.
 cat > "$tmp/herald-sql.pgb" <<'SQL'
 WITH c AS (SELECT q.id FROM unnest('{0,1,2}'::smallint[]) AS p(priority) CROSS JOIN LATERAL (SELECT j.id FROM notification_queue j WHERE j.locked_by IS NULL AND j.priority = p.priority AND j.run_at <= now() ORDER BY j.run_at LIMIT 50 FOR UPDATE SKIP LOCKED) q LIMIT 50), u AS (UPDATE notification_queue j SET locked_by = 'pgbench-' || :client_id, claimed_at = herald_now(), locked_until = now() + interval '30 seconds', attempts = j.attempts + 1 FROM c WHERE j.id = c.id RETURNING j.id, j.attempts) SELECT coalesce(array_agg(n.id), '{}')::text AS ids FROM u JOIN notifications n ON n.id = u.id \gset
-WITH r AS (SELECT id FROM unnest(':ids'::text[]) AS r(id)), ended AS (DELETE FROM notification_queue j USING r WHERE j.id = r.id AND j.locked_by = 'pgbench-' || :client_id RETURNING j.id, j.attempts), u AS (UPDATE notifications n SET status = 'sent', attempts = e.attempts, sent_at = herald_now(), provider_message_id = n.id, last_error = NULL, updated_at = herald_now() FROM ended e WHERE n.id = e.id RETURNING n.id, n.tenant_id, e.attempts) INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome, provider_response) SELECT u.tenant_id, u.id, u.attempts, now(), 0, 'sent', 'noop' FROM u;
+WITH r AS (SELECT id, 1 AS attempt FROM unnest(':ids'::text[]) AS r(id)), ended AS (DELETE FROM notification_queue j WHERE j.id = ANY(ARRAY(SELECT id FROM r)) AND j.locked_by = 'pgbench-' || :client_id RETURNING j.id), u AS (UPDATE notifications n SET status = 'sent', attempts = r.attempt, sent_at = herald_now(), provider_message_id = n.id, last_error = NULL, updated_at = herald_now() FROM r JOIN ended e ON e.id = r.id WHERE n.id = r.id RETURNING n.id, n.tenant_id, r.attempt AS attempts) INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome, provider_response) SELECT u.tenant_id, u.id, u.attempts, now(), 0, 'sent', 'noop' FROM u;
 SQL
 cat > "$tmp/herald-sql-fill.sql" <<'SQL'
 DELETE FROM tenants WHERE id = 'pgbench-tenant';

@@ -9,9 +9,10 @@ import Postgres
 ///
 /// Ownership: a claim leases queue rows to the worker (`locked_by`, its id;
 /// `locked_until`) and counts the attempt. Every later write is guarded by
-/// `locked_by = me AND attempts = the attempt claimed`, so a worker whose
-/// lease expired and was rescued cannot overwrite the row its successor now
-/// owns. The notification's own row is written once, when the attempt ends.
+/// `locked_by = me`, so a worker whose lease expired and was rescued cannot
+/// overwrite the row its successor now owns (and an outcome of an attempt
+/// the rescue already recorded is refused by that record: see `finish`).
+/// The notification's own row is written once, when the attempt ends.
 extension Store {
     /// A row claimed for sending, with what the worker needs to send it. A
     /// class: it is handed from the claim to the lease book to a send task,
@@ -171,16 +172,22 @@ extension Store {
     /// (deleted, or back in line for a retry), then their notifications take
     /// the outcome and each attempt gets its row.
     ///
-    /// Written so that no statistics can change the plan: each outcome finds
-    /// and locks its own queue row by primary key (a LATERAL lookup per row),
-    /// and the rows are then ended by an id list the planner cannot see into
-    /// (an `ARRAY(…)` sub-select), which it reads through the primary key.
-    /// Joined the plain way, statistics taken while nothing was leased
-    /// promised no row for `locked_by = $1`, and the planner scanned the
-    /// whole queue per outcome or per batch. Not by tuple id: a heartbeat that
-    /// commits just before the lock moves the row to a version this
-    /// statement's snapshot cannot see, and a tuple-id scan would miss it,
-    /// where a scan by id follows the update to the version it locked.
+    /// Written so that no statistics can change the plan: the queue rows are
+    /// ended by an id list the planner cannot see into (an `ARRAY(…)`
+    /// sub-select), which it reads through the primary key. Joined the plain
+    /// way, statistics taken while nothing was leased promised no row for
+    /// `locked_by = $1`, and the planner scanned the whole queue per outcome
+    /// or per batch.
+    ///
+    /// Ownership is `locked_by = $1`, checked by the DELETE and UPDATE on the
+    /// row's newest version (a heartbeat committed meanwhile is followed, a
+    /// rescue is seen), with no row lock or lookup before them: each would
+    /// cost a page visit per row, a lock a WAL record too. The attempt number
+    /// is not compared: a row this worker still holds can only carry a newer
+    /// attempt if it was rescued and claimed again by this same worker, whose
+    /// lease book ignores that second claim; the outcome written is then the
+    /// attempt that really ran (and the rescue's row for it makes the insert
+    /// below fail, leaving the row to the rescue again, as a refusal would).
     ///
     /// No `ON CONFLICT` (it costs a speculative insertion per row): the
     /// ownership guard makes attempt numbers unique, and were one ever taken,
@@ -191,20 +198,15 @@ extension Store {
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
                                $8::float8[], $9::int[], $10::text[], $11::text[])
             AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered)
-        ), mine AS MATERIALIZED (
-          SELECT r.id, r.outcome, r.retry_ms FROM r CROSS JOIN LATERAL (
-            SELECT 1 FROM notification_queue j
-            WHERE j.id = r.id AND j.locked_by = $1 AND j.attempts = r.attempt
-            FOR UPDATE) q
         ), ended AS (
           DELETE FROM notification_queue j
-          WHERE j.id = ANY(ARRAY(SELECT id FROM mine WHERE outcome <> 'retry'))
+          WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome <> 'retry')) AND j.locked_by = $1
           RETURNING j.id
         ), again AS (
           UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
             run_at = now() + m.retry_ms * interval '1 millisecond'
-          FROM mine m
-          WHERE j.id = ANY(ARRAY(SELECT id FROM mine WHERE outcome = 'retry')) AND j.id = m.id
+          FROM r m
+          WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome = 'retry')) AND j.id = m.id AND j.locked_by = $1
           RETURNING j.id
         ), owned AS (
           SELECT id FROM ended UNION ALL SELECT id FROM again
