@@ -2,7 +2,7 @@
 # Queue benchmark for issue 5: Herald's worker against the raw SQL limit, on
 # one private PostgreSQL (fsync on), in one run, interleaved.
 #
-#   deploy/bench-queue.sh            ROWS=100000 ROUNDS=2 DURATION=5 SAMPLES=200
+#   deploy/bench-queue.sh            ROWS=300000 ROUNDS=2 DURATION=5 SAMPLES=200
 #
 # Each round runs, back to back on the same database:
 #   raw     pgbench claim-batch.pgb (../shared/bench): 50 jobs claimed with
@@ -10,19 +10,21 @@
 #   schema  the same pgbench loop with Herald's own claim and complete SQL on
 #           notification_queue and the notifications log (attempt rows
 #           included): the limit of Herald's schema, for context;
-#   herald  `herald bench queue`: ROWS notifications through the worker with
-#           the no-op in-app channel, then enqueue→dispatch latency on an idle
-#           worker (one enqueue with pg_notify at a time).
+#   herald  `herald bench queue`: the worker with the no-op in-app channel for
+#           DURATION seconds on ROWS queued notifications (as many as the raw
+#           table holds; neither may run dry), then enqueue→dispatch latency
+#           on an idle worker (one enqueue with pg_notify at a time).
 # The best figure of each kind is kept; the ratio is herald / raw. All three
-# rates are counted the same way, from the rows' own completion times
-# (jobs / span; for pgbench not tps x 50, so a table that runs dry cannot
-# inflate them); the worker's wall-clock rate from its start is printed too.
+# runs last DURATION seconds and count the same way, from the rows' own
+# completion times (jobs / span; for pgbench not tps x 50, so a table that
+# runs dry cannot inflate them); the worker's wall-clock rate from its start
+# is printed too.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
 ensure_packages
 
-rows=${ROWS:-100000}
+rows=${ROWS:-300000}
 rounds=${ROUNDS:-2}
 duration=${DURATION:-5}
 samples=${SAMPLES:-200}
@@ -81,8 +83,8 @@ for round in $(seq "$rounds"); do
   [ "$(left notification_queue)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
   psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
 
-  log "round $round: herald worker ($rows notifications, no-op channel)"
-  out=$("$bin" bench queue --rows "$rows" --latency-samples "$samples")
+  log "round $round: herald worker (${duration}s on $rows notifications, no-op channel)"
+  out=$("$bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples "$samples")
   herald=$(echo "$out" | awk -F= '/^worker_completion_span_per_s/ {print $2}')
   wall=$(echo "$out" | awk -F= '/^worker_notifications_per_s/ {print $2}')
   median=$(echo "$out" | awk -F= '/^latency_median_ms/ {print $2}')
@@ -101,7 +103,7 @@ cat <<EOF
 
 raw_sql_jobs_per_s=$best_raw            (pgbench claim-batch.pgb: bare queue table)
 herald_sql_jobs_per_s=$best_schema      (pgbench: Herald's claim + complete + attempt row on notifications)
-herald_worker_notifications_per_s=$best_herald  (rows / span of their completion times, as for pgbench)
+herald_worker_notifications_per_s=$best_herald  (rows / span of their completion times in ${duration}s, as for pgbench)
 herald_worker_wall_per_s=$best_wall         (rows / time from the worker's start to the last outcome)
 ratio_to_raw_sql=$ratio                 (aim: >= 0.80)
 ratio_to_herald_sql=$schema_ratio

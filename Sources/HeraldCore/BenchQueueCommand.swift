@@ -6,26 +6,33 @@ import Postgres
 import Store
 import Worker
 
-/// `herald bench queue [--rows N] [--latency-samples N]`: the worker's
-/// throughput and latency on DATABASE_URL (a throwaway database: it adds a
-/// tenant and its rows, and removes them at the end).
+/// `herald bench queue [--rows N] [--seconds S] [--latency-samples N]`: the
+/// worker's throughput and latency on DATABASE_URL (a throwaway database: it
+/// adds a tenant and its rows, and removes them at the end).
 ///
 /// 1. N rows queued at once (one INSERT … SELECT) through the no-op in-app
-///    channel (`inapp_pxyz`): notifications completed per second, from the
-///    worker's start until the last outcome is committed.
+///    channel (`inapp_pxyz`): notifications completed per second. Without
+///    `--seconds` the worker drains the queue; with it, the worker runs for S
+///    seconds and stops (the way pgbench runs `-T S` on a queue that must not
+///    run dry), and the rows it completed in that time count.
 /// 2. On the idle worker, one notification at a time enqueued with
 ///    `pg_notify`: the time until the provider is called (median, p99).
 public enum BenchQueueCommand {
-    static let usage = "usage: herald bench queue [--rows N] [--latency-samples N] (DATABASE_URL: a throwaway database)"
+    static let usage = "usage: herald bench queue [--rows N] [--seconds S] [--latency-samples N] (DATABASE_URL: a throwaway database)"
 
     public static func run(_ arguments: [String]) async -> Int32 {
         let arguments = arguments.first == "queue" ? Array(arguments.dropFirst()) : arguments
         do {
-            let options = try CommandOptions(arguments, valued: ["--rows", "--latency-samples"], flags: [])
+            let options = try CommandOptions(arguments, valued: ["--rows", "--seconds", "--latency-samples"], flags: [])
             guard options.positional.isEmpty,
                   let rows = Int(options.values["--rows"] ?? "100000"), rows > 0,
                   let samples = Int(options.values["--latency-samples"] ?? "200"), samples > 0 else {
                 throw CommandFailure.usage(usage)
+            }
+            var window: Duration?
+            if let text = options.values["--seconds"] {
+                guard let seconds = Double(text), seconds > 0, seconds <= 3600 else { throw CommandFailure.usage(usage) }
+                window = .milliseconds(Int(seconds * 1000))
             }
             let configuration = try Configuration()
             let pool = PostgresPool(url: try configuration.requireDatabaseURL(), size: 8)
@@ -44,8 +51,8 @@ public enum BenchQueueCommand {
             settings.retentionDays = 0
             let logger = Logger(label: "herald", level: configuration.logLevel)
 
-            let throughput = try await measureThroughput(rows: rows, pool: pool, store: store, bench: bench,
-                                                         settings: settings, logger: logger)
+            let throughput = try await measureThroughput(rows: rows, window: window, pool: pool, store: store,
+                                                         bench: bench, settings: settings, logger: logger)
             // Counted the way deploy/bench-queue.sh counts pgbench's runs: the
             // rows over the span of their own completion times.
             let span = try await pool.withConnection { connection in
@@ -59,10 +66,11 @@ public enum BenchQueueCommand {
             func ms(_ duration: Duration) -> String { String(format: "%.2f", duration.seconds * 1000) }
             printOut("""
                 rows=\(rows)
+                completed=\(throughput.completed)
                 concurrency=\(settings.concurrency)
                 batch=\(settings.batchSize)
-                worker_seconds=\(String(format: "%.3f", throughput.seconds))
-                worker_notifications_per_s=\(Int((Double(rows) / throughput.seconds).rounded()))
+                worker_seconds=\(String(format: "%.3f", throughput.elapsed.seconds))
+                worker_notifications_per_s=\(Int((Double(throughput.completed) / throughput.elapsed.seconds).rounded()))
                 worker_completion_span_per_s=\(Int(span.rounded()))
                 latency_samples=\(samples)
                 latency_median_ms=\(ms(latency.percentile(0.5)))
@@ -79,9 +87,11 @@ public enum BenchQueueCommand {
         }
     }
 
-    /// Seconds from the worker's start until `rows` outcomes are committed.
-    static func measureThroughput(rows: Int, pool: PostgresPool, store: Store, bench: BenchTenant,
-                                  settings: WorkerConfiguration, logger: Logger) async throws -> Duration {
+    /// Rows completed and the time from the worker's start until the last
+    /// of them was committed: all `rows`, or those done within `window`.
+    static func measureThroughput(rows: Int, window: Duration?, pool: PostgresPool, store: Store, bench: BenchTenant,
+                                  settings: WorkerConfiguration,
+                                  logger: Logger) async throws -> (completed: Int, elapsed: Duration) {
         try await pool.withConnection { connection in
             _ = try connection.query("""
                 WITH n AS (
@@ -100,14 +110,27 @@ public enum BenchQueueCommand {
                             providers: { $0 == InAppProvider.name ? inApp : nil }, logger: logger, builtInTemplates: [])
         let start = ContinuousClock.now
         let running = Task { await worker.run() }
+        let deadline = window.map { start + $0 }
         while worker.metrics.sent + worker.metrics.failed < rows {
+            if let deadline, ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(2))
         }
-        let elapsed = ContinuousClock.now - start
+        let drained = worker.metrics.sent + worker.metrics.failed >= rows
+        let drainedAt = ContinuousClock.now
         worker.shutdown()
         await running.value
-        guard worker.metrics.failed == 0 else { throw CommandFailure.data("\(worker.metrics.failed) notifications failed") }
-        return elapsed
+        // At a deadline, the sends in flight finish during the shutdown and count.
+        let elapsed = (drained ? drainedAt : ContinuousClock.now) - start
+        let totals = worker.metrics
+        guard totals.failed == 0 else { throw CommandFailure.data("\(totals.failed) notifications failed") }
+        if window != nil && totals.sent >= rows {
+            printError("warning: the queue ran dry before the time was up: raise --rows")
+        }
+        // What the window left is dropped, so the latency is measured on an idle worker.
+        try await pool.withConnection { connection in
+            _ = try connection.query("DELETE FROM notifications WHERE tenant_id = $1 AND status = 'queued'", [bench.tenantId])
+        }
+        return (totals.sent, elapsed)
     }
 
     /// Enqueue → provider call, one notification at a time on an idle worker.

@@ -115,7 +115,8 @@ public struct PostgresRow: Sendable {
 
     public subscript(column: Int) -> PostgresCell {
         let valid = column >= 0 && column < storage.columnCount
-        return PostgresCell(storage: storage, row: row, column: valid ? column : -1, missingName: "#\(column)")
+        // The name is formatted only for a missing column: this runs per cell read.
+        return PostgresCell(storage: storage, row: row, column: valid ? column : -1, missingName: valid ? "" : "#\(column)")
     }
 
     /// The value of a non-NULL column; throws `.decoding` if the column is

@@ -46,6 +46,10 @@ extension Worker {
             if recovered > 0 {
                 logger.info("database available again", ("while", "writing outcomes"), ("failedTries", .int(recovered)))
             }
+        } catch is CancellationError {
+            // Shutdown cancelled the write while it waited for a connection:
+            // nothing was written, and the shutdown's last flush writes it.
+            putBack(batch)
         } catch {
             putBack(batch)
             let failures = state.withLock { state -> Int in

@@ -200,12 +200,17 @@ public final class Worker: Sendable {
         var next: Store.ClaimedNotification? = first
         while let row = next {
             let outcome = await attempt(row)
-            let (more, roomToClaim) = state.withLock { state in
+            let (more, wakeWriter, roomToClaim) = state.withLock { state in
                 state.book.finished(row.id)
                 state.outcomes.append(outcome)
-                return (state.book.startable(), state.book.claimSize() > 0)
+                // The writer needs a ring only when this outcome is the first
+                // one waiting and a write slot is free; otherwise it is busy
+                // writing and takes this outcome with the next batch (a write
+                // ending rings it). One ring per outcome woke it per send.
+                let wakeWriter = state.outcomes.count == 1 && state.activeWrites < Self.writers
+                return (state.book.startable(), wakeWriter, state.book.claimSize() > 0)
             }
-            flushBell.ring(.work)
+            if wakeWriter { flushBell.ring(.work) }
             if roomToClaim { claimBell.ring(.capacity) }
             next = more.first?.payload
             for extra in more.dropFirst() { Task { await self.sendLoop(extra.payload) } }
