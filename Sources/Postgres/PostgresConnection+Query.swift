@@ -64,6 +64,24 @@ extension PostgresConnection {
         }
     }
 
+    /// The name `statement` is prepared under on this session, preparing it
+    /// now if needed; throws when the cache is full (or the SQL is invalid).
+    func preparedName(for statement: PipelinedStatement) throws -> String {
+        if let name = statements[statement.sql] { return name }
+        guard statements.count < statementCacheLimit else {
+            throw PostgresError(.query, "prepared statement cache full", query: statement.sql)
+        }
+        let pg = try live()
+        let name = "s\(statementCounter + 1)"
+        let types = statement.params.map { $0?.postgresTypeOID ?? 0 }
+        let prepared = PQprepare(pg, name, statement.sql, Int32(types.count), types)
+        defer { PQclear(prepared) }
+        try check(prepared, sql: statement.sql)
+        statementCounter += 1
+        statements[statement.sql] = name
+        return name
+    }
+
     /// Number of cached prepared statements (for tests and metrics).
     public var preparedStatementCount: Int { statements.count }
 
@@ -75,7 +93,7 @@ extension PostgresConnection {
         return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK
     }
 
-    private func isStalePlan(_ error: PostgresError) -> Bool {
+    func isStalePlan(_ error: PostgresError) -> Bool {
         switch error.sqlState {
         case "0A000": return error.message.contains("cached plan must not change result type")
         case "26000": return true // prepared statement does not exist (DEALLOCATE ALL, DISCARD ALL)
@@ -83,7 +101,7 @@ extension PostgresConnection {
         }
     }
 
-    private func forget(sql: String, name: String) {
+    func forget(sql: String, name: String) {
         statements[sql] = nil
         // Free it server-side when we can; inside an aborted transaction we
         // cannot, and it simply lives until the session ends.
@@ -94,7 +112,7 @@ extension PostgresConnection {
 
     /// Encodes parameters as NUL-terminated text in one buffer and passes
     /// libpq pointers into it. Values never appear in errors.
-    private func withEncoded<R>(
+    func withEncoded<R>(
         _ params: [(any PostgresBind)?], sql: String,
         _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Oid>?) throws -> R
     ) throws -> R {

@@ -19,13 +19,21 @@ public final class PostgresPool: Sendable {
         public var acquireTimeout: Duration
         /// Seconds, for libpq's connect_timeout (unless the URL sets one).
         public var connectTimeout: Int
+        /// Connections that may send pipelines of `query` statements at once
+        /// (PostgresPool+Statements). Fewer senders make longer pipelines:
+        /// fewer round trips and thread wake-ups per statement, at the price
+        /// of parallelism on the server. Default: one per processor of this
+        /// machine (at least 2), within `size`.
+        public var pipelineSenders: Int
 
-        public init(url: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), connectTimeout: Int = 5) {
+        public init(url: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), connectTimeout: Int = 5,
+                    pipelineSenders: Int? = nil) {
             precondition(size > 0, "pool size must be positive")
             self.url = url
             self.size = size
             self.acquireTimeout = acquireTimeout
             self.connectTimeout = connectTimeout
+            self.pipelineSenders = min(size, max(1, pipelineSenders ?? max(2, ProcessInfo.processInfo.activeProcessorCount)))
         }
     }
 
@@ -42,6 +50,8 @@ public final class PostgresPool: Sendable {
 
     public let configuration: Configuration
     private let state: Locked<State>
+    /// Single statements waiting to be pipelined (PostgresPool+Statements).
+    let statementQueue = Locked(StatementQueue())
 
     public convenience init(url: String, size: Int = 8, acquireTimeout: Duration = .seconds(10)) {
         self.init(configuration: Configuration(url: url, size: size, acquireTimeout: acquireTimeout))
@@ -188,7 +198,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// Hands `waiter` an idle or new worker, or queues it with a timeout.
-    private func acquire(_ waiter: Waiter) {
+    func acquire(_ waiter: Waiter) {
         enum Decision { case fail(any Error), reuse(PoolWorker), create(Int), wait }
         let decision = state.withLock { state -> Decision in
             if state.closed { return .fail(PostgresError(.poolClosed, "the connection pool is closed")) }
@@ -256,7 +266,7 @@ public final class PostgresPool: Sendable {
 
     /// Returns a worker: to the first waiter, else to the idle stack (LIFO,
     /// so the warmest connections are reused and extra ones stay idle).
-    private func release(_ worker: PoolWorker) {
+    func release(_ worker: PoolWorker) {
         enum Next { case handOff(Waiter), stop, idle }
         let next = state.withLock { state -> Next in
             if state.closed {
@@ -279,7 +289,7 @@ public final class PostgresPool: Sendable {
 
 /// A caller waiting for a connection. Finished exactly once: whoever removes
 /// it from the queue (or never queues it) finishes it.
-private final class Waiter: @unchecked Sendable {
+final class Waiter: @unchecked Sendable {
     private let lock = NSLock()
     private var resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?
     /// When it joined the queue, for the acquire timeout.

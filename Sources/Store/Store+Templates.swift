@@ -61,13 +61,13 @@ extension Store {
 
     /// The template's JSON with its tenant, in one round trip: the hot read,
     /// authorised by the caller against `tenantId` afterwards.
+    /// One statement through `pool.query`: under load, concurrent reads are
+    /// pipelined and share a round trip.
     public func templateJSON(id: String) async throws -> (tenantId: String, json: String, version: Int)? {
-        try await pool.withConnection { connection in
-            guard let row = try connection.query("""
-                SELECT t.tenant_id, (\(Projection.template))::text, t.version FROM notification_templates t WHERE t.id = $1
-                """, [id]).first else { return nil }
-            return (try row.decode(0, as: String.self), try row.decode(1, as: String.self), try row.decode(2, as: Int.self))
-        }
+        guard let row = try await pool.query("""
+            SELECT t.tenant_id, (\(Projection.template))::text, t.version FROM notification_templates t WHERE t.id = $1
+            """, [id]).first else { return nil }
+        return (try row.decode(0, as: String.self), try row.decode(1, as: String.self), try row.decode(2, as: Int.self))
     }
 
     public func template(id: String, tenantId: String) async throws -> StoredTemplate? {
