@@ -19,12 +19,12 @@ public enum CLI {
           render --json            Render {"template","data","partials","escape"} read from stdin
           render FILE --data F [--partials DIR]
           bench render --template F --data F [--partials DIR] --iterations N
-          bench queue [--rows N] [--latency-samples N]
+          bench queue [--rows N] [--seconds S] [--latency-samples N]
           --help, --version
 
         Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
           HERALD_JWT_SECRET, HERALD_PUBLIC_URL, HERALD_LOG_LEVEL (info), HERALD_API_POOL_SIZE (8),
-          HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL
+          HERALD_API_PIPELINE_SENDERS (processors), HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {

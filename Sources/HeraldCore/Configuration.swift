@@ -15,6 +15,9 @@ public struct Configuration: Sendable {
     public var apiPoolSize: Int
     /// Connections the worker's pool may open.
     public var workerPoolSize: Int
+    /// Of the API's connections, how many may send pipelined reads at once
+    /// (`HERALD_API_PIPELINE_SENDERS`; nil: one per processor, at least 2).
+    public var apiPipelineSenders: Int?
     /// Run request handlers on the HTTP loop threads (`HERALD_HTTP_HANDLERS_ON_LOOP`, default on).
     public var handlersOnEventLoop: Bool
     public var smtpURL: String?
@@ -49,6 +52,8 @@ public struct Configuration: Sendable {
         }
         apiPoolSize = try integer("HERALD_API_POOL_SIZE", 8, 1...500)
         workerPoolSize = try integer("HERALD_WORKER_POOL_SIZE", 4, 1...500)
+        apiPipelineSenders = nonEmpty("HERALD_API_PIPELINE_SENDERS") == nil ? nil
+            : try integer("HERALD_API_PIPELINE_SENDERS", 2, 1...500)
         handlersOnEventLoop = nonEmpty("HERALD_HTTP_HANDLERS_ON_LOOP").map { !["0", "false", "no"].contains($0.lowercased()) } ?? true
         smtpURL = nonEmpty("HERALD_SMTP_URL")
         smsURL = nonEmpty("HERALD_SMS_URL")

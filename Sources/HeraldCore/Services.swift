@@ -22,7 +22,8 @@ public struct Services: Sendable {
     public init(configuration: Configuration, databaseURL: String, masterKey: MasterKey, jwtSecret: String,
                 poolSize: Int, logger: Logger) {
         self.configuration = configuration
-        self.pool = PostgresPool(url: databaseURL, size: poolSize)
+        self.pool = PostgresPool(configuration: .init(url: databaseURL, size: poolSize,
+                                                      pipelineSenders: configuration.apiPipelineSenders))
         self.store = Store(pool: pool, keyring: Keyring(masterKey: masterKey))
         self.authenticator = Authenticator(store: store, jwtSecret: jwtSecret)
         self.logger = logger

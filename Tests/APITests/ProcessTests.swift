@@ -58,6 +58,9 @@ import Testing
         let badKey = try await Self.run(["serve"], environment: ["HERALD_MASTER_KEY": "abc", "HERALD_JWT_SECRET": String(repeating: "x", count: 40)])
         #expect(badKey.status == 78)
         #expect(badKey.stderr.contains("64 hex digits"))
+        let badSenders = try await Self.run(["serve"], environment: ["HERALD_API_PIPELINE_SENDERS": "0"])
+        #expect(badSenders.status == 78)
+        #expect(badSenders.stderr.contains("HERALD_API_PIPELINE_SENDERS"), "\(badSenders.stderr)")
     }
 
     @Test func renderForTemplateAuthors() async throws {

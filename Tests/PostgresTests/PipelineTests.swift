@@ -32,6 +32,14 @@ import Testing
         }
     }
 
+    @Test func sendersStayWithinThePool() {
+        #expect(PostgresPool.Configuration(url: "x", size: 2, pipelineSenders: 10).pipelineSenders == 2)
+        #expect(PostgresPool.Configuration(url: "x", size: 8, pipelineSenders: 0).pipelineSenders == 1)
+        let automatic = PostgresPool.Configuration(url: "x", size: 64).pipelineSenders
+        #expect(automatic == min(64, max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        #expect(PostgresPool.Configuration(url: "x", size: 1).pipelineSenders == 1)
+    }
+
     @Test func concurrentCallersEachGetTheirOwnRows() async throws {
         try await withPipelinePool { pool in
             let results = await concurrently(pool, 300) { i in ("SELECT $1::int * 2 AS doubled, $2::text AS tag", [i, "t\(i)"]) }
