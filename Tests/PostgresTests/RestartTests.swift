@@ -54,10 +54,28 @@ import Glibc
             #expect(error?.isConnectionError == true)
             #expect(elapsed < 2)
         }
+        // Pipelined statements fail fast too, each with a connection error.
+        let (pipelinedErrors, pipelinedElapsed) = await timed {
+            await withTaskGroup(of: PostgresError?.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        do { _ = try await pool.query("SELECT $1::int", [i]); return nil } catch { return error as? PostgresError }
+                    }
+                }
+                return await group.reduce(into: [PostgresError?]()) { $0.append($1) }
+            }
+        }
+        #expect(pipelinedErrors.count == 8 && pipelinedErrors.allSatisfy { $0?.isConnectionError == true })
+        #expect(pipelinedElapsed < 5)
         try await waitFor { !listener.isConnected }
 
         // Server is back: the same pool and listener work again.
         try await onThread { try cluster.start() }
+        let pipelined = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<16 { group.addTask { try await pool.query("SELECT $1::int AS v", [i])[0].decode("v", as: Int.self) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(pipelined.sorted() == Array(0..<16))
         let values = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<8 {
                 group.addTask { try await pool.withConnection { try $0.query("SELECT $1::int AS v", [i])[0].decode("v", as: Int.self) } }
