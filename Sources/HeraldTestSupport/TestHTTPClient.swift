@@ -134,9 +134,12 @@ public final class TestHTTPClient {
         return try readResponse(method: method)
     }
 
-    /// One-shot convenience: connect, send, read, close.
+    /// One-shot convenience: connect, send, read, close. It waits as long as a
+    /// client made with `init` (20 s): a loaded test machine can take seconds
+    /// for a key pair or a tenant with its templates, and a verdict on speed
+    /// belongs in a benchmark, not here.
     public static func request(port: Int, method: String = "GET", path: String, headers: [(String, String)] = [],
-                               body: [UInt8]? = nil, timeout: Duration = .seconds(5)) throws -> Response {
+                               body: [UInt8]? = nil, timeout: Duration = .seconds(20)) throws -> Response {
         let client = try TestHTTPClient(port: port, timeout: timeout)
         defer { client.close() }
         return try client.request(method: method, path: path, headers: headers, body: body)
@@ -144,7 +147,7 @@ public final class TestHTTPClient {
 
     /// One-shot convenience for async tests: connect, send, read, close, on a thread of its own.
     public static func request(port: Int, method: String = "GET", path: String, headers: [(String, String)] = [],
-                               body: [UInt8]? = nil, timeout: Duration = .seconds(5)) async throws -> Response {
+                               body: [UInt8]? = nil, timeout: Duration = .seconds(20)) async throws -> Response {
         try await offload {
             try request(port: port, method: method, path: path, headers: headers, body: body, timeout: timeout)
         }
