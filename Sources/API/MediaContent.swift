@@ -20,6 +20,13 @@ public struct MediaStorage: Sendable {
     /// Writes atomically (temporary file, then rename), creating folders as needed.
     func write(_ bytes: [UInt8], tenantId: String, fileId: String) throws {
         let folder = "\(root)/\(tenantId)"
+        // Only the data folder and below are private: folders above it (such
+        // as `.herald`, which `herald dev` shares with its PostgreSQL, run as
+        // the `postgres` user under root) keep the usual permissions.
+        let parent = (root as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let file = path(tenantId: tenantId, fileId: fileId)

@@ -17,6 +17,7 @@ enum DevCommand {
         let environment = ProcessInfo.processInfo.environment
         let folder = URL(fileURLWithPath: environment["HERALD_DEV_DIR"] ?? ".herald").standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try letPostgresPassThrough(folder)
         var merged = try devSecrets(folder: folder)
         merged.merge(environment) { _, fromEnvironment in fromEnvironment }
 
@@ -96,6 +97,19 @@ enum DevCommand {
         await working.value
         await delivery.shutdown()
         return 0
+    }
+
+    /// Run as root, the private PostgreSQL runs as `postgres`, which must pass
+    /// through this folder to its own (0700) one below. An older Herald made
+    /// the folder 0700; it may be entered (not listed) by others, since what
+    /// it holds is private on its own (secrets.env 0600, data/ 0700).
+    static func letPostgresPassThrough(_ folder: String) throws {
+        guard geteuid() == 0 else { return }
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder)
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o755
+        if mode & 0o011 != 0o011 {
+            try FileManager.default.setAttributes([.posixPermissions: mode | 0o011], ofItemAtPath: folder)
+        }
     }
 
     /// The master key and JWT secret of this dev folder, made on first run.

@@ -160,8 +160,12 @@ public final class LocalPostgresCluster: Sendable {
         try run("initdb", args)
     }
 
-    /// Creates `path` (0700) owned by the user the server runs as.
+    /// Creates `path` (0700) owned by the user the server runs as. Folders
+    /// above it get the usual permissions, not 0700: the server's user must
+    /// be able to pass through them.
     private func prepareDirectory(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         if runsAsRoot {
