@@ -37,7 +37,10 @@ final class TestServer: @unchecked Sendable {
             atexit { TestServer.stopClusterAtExit() }
             url = cluster.url()
         }
-        let created = (PostgresPool(url: url, size: 2), url)
+        // Every test creates and drops its database through these two
+        // connections; when a whole suite starts at once on a loaded machine
+        // the queue is long, and waiting for a turn is no test's failure.
+        let created = (PostgresPool(url: url, size: 2, acquireTimeout: .seconds(300)), url)
         admin = created
         return created
     }
