@@ -25,8 +25,6 @@ public struct MediaStorage: Sendable {
         // the `postgres` user under root) keep the usual permissions.
         let parent = (root as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let file = path(tenantId: tenantId, fileId: fileId)

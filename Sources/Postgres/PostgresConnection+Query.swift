@@ -25,12 +25,7 @@ extension PostgresConnection {
                 guard transactionStatus == .idle else { throw error }
             }
             if statements.count < statementCacheLimit {
-                statementCounter += 1
-                let name = "s\(statementCounter)"
-                let prepared = PQprepare(pg, name, sql, count, types)
-                defer { PQclear(prepared) }
-                try check(prepared, sql: sql)
-                statements[sql] = name
+                let name = try prepare(sql, count: count, types: types)
                 let result = PQexecPrepared(pg, name, count, values, nil, nil, 0)
                 defer { PQclear(result) }
                 try check(result, sql: sql)
@@ -71,14 +66,20 @@ extension PostgresConnection {
         guard statements.count < statementCacheLimit else {
             throw PostgresError(.query, "prepared statement cache full", query: statement.sql)
         }
-        let pg = try live()
-        let name = "s\(statementCounter + 1)"
+        // The types `withEncoded` would bind: a NULL's is left to the server.
         let types = statement.params.map { $0?.postgresTypeOID ?? 0 }
-        let prepared = PQprepare(pg, name, statement.sql, Int32(types.count), types)
-        defer { PQclear(prepared) }
-        try check(prepared, sql: statement.sql)
+        return try prepare(statement.sql, count: Int32(types.count), types: types)
+    }
+
+    /// Prepares `sql` under the next free name and caches it.
+    private func prepare(_ sql: String, count: Int32, types: UnsafePointer<Oid>?) throws -> String {
+        let pg = try live()
         statementCounter += 1
-        statements[statement.sql] = name
+        let name = "s\(statementCounter)"
+        let prepared = PQprepare(pg, name, sql, count, types)
+        defer { PQclear(prepared) }
+        try check(prepared, sql: sql)
+        statements[sql] = name
         return name
     }
 

@@ -28,9 +28,8 @@ extension PostgresPool {
     /// $0.query(sql, params) }`), possibly in a pipeline with other callers'
     /// statements. For reads and single writes that need no transaction.
     public func query(_ sql: String, _ params: [(any PostgresBind)?] = []) async throws -> PostgresRows {
-        let params = UnsafeTransfer(params)
-        return try await withCheckedThrowingContinuation { continuation in
-            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params.value)) {
+        try await withCheckedThrowingContinuation { continuation in
+            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params)) {
                 continuation.resume(with: $0)
             }
             let startSender = statementQueue.withLock { queue -> Bool in

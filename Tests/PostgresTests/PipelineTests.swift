@@ -103,7 +103,9 @@ import Testing
         }
     }
 
-    @Test func largeParametersStillRunOneByOne() async throws {
+    /// Parameters over the pipeline limit go one statement at a time (which
+    /// this cannot observe); here each must still get its own answer.
+    @Test func largeParametersAreAnsweredToTheirOwnCallers() async throws {
         try await withPipelinePool { pool in
             let big = String(repeating: "x", count: 40_000)
             let results = await concurrently(pool, 20) { i in ("SELECT length($1::text) + $2::int AS n", [big, i]) }
