@@ -214,21 +214,37 @@ public final class LocalPostgresCluster: Sendable {
         return (port, lines[4], !address.isEmpty)
     }
 
+    /// A free port below the kernel's range for outgoing connections: a
+    /// server restarted on it (tests stop and start one) cannot find it taken
+    /// meanwhile by some client's socket, as a kernel-chosen port could be.
     private static func freeTCPPort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+        if range > 16_000 {
+            for _ in 0..<64 {
+                let port = Int.random(in: 15_000..<range)
+                if try bindable(port) != nil { return port }
+            }
+        }
+        guard let port = try bindable(0) else { throw PostgresError(.cluster, "could not find a free TCP port: errno \(errno)") }
+        return port
+    }
+
+    /// The port `port` binds to on 127.0.0.1 (the kernel's choice for 0), nil when taken.
+    private static func bindable(_ port: Int) throws -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw PostgresError(.cluster, "socket() failed: errno \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard bound else { throw PostgresError(.cluster, "could not find a free TCP port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }
