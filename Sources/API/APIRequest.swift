@@ -47,6 +47,7 @@ public struct APIRequest: Sendable {
         guard case .object(let object) = value else {
             throw APIError.validation(["body: Expected object"])
         }
+        try StorableText.check(value, raw: body)
         return object
     }
 
@@ -65,7 +66,7 @@ public struct APIRequest: Sendable {
             if let cursor = Cursor(parsing: text) {
                 page.cursor = cursor
             } else {
-                issues.append("cursor: must be an ISO-8601 date-time")
+                issues.append("cursor: must be an ISO-8601 date-time between years 1 and 9999")
             }
         }
         if !issues.isEmpty { throw APIError.validation(issues) }

@@ -31,4 +31,13 @@ struct Access: Sendable {
         _ = try platformUser()
         try await tenant(tenantId, roles)
     }
+
+    /// A `tenantId` in the query string must name a tenant the caller reaches,
+    /// on every route, whether or not the route reads it: one naming another
+    /// tenant is a 404 and a malformed one a 400, never silently ignored.
+    func queryTenant(_ request: APIRequest) async throws {
+        guard let tenantId = request.query["tenantId"], !tenantId.isEmpty else { return }
+        guard Format.isId(tenantId) else { throw APIError.validation(["tenantId: must be an id"]) }
+        try await tenant(tenantId)
+    }
 }

@@ -31,15 +31,11 @@ enum AuthUserContactRoutes {
                 return .list(try await store.contactsPage(kind, tenantId: tenantId, try request.pageRequest()))
             }
 
-            routes.on("GET", "/auth/users/:userId/\(base)") { request, access in
-                let userId = try request.id("userId")
-                let tenantId = try await access.owner(of: userId, .viewUsers, lookup: store.userTenant)
+            routes.owned("GET", "/auth/users/:userId/\(base)", .viewUsers, id: "userId", lookup: store.userTenant) { request, access, userId, tenantId in
                 return .list(try await store.contactsPage(kind, userId: userId, tenantId: tenantId, try request.pageRequest()))
             }
 
-            routes.on("GET", "/auth/\(base)/:id") { request, access in
-                let id = try request.id()
-                let tenantId = try await access.owner(of: id, .viewUsers, lookup: lookup)
+            routes.owned("GET", "/auth/\(base)/:id", .viewUsers, lookup: lookup) { request, access, id, tenantId in
                 guard let json = try await store.contactJSON(kind, id: id, tenantId: tenantId) else { throw APIError.notFound }
                 return .json(text: json)
             }

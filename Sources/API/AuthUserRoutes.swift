@@ -29,27 +29,24 @@ enum AuthUserRoutes {
             let phone = input.optionalString("phone", pattern: Format.isPhone,
                                              patternMessage: "must be an E.164 number such as +14155550123")
             let password = input.optionalString("password", min: 6, max: 255)
+            let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             try await access.tenant(tenantId!, .editUsers)
             try await checkRole(roleId, tenantId: tenantId!, store: store)
             let hash: String? = if let password { await Passwords.hash(password) } else { nil }
             let json = try await store.createUser(tenantId: tenantId!, Store.NewUser(
                 name: name, username: username, roleId: roleId, email: email, phone: phone, passwordHash: hash,
-                publicMeta: input.object["publicMeta"], privateMeta: input.object["privateMeta"]),
+                publicMeta: publicMeta, privateMeta: privateMeta),
                 locale: request.locale)
             return .json(text: json)
         }
 
-        routes.on("GET", "/auth/users/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewUsers, lookup: store.userTenant)
+        routes.owned("GET", "/auth/users/:id", .viewUsers, lookup: store.userTenant) { request, access, id, tenantId in
             guard let json = try await store.userJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .envelope(json)
         }
 
-        routes.on("PUT", "/auth/users/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editUsers, lookup: store.userTenant)
+        routes.owned("PUT", "/auth/users/:id", .editUsers, lookup: store.userTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let name = input.nullableString("name", max: 200)
             let username = input.nullableString("username", min: 1, max: 64)
@@ -57,25 +54,22 @@ enum AuthUserRoutes {
             if case .some(.some("")) = imageUri { imageUri = .some(nil) }
             let roleId = input.nullableString("roleId", pattern: Format.isId)
             let status = input.oneOf("status", statuses, required: false)
+            let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             if case .some(.some(let role)) = roleId { try await checkRole(role, tenantId: tenantId, store: store) }
             let changes = Store.UserChanges(name: name, username: username, imageUri: imageUri, roleId: roleId,
-                                            status: status, publicMeta: input.object["publicMeta"],
-                                            privateMeta: input.object["privateMeta"])
+                                            status: status, publicMeta: publicMeta,
+                                            privateMeta: privateMeta)
             guard let json = try await store.updateUser(id: id, tenantId: tenantId, changes) else { throw APIError.notFound }
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/users/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editUsers, lookup: store.userTenant)
+        routes.owned("DELETE", "/auth/users/:id", .editUsers, lookup: store.userTenant) { request, access, id, tenantId in
             guard try await store.deleteUser(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(["id": .string(id)])
         }
 
-        routes.on("PUT", "/auth/users/:id/change-password") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editUsers, lookup: store.userTenant)
+        routes.owned("PUT", "/auth/users/:id/change-password", .editUsers, lookup: store.userTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let password = input.string("password", min: 6, max: 255)
             try input.check()
@@ -87,9 +81,7 @@ enum AuthUserRoutes {
         }
 
         for (path, status) in [("suspend", "suspended"), ("unsuspend", "active")] {
-            routes.on("PUT", "/auth/users/:id/\(path)") { request, access in
-                let id = try request.id()
-                let tenantId = try await access.owner(of: id, .editUsers, lookup: store.userTenant)
+            routes.owned("PUT", "/auth/users/:id/\(path)", .editUsers, lookup: store.userTenant) { request, access, id, tenantId in
                 guard let json = try await store.setUserStatus(id: id, tenantId: tenantId, status: status) else {
                     throw APIError.notFound
                 }

@@ -12,9 +12,7 @@ enum AuthUserSessionRoutes {
             return .list(try await store.recordsPage(.session, tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/auth/users/:userId/sessions") { request, access in
-            let userId = try request.id("userId")
-            let tenantId = try await access.owner(of: userId, .viewUsers, lookup: store.userTenant)
+        routes.owned("GET", "/auth/users/:userId/sessions", .viewUsers, id: "userId", lookup: store.userTenant) { request, access, userId, tenantId in
             return .list(try await store.recordsPage(.session, userId: userId, tenantId: tenantId, try request.pageRequest()))
         }
 
@@ -33,16 +31,12 @@ enum AuthUserSessionRoutes {
         for (path, record) in [("sessions", Store.AuthRecord.session), ("sign-ins", .signIn), ("sign-ups", .signUp)] {
             let lookup: @Sendable (String) async throws -> String? = { try await store.recordTenant(record, id: $0) }
 
-            routes.on("GET", "/auth/\(path)/:id") { request, access in
-                let id = try request.id()
-                let tenantId = try await access.owner(of: id, .viewUsers, lookup: lookup)
+            routes.owned("GET", "/auth/\(path)/:id", .viewUsers, lookup: lookup) { request, access, id, tenantId in
                 guard let json = try await store.recordJSON(record, id: id, tenantId: tenantId) else { throw APIError.notFound }
                 return .json(text: json)
             }
 
-            routes.on("DELETE", "/auth/\(path)/:id") { request, access in
-                let id = try request.id()
-                let tenantId = try await access.owner(of: id, .editUsers, lookup: lookup)
+            routes.owned("DELETE", "/auth/\(path)/:id", .editUsers, lookup: lookup) { request, access, id, tenantId in
                 guard try await store.deleteRecord(record, id: id, tenantId: tenantId) else { throw APIError.notFound }
                 return .json(["deleted": true])
             }

@@ -23,23 +23,17 @@ enum DomainRoutes {
             return .json(text: try await store.createDomain(tenantId: tenantId!, name: name!.lowercased()))
         }
 
-        routes.on("GET", "/domains/:id") { request, access in
-            let id = try request.id()
-            _ = try await access.owner(of: id, .viewConfig, lookup: store.domainTenant)
+        routes.owned("GET", "/domains/:id", .viewConfig, lookup: store.domainTenant) { request, access, id, _ in
             guard let json = try await store.domainJSON(id: id) else { throw APIError.notFound }
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/domains/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.domainTenant)
+        routes.owned("DELETE", "/domains/:id", .editConfig, lookup: store.domainTenant) { request, access, id, tenantId in
             return .json(.bool(try await store.deleteDomain(id: id, tenantId: tenantId)))
         }
 
         // Looks the challenge record up now; a domain once verified stays verified.
-        routes.on("POST", "/domains/:id/verify") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.domainTenant)
+        routes.owned("POST", "/domains/:id/verify", .editConfig, lookup: store.domainTenant) { request, access, id, tenantId in
             guard let challenge = try await store.domainChallenge(id: id, tenantId: tenantId) else { throw APIError.notFound }
             let (verified, reason) = challenge.verified
                 ? (true, nil) : await check(challenge, DNSTXTLookup.configured())
@@ -48,9 +42,7 @@ enum DomainRoutes {
             return .json(text: json)
         }
 
-        routes.on("POST", "/domains/:id/primary") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.domainTenant)
+        routes.owned("POST", "/domains/:id/primary", .editConfig, lookup: store.domainTenant) { request, access, id, tenantId in
             guard let json = try await store.makePrimaryDomain(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }

@@ -20,7 +20,7 @@ enum IdentityRoutes {
             let tenantId = input.string("tenantId", pattern: Format.isId)
             var fields = read(&input)
             fields.providerKey = input.oneOf("providerKey", providerKeys)
-            if input.object["enabled"] == nil || input.object["enabled"]!.isNull { input.fail("enabled: Required") }
+            if input["enabled"] == nil || input["enabled"]!.isNull { input.fail("enabled: Required") }
             if fields.useCustomCredentials == true {
                 if (fields.clientId ?? nil) == nil { input.fail("clientId: Required when useCustomCredentials is true") }
                 if (fields.clientSecret ?? nil) == nil { input.fail("clientSecret: Required when useCustomCredentials is true") }
@@ -30,24 +30,18 @@ enum IdentityRoutes {
             return .json(text: try await store.createSocialProvider(tenantId: tenantId!, fields))
         }
 
-        routes.on("GET", "/auth/tenant-social-providers/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.socialProviderTenant)
+        routes.owned("GET", "/auth/tenant-social-providers/:id", .viewConfig, lookup: store.socialProviderTenant) { request, access, id, tenantId in
             guard let json = try await store.socialProviderJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
 
         // The secret in clear is for editors only; none stored answers "".
-        routes.on("GET", "/auth/tenant-social-providers/:id/secret") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.socialProviderTenant)
+        routes.owned("GET", "/auth/tenant-social-providers/:id/secret", .editConfig, lookup: store.socialProviderTenant) { request, access, id, tenantId in
             guard let secret = try await store.socialProviderSecret(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(["secret": .string(secret ?? "")])
         }
 
-        routes.on("PUT", "/auth/tenant-social-providers/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.socialProviderTenant)
+        routes.owned("PUT", "/auth/tenant-social-providers/:id", .editConfig, lookup: store.socialProviderTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let fields = read(&input)
             try input.check()
@@ -55,9 +49,7 @@ enum IdentityRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/tenant-social-providers/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.socialProviderTenant)
+        routes.owned("DELETE", "/auth/tenant-social-providers/:id", .editConfig, lookup: store.socialProviderTenant) { request, access, id, tenantId in
             return .json(["deleted": .bool(try await store.deleteSocialProvider(id: id, tenantId: tenantId))])
         }
 
@@ -76,7 +68,7 @@ enum IdentityRoutes {
         f.clientId = input.nullableString("clientId", min: 1, max: 500)
         f.clientSecret = input.nullableString("clientSecret", min: 1, max: 2000)
         f.redirectUri = input.nullableString("redirectUri", min: 1, max: 2000) { $0.hasPrefix("https://") || $0.hasPrefix("http://") }
-        if let scopes = input.object["additionalScopes"] {
+        if let scopes = input["additionalScopes"] {
             if scopes.isNull {
                 f.additionalScopes = .some(nil)
             } else if let list = scopes.arrayValue, list.count <= 100, list.allSatisfy({ $0.stringValue != nil }) {

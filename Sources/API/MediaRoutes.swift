@@ -15,9 +15,7 @@ enum MediaRoutes {
             return .list(try await store.uploadsPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/media/uploads/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.uploadTenant)
+        routes.owned("GET", "/media/uploads/:id", .viewConfig, lookup: store.uploadTenant) { request, access, id, tenantId in
             guard let json = try await store.uploadJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -33,12 +31,12 @@ enum MediaRoutes {
             let mime = input.string("mime", min: 3, max: 255, pattern: MediaSniffer.isMime,
                                     patternMessage: "must be a media type such as image/png")
             var size: Int64?
-            if let value = input.object["size"], !value.isNull {
+            if let value = input["size"], !value.isNull {
                 if let int = value.intValue, int >= 0 { size = int } else { input.fail("size: must be a whole number of bytes, 0 or more") }
             } else {
                 input.fail("size: Required")
             }
-            let meta = input.object["meta"].flatMap { $0.isNull ? nil : $0 }
+            let meta = input["meta"].flatMap { $0.isNull ? nil : $0 }
             try input.check()
             try await access.tenant(tenantId!, .editConfig)
             guard size! <= Int64(MediaStorage.maxBytes) else {
@@ -55,9 +53,7 @@ enum MediaRoutes {
             return .json(text: String(json.dropLast()) + #","uploadUrl":"# + JSONValue.string(url).jsonString + "}")
         }
 
-        routes.on("DELETE", "/media/uploads/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.uploadTenant)
+        routes.owned("DELETE", "/media/uploads/:id", .editConfig, lookup: store.uploadTenant) { request, access, id, tenantId in
             guard let files = try await store.deleteUpload(id: id, tenantId: tenantId) else { throw APIError.notFound }
             for fileId in files { storage.remove(tenantId: tenantId, fileId: fileId) }
             return .json(["deleted": true])
@@ -75,16 +71,12 @@ enum MediaRoutes {
             return .list(try await store.filesPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/media/files/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.fileTenant)
+        routes.owned("GET", "/media/files/:id", .viewConfig, lookup: store.fileTenant) { request, access, id, tenantId in
             guard let json = try await store.fileJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/files/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.fileTenant)
+        routes.owned("DELETE", "/files/:id", .editConfig, lookup: store.fileTenant) { request, access, id, tenantId in
             guard try await store.deleteFile(id: id, tenantId: tenantId) else { throw APIError.notFound }
             storage.remove(tenantId: tenantId, fileId: id)
             return .json(.bool(true))

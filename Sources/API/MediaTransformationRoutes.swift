@@ -16,9 +16,7 @@ enum MediaTransformationRoutes {
             return .list(try await store.transformationsPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/media/transformations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.transformationTenant)
+        routes.owned("GET", "/media/transformations/:id", .viewConfig, lookup: store.transformationTenant) { request, access, id, tenantId in
             guard let json = try await store.transformationJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -33,9 +31,7 @@ enum MediaTransformationRoutes {
         }
 
         // The contract sends every field; Herald also takes a subset and keeps the rest.
-        routes.on("PATCH", "/media/transformations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.transformationTenant)
+        routes.owned("PATCH", "/media/transformations/:id", .editConfig, lookup: store.transformationTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             if let given = input.optionalString("tenantId"), given != tenantId {
                 input.fail("tenantId: must be the transformation's tenant")
@@ -48,9 +44,7 @@ enum MediaTransformationRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/media/transformations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.transformationTenant)
+        routes.owned("DELETE", "/media/transformations/:id", .editConfig, lookup: store.transformationTenant) { request, access, id, tenantId in
             guard try await store.deleteTransformation(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(.bool(true))
         }
@@ -72,7 +66,7 @@ enum MediaTransformationRoutes {
         f.outputWidth = number(&input, "outputWidth", min: 0, max: 100_000, required: !partial)
         f.outputHeight = number(&input, "outputHeight", min: 0, max: 100_000, required: !partial)
         f.outputResizeMode = input.oneOf("outputResizeMode", resizeModes, required: !partial)
-        if let steps = input.object["steps"], !steps.isNull {
+        if let steps = input["steps"], !steps.isNull {
             if let list = steps.arrayValue, list.count <= 100 {
                 var issues: [String] = []
                 for (index, step) in list.enumerated() { TransformationSteps.check(step, at: "steps[\(index)]", &issues) }
@@ -94,7 +88,7 @@ enum MediaTransformationRoutes {
 
     /// A number within bounds; nil (with an issue when required or malformed) otherwise.
     static func number(_ input: inout Validator, _ key: String, min: Double, max: Double, required: Bool) -> Double? {
-        guard let value = input.object[key], !value.isNull else {
+        guard let value = input[key], !value.isNull else {
             if required { input.fail("\(key): Required") }
             return nil
         }

@@ -24,7 +24,7 @@ enum NotificationRoutes {
                 input.fail("Idempotency-Key: must be 1 to 255 characters")
             }
             var scheduledAt: String?
-            if let value = recipient["scheduledAt"] ?? input.object["scheduledAt"], !value.isNull {
+            if let value = recipient["scheduledAt"] ?? input["scheduledAt"], !value.isNull {
                 if let text = value.stringValue, Cursor(parsing: text) != nil { scheduledAt = text } else {
                     input.fail("input.scheduledAt: must be an ISO-8601 date-time")
                 }
@@ -70,17 +70,13 @@ enum NotificationRoutes {
             }
         }
 
-        routes.on("GET", "/notifications/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.notificationTenant)
+        routes.owned("GET", "/notifications/:id", .viewConfig, lookup: store.notificationTenant) { request, access, id, tenantId in
             guard let json = try await store.notificationJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .envelope(json)
         }
 
         for (path, action) in [("retry", Store.OperatorAction.retry), ("cancel", .cancel)] {
-            routes.on("POST", "/notifications/:id/\(path)") { request, access in
-                let id = try request.id()
-                let tenantId = try await access.owner(of: id, .editConfig, lookup: store.notificationTenant)
+            routes.owned("POST", "/notifications/:id/\(path)", .editConfig, lookup: store.notificationTenant) { request, access, id, tenantId in
                 switch try await store.apply(action, notificationId: id, tenantId: tenantId) {
                 case .done(let json): return .envelope(json)
                 case .notFound: throw APIError.notFound

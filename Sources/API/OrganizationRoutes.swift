@@ -20,9 +20,7 @@ enum OrganizationRoutes {
             return .list(try await store.organizationsPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/auth/organizations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.organizationTenant)
+        routes.owned("GET", "/auth/organizations/:id", .viewOrganizations, lookup: store.organizationTenant) { request, access, id, tenantId in
             guard let json = try await store.organizationJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -37,9 +35,7 @@ enum OrganizationRoutes {
             return .json(text: try await store.createOrganization(tenantId: tenantId!, fields))
         }
 
-        routes.on("PUT", "/auth/organizations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.organizationTenant)
+        routes.owned("PUT", "/auth/organizations/:id", .editOrganizations, lookup: store.organizationTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             var fields = organizationFields(&input, creating: false)
             try input.check()
@@ -48,9 +44,7 @@ enum OrganizationRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/organizations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.organizationTenant)
+        routes.owned("DELETE", "/auth/organizations/:id", .editOrganizations, lookup: store.organizationTenant) { request, access, id, tenantId in
             guard let json = try await store.deleteOrganization(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -63,21 +57,17 @@ enum OrganizationRoutes {
         fields.slug = input.optionalString("slug", min: 1, max: 64, pattern: Format.isSlug,
                                            patternMessage: "may contain only lower-case letters, digits and hyphens")
         fields.imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || isURI($0) })
-        fields.publicMeta = input.object["publicMeta"]
-        fields.privateMeta = input.object["privateMeta"]
+        fields.publicMeta = input["publicMeta"]
+        fields.privateMeta = input["privateMeta"]
         return fields
     }
 
     static func addMemberships(to routes: inout RouteBuilder, _ store: Store) {
-        routes.on("GET", "/organizations/:organizationId/auth/organization-members") { request, access in
-            let organizationId = try request.id("organizationId")
-            _ = try await access.owner(of: organizationId, .viewOrganizations, lookup: store.organizationTenant)
+        routes.owned("GET", "/organizations/:organizationId/auth/organization-members", .viewOrganizations, id: "organizationId", lookup: store.organizationTenant) { request, access, organizationId, _ in
             return .list(try await store.orgMembershipsPage(organizationId: organizationId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/auth/organization-members/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.orgMembershipTenant)
+        routes.owned("GET", "/auth/organization-members/:id", .viewOrganizations, lookup: store.orgMembershipTenant) { request, access, id, tenantId in
             guard let json = try await store.orgMembershipJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -87,34 +77,32 @@ enum OrganizationRoutes {
             let organizationId = input.string("organizationId", pattern: Format.isId)
             let userId = input.string("userId", pattern: Format.isId)
             let roleId = input.optionalString("roleId", pattern: Format.isId)
+            let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             // The organization decides the tenant: another tenant's is 404 like any of its resources.
             let tenantId = try await access.owner(of: organizationId!, .editOrganizations, lookup: store.organizationTenant)
             return .json(text: try await refusingForeignRows {
                 try await store.orgCreateMembership(tenantId: tenantId, organizationId: organizationId!, userId: userId!,
-                                                 roleId: roleId, publicMeta: input.object["publicMeta"],
-                                                 privateMeta: input.object["privateMeta"])
+                                                 roleId: roleId, publicMeta: publicMeta,
+                                                 privateMeta: privateMeta)
             })
         }
 
-        routes.on("PUT", "/auth/organization-members/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgMembershipTenant)
+        routes.owned("PUT", "/auth/organization-members/:id", .editOrganizations, lookup: store.orgMembershipTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let roleId = input.nullableString("roleId", pattern: Format.isId)
+            let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             let json = try await refusingForeignRows {
                 try await store.orgUpdateMembership(id: id, tenantId: tenantId, roleId: roleId,
-                                                 publicMeta: input.object["publicMeta"].map { Optional($0) },
-                                                 privateMeta: input.object["privateMeta"].map { Optional($0) })
+                                                 publicMeta: publicMeta.map { Optional($0) },
+                                                 privateMeta: privateMeta.map { Optional($0) })
             }
             guard let json else { throw APIError.notFound }
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/organization-members/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgMembershipTenant)
+        routes.owned("DELETE", "/auth/organization-members/:id", .editOrganizations, lookup: store.orgMembershipTenant) { request, access, id, tenantId in
             guard let json = try await store.orgDeleteMembership(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }

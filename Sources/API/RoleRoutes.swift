@@ -13,9 +13,7 @@ enum RoleRoutes {
             return .list(try await store.rolesPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/auth/roles/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.roleTenant)
+        routes.owned("GET", "/auth/roles/:id", .viewOrganizations, lookup: store.roleTenant) { request, access, id, tenantId in
             guard let json = try await store.roleJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -32,9 +30,7 @@ enum RoleRoutes {
                                                           permissions: permissions ?? []))
         }
 
-        routes.on("PUT", "/auth/roles/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.roleTenant)
+        routes.owned("PUT", "/auth/roles/:id", .editOrganizations, lookup: store.roleTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let name = input.optionalString("name", min: 1, max: 100)
             let description = input.nullableString("description", max: 1000)
@@ -50,9 +46,7 @@ enum RoleRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/roles/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.roleTenant)
+        routes.owned("DELETE", "/auth/roles/:id", .editOrganizations, lookup: store.roleTenant) { request, access, id, tenantId in
             guard let json = try await store.deleteRole(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -60,7 +54,7 @@ enum RoleRoutes {
 
     /// An optional array of permission names (non-empty strings, at most 200).
     static func permissions(_ input: inout Validator) -> [String]? {
-        guard let value = input.object["permissions"], !value.isNull else { return nil }
+        guard let value = input["permissions"], !value.isNull else { return nil }
         guard let items = value.arrayValue, items.count <= 200 else {
             input.fail("permissions: Expected an array of at most 200 strings")
             return nil

@@ -53,11 +53,29 @@ struct RouteBuilder {
         routes.append(Route(method: method, pattern: pattern) { request in
             await Self.measured(method, pattern, context) {
                 await Self.guarded(request, context) {
+                    try StorableText.check(parameters: request.parameters, query: request.query)
                     let principal = try await context.authenticator.principal(for: request)
-                    return try await handler(request, Access(principal: principal, store: context.store))
+                    let access = Access(principal: principal, store: context.store)
+                    try await access.queryTenant(request)
+                    return try await handler(request, access)
                 }
             }
         })
+    }
+
+    /// A route that names one resource by a path id: the id is checked (a
+    /// malformed one names nothing, so 404 before any query), the resource's
+    /// tenant found by `lookup` (absent, soft-deleted and unreachable all 404)
+    /// and the caller's roles checked there before the handler runs.
+    mutating func owned(_ method: String, _ path: String, _ roles: MemberRoles, id name: String = "id",
+                        lookup: @escaping @Sendable (String) async throws -> String?,
+                        _ handler: @escaping @Sendable (APIRequest, Access, _ id: String, _ tenantId: String) async throws
+                            -> APIResponse) {
+        on(method, path) { request, access in
+            let id = try request.id(name)
+            let tenantId = try await access.owner(of: id, roles, lookup: lookup)
+            return try await handler(request, access, id, tenantId)
+        }
     }
 
     /// An open route (probes, metrics, the spec, upload URLs that carry their own token).
@@ -65,7 +83,10 @@ struct RouteBuilder {
         let context = self.context
         routes.append(Route(method: method, pattern: path) { request in
             await Self.measured(method, path, context) {
-                await Self.guarded(request, context) { try await handler(request) }
+                await Self.guarded(request, context) {
+                    try StorableText.check(parameters: request.parameters, query: request.query)
+                    return try await handler(request)
+                }
             }
         })
     }

@@ -15,9 +15,9 @@ enum TemplateRenderRoutes {
             let type = input.oneOf("type", TemplateRoutes.types)
             let subject = input.optionalString("subject", max: 998)
             let locale = input.optionalString("locale", max: 35)
-            let body = input.object["body"]
+            let body = input["body"]
             if body == nil || body?.isNull == true { input.fail("body: Required") }
-            let variables = variablesObject(input.object["variables"], into: &input)
+            let variables = variablesObject(input["variables"], into: &input)
             try input.check()
             try await access.tenant(tenantId!, .viewConfig)
             let normalized = TemplateRendering.normalizedBody(body!, type: type!)
@@ -45,13 +45,15 @@ enum TemplateRenderRoutes {
             let dryRun = input.optionalBool("dryRun") ?? false
             let channelId = dryRun ? input.optionalString("channelId", pattern: Format.isId)
                                    : input.string("channelId", pattern: Format.isId)
-            let variables = variablesObject(input.object["variables"], into: &input)
+            let variables = variablesObject(input["variables"], into: &input)
             let recipient = input.optionalObject("input") ?? JSONObject()
             try input.check()
             let tenantId = try await access.owner(of: templateId!, .editConfig, lookup: store.templateTenant)
             guard let stored = try await store.template(id: templateId!, tenantId: tenantId) else { throw APIError.notFound }
             let compiled = try TemplateRendering.compile(stored)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
+            // A dry run checks the recipients it is given as a real send would.
+            let to = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: stored.type)
             let locale = recipient["locale"]?.stringValue
             let rendered = try TemplateRendering.render(compiled, variables: variables, locale: locale, partials: partials)
             var data: JSONObject = ["notificationId": .null, "rendered": rendered.jsonDocument,
@@ -63,10 +65,9 @@ enum TemplateRenderRoutes {
                 guard channel.type == stored.type else {
                     throw APIError.validation(["channelId: a \(channel.type) channel cannot send a \(stored.type) template"])
                 }
-                let to = try Recipients.parse(recipient, type: stored.type)
                 data["notificationId"] = .string(try await store.enqueue(Store.NewNotification(
                     tenantId: tenantId, templateId: stored.id, templateName: stored.name, channelId: channel.id,
-                    type: stored.type, to: to, locale: rendered.locale, variables: variables, rendered: rendered.jsonDocument,
+                    type: stored.type, to: to ?? .object(JSONObject()), locale: rendered.locale, variables: variables, rendered: rendered.jsonDocument,
                     priority: .interactive, test: true)))
             }
             return .json(["status": "success", "data": .object(data)])
@@ -81,7 +82,13 @@ enum TemplateRenderRoutes {
             return value
         case .string(let text):
             if text.isEmpty { return .object(JSONObject()) }
-            if let parsed = try? JSONParser.parse(text), case .object = parsed { return parsed }
+            if let parsed = try? JSONParser.parse(text), case .object = parsed {
+                if let path = StorableText.firstUnstorable(in: parsed, at: "variables") {
+                    input.fail("\(path): must not contain the NUL character (U+0000)")
+                    return .object(JSONObject())
+                }
+                return parsed
+            }
             input.fail("variables: must be a JSON object or JSON text of one")
         default:
             input.fail("variables: must be a JSON object or JSON text of one")
@@ -102,6 +109,11 @@ enum Recipients {
             for item in list {
                 guard let address = item.stringValue, !address.isEmpty, address.utf8.count <= 320 else {
                     issues.append("input.\(key): Expected a list of addresses")
+                    continue
+                }
+                // No address of any kind may carry a line break or control byte into a header or log line.
+                if address.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    issues.append("input.\(key): addresses must not contain control characters")
                     continue
                 }
                 if type == "email", !Format.isEmail(address) { issues.append("input.\(key): \(address) is not an email address") }

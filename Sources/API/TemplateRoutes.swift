@@ -36,7 +36,7 @@ enum TemplateRoutes {
             let type = input.oneOf("type", types)
             let name = input.string("name", min: 1, max: 200)
             let subject = input.optionalString("subject", max: 998)
-            let body = input.object["body"]
+            let body = input["body"]
             if body == nil || body?.isNull == true { input.fail("body: Required") }
             try input.check()
             try await access.tenant(tenantId!, .editConfig)
@@ -54,7 +54,7 @@ enum TemplateRoutes {
             var input = Validator(try request.jsonObject())
             let name = input.optionalString("name", min: 1, max: 200)
             let subject = input.nullableString("subject", max: 998)
-            let body = input.object["body"].flatMap { $0.isNull ? nil : $0 }
+            let body = input["body"].flatMap { $0.isNull ? nil : $0 }
             try input.check()
             guard let current = try await store.template(id: id, tenantId: tenantId) else { throw APIError.notFound }
             var bodyText: String?
@@ -91,7 +91,8 @@ enum TemplateRoutes {
                 throw APIError(.payloadTooLarge, "The content document may be at most 1 MiB")
             }
             let document = try request.jsonObject()
-            var issues: [String] = []
+            var issues: [String] = document.keys.filter { !["assets", "pages", "styles"].contains($0) }
+                .map { "\(Validator.displayKey($0)): Unrecognized key" }
             for key in ["assets", "pages", "styles"] {
                 guard let value = document[key] else { continue }
                 if value.arrayValue?.allSatisfy({ $0.objectValue != nil }) != true {

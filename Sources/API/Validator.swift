@@ -2,16 +2,47 @@ import JSON
 
 /// Reads fields from a JSON request body and collects one issue per problem,
 /// each naming the field, so a client learns everything wrong at once.
-/// Unknown keys are ignored.
+/// Every key a route reads is remembered: `check()` refuses the keys it never
+/// read, as the contract's `additionalProperties: false` says, so a field a
+/// route ignores (`type` on a template update) is a 400, not a silent no-op.
 struct Validator {
-    let object: JSONObject
+    private let source: JSONObject
+    private var read: Set<String> = []
     private(set) var issues: [String] = []
 
-    init(_ object: JSONObject) { self.object = object }
+    init(_ object: JSONObject) { self.source = object }
 
-    /// Throws the collected issues as a 400, if any.
+    /// A field's raw value, marked as known.
+    subscript(key: String) -> JSONValue? {
+        mutating get {
+            read.insert(key)
+            return source[key]
+        }
+    }
+
+    /// Marks keys a route accepts but does not read (aliases, fields kept for the contract).
+    mutating func accept(_ keys: String...) { read.formUnion(keys) }
+
+    /// Throws the collected issues, and one per key no route read, as a 400.
     func check() throws {
-        if !issues.isEmpty { throw APIError.validation(issues) }
+        var all = issues
+        for key in source.keys where !read.contains(key) {
+            all.append("\(Validator.displayKey(key)): Unrecognized key")
+        }
+        if !all.isEmpty { throw APIError.validation(all) }
+    }
+
+    /// A key as it can be shown in a message: control characters escaped, long keys cut.
+    static func displayKey(_ key: String) -> String {
+        var out = ""
+        for scalar in key.unicodeScalars.prefix(64) {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return key.unicodeScalars.count > 64 ? out + "…" : out
     }
 
     mutating func fail(_ message: String) { issues.append(message) }
@@ -19,7 +50,7 @@ struct Validator {
     /// A required string; nil (with an issue) when absent or invalid.
     mutating func string(_ key: String, min: Int = 0, max: Int = 10_000, pattern: ((String) -> Bool)? = nil,
                          patternMessage: String = "is not in the expected format") -> String? {
-        guard let value = object[key], !value.isNull else {
+        guard let value = self[key], !value.isNull else {
             fail("\(key): Required")
             return nil
         }
@@ -29,14 +60,14 @@ struct Validator {
     /// An optional string: absent or null answers nil.
     mutating func optionalString(_ key: String, min: Int = 0, max: Int = 10_000, pattern: ((String) -> Bool)? = nil,
                                  patternMessage: String = "is not in the expected format") -> String? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = self[key], !value.isNull else { return nil }
         return checkString(key, value, min: min, max: max, pattern: pattern, patternMessage: patternMessage)
     }
 
     /// For updates: `.none` when absent, `.some(nil)` when null (clear), else the value.
     mutating func nullableString(_ key: String, min: Int = 0, max: Int = 10_000,
                                  pattern: ((String) -> Bool)? = nil) -> String?? {
-        guard let value = object[key] else { return .none }
+        guard let value = self[key] else { return .none }
         if value.isNull { return .some(nil) }
         guard let string = checkString(key, value, min: min, max: max, pattern: pattern,
                                        patternMessage: "is not in the expected format") else { return .none }
@@ -55,7 +86,7 @@ struct Validator {
 
     /// A required JSON object.
     mutating func object(_ key: String) -> JSONObject? {
-        guard let value = object[key], !value.isNull else {
+        guard let value = self[key], !value.isNull else {
             fail("\(key): Required")
             return nil
         }
@@ -67,7 +98,7 @@ struct Validator {
     }
 
     mutating func optionalObject(_ key: String) -> JSONObject? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = self[key], !value.isNull else { return nil }
         guard let object = value.objectValue else {
             fail("\(key): Expected object")
             return nil
@@ -76,7 +107,7 @@ struct Validator {
     }
 
     mutating func optionalBool(_ key: String) -> Bool? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = self[key], !value.isNull else { return nil }
         guard let bool = value.boolValue else {
             fail("\(key): Expected boolean")
             return nil
@@ -85,7 +116,7 @@ struct Validator {
     }
 
     mutating func optionalInt(_ key: String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = self[key], !value.isNull else { return nil }
         guard let int = value.intValue else {
             fail("\(key): Expected integer")
             return nil
@@ -122,11 +153,13 @@ struct Validator {
 
 /// The contract's formats, checked without regular expressions.
 enum Format {
-    /// `^c[^\s-]{8,}$`: the contract's id pattern.
+    /// `^c[a-z0-9]{8,64}$`: the contract's id pattern (`^c[^\s-]{8,}$`) narrowed to
+    /// the alphabet ids are made of (Herald's own and cuids), so an id with a NUL,
+    /// a quote or a non-ASCII byte names nothing and never reaches a query.
     static func isId(_ s: String) -> Bool {
         let bytes = s.utf8
-        guard bytes.count >= 9, bytes.first == UInt8(ascii: "c") else { return false }
-        return !bytes.dropFirst().contains { $0 == UInt8(ascii: "-") || $0 == 32 || ($0 >= 9 && $0 <= 13) }
+        guard bytes.count >= 9, bytes.count <= 65, bytes.first == UInt8(ascii: "c") else { return false }
+        return bytes.dropFirst().allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }
     }
 
     /// Host names: labels of letters, digits and inner hyphens, separated by dots.
@@ -158,5 +191,11 @@ enum Format {
         let bytes = Array(s.utf8)
         guard bytes.count >= 9, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0") else { return false }
         return bytes.dropFirst().allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -40,26 +40,43 @@ public struct Cursor: Sendable, Equatable {
         return String(createdAt.dropLast()) + padded + "Z"
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked strictly.
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked strictly: a real
+    /// calendar date in years 1–9999, a time of day, at most 9 fraction digits
+    /// and an offset within ±15:59, so that PostgreSQL reads every cursor we
+    /// accept (it refuses month 13, February 30, year 0 and offsets of 16 hours).
     static func isDateTime(_ b: [UInt8]) -> Bool {
         func digits(_ range: Range<Int>) -> Bool {
             range.upperBound <= b.count && range.allSatisfy { b[$0] >= 48 && b[$0] <= 57 }
         }
+        func number(_ range: Range<Int>) -> Int {
+            range.reduce(0) { $0 * 10 + Int(b[$1] - 48) }
+        }
         guard b.count >= 20, digits(0..<4), b[4] == 45, digits(5..<7), b[7] == 45, digits(8..<10),
               b[10] == 84 || b[10] == 116, digits(11..<13), b[13] == 58, digits(14..<16), b[16] == 58,
               digits(17..<19) else { return false }
+        let year = number(0..<4), month = number(5..<7), day = number(8..<10)
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+              number(11..<13) <= 23, number(14..<16) <= 59, number(17..<19) <= 59 else { return false }
         var i = 19
         if i < b.count, b[i] == 46 {
             i += 1
             let start = i
             while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
-            guard i > start else { return false }
+            guard i > start, i - start <= 9 + seqDigits else { return false }
         }
         guard i < b.count else { return false }
         if b[i] == 90 || b[i] == 122 { return i + 1 == b.count }
         guard b[i] == 43 || b[i] == 45, b.count == i + 6, digits((i + 1)..<(i + 3)), b[i + 3] == 58,
               digits((i + 4)..<(i + 6)) else { return false }
-        return true
+        return number((i + 1)..<(i + 3)) <= 15 && number((i + 4)..<(i + 6)) <= 59
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 }
 

@@ -5,15 +5,20 @@ import Postgres
 /// a tenant's (or one of its users') rows.
 /// `table` and `projection` are constants of the code, never input.
 extension Store {
-    func tenantOf(_ table: String, _ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM \(table) WHERE id = $1", [id]).first?.decode(0, as: String.self)
+    /// A row's tenant; a soft-deleted row (`softDeletes` tables) is absent.
+    func tenantOf(_ table: String, _ id: String, softDeletes: Bool = false) async throws -> String? {
+        let live = softDeletes ? " AND deleted_at IS NULL" : ""
+        return try await pool.withConnection { connection in
+            try connection.query("SELECT tenant_id FROM \(table) WHERE id = $1\(live)", [id]).first?.decode(0, as: String.self)
         }
     }
 
-    func jsonOf(_ table: String, _ projection: String, _ id: String, _ tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(projection))::text FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2",
+    /// A row's wire JSON within its tenant; a soft-deleted row (`softDeletes` tables) is absent.
+    func jsonOf(_ table: String, _ projection: String, _ id: String, _ tenantId: String,
+                softDeletes: Bool = false) async throws -> String? {
+        let live = softDeletes ? " AND t.deleted_at IS NULL" : ""
+        return try await pool.withConnection { connection in
+            try connection.query("SELECT (\(projection))::text FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2\(live)",
                                  [id, tenantId]).first?.decode(0, as: String.self)
         }
     }

@@ -62,11 +62,11 @@ extension Store {
     }
 
     public func uploadTenant(id: String) async throws -> String? {
-        try await tenantOf("uploads", id)
+        try await tenantOf("uploads", id, softDeletes: true)
     }
 
     public func uploadJSON(id: String, tenantId: String) async throws -> String? {
-        try await jsonOf("uploads", Projection.upload, id, tenantId)
+        try await jsonOf("uploads", Projection.upload, id, tenantId, softDeletes: true)
     }
 
     /// Stores the upload with the digest of its token; answers its JSON.
@@ -141,11 +141,11 @@ extension Store {
     }
 
     public func fileTenant(id: String) async throws -> String? {
-        try await tenantOf("files", id)
+        try await tenantOf("files", id, softDeletes: true)
     }
 
     public func fileJSON(id: String, tenantId: String) async throws -> String? {
-        try await jsonOf("files", Projection.file, id, tenantId)
+        try await jsonOf("files", Projection.file, id, tenantId, softDeletes: true)
     }
 
     /// Soft-deletes a file; false when it was absent or already deleted.

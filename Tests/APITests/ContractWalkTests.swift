@@ -76,3 +76,27 @@ import Testing
         }
     }
 }
+
+/// Issue 11: a deleted resource is absent everywhere: its read answers 404,
+/// lists no longer show it, and deleting it again finds nothing.
+@Suite struct ContractWalkDeletionTests {
+    @Test func everyDeletedResourceAnswers404() async throws {
+        try await APIHarness.with { api in
+            let walker = ContractWalker(api: api)
+            let world = try await ContractWalkWorld.build(walker)
+            try await world.deleteAll(walker)
+            MediaAPITests.cleanUp(world.tenant)
+            for deleted in world.deletedReads {
+                let read = try await api.call("GET", deleted.read, deleted.credential)
+                if let id = deleted.listedId {
+                    #expect(read.status == 200 && !read.bodyString.contains(id),
+                            "\(deleted.read) still lists \(id) after DELETE \(deleted.delete): \(read.bodyString.prefix(300))")
+                } else {
+                    #expect(read.status == 404, "GET \(deleted.read) after DELETE → \(read.status): \(read.bodyString.prefix(300))")
+                }
+                let again = try await api.call("DELETE", deleted.delete, deleted.credential)
+                #expect(again.status == 404, "DELETE \(deleted.delete) twice → \(again.status): \(again.bodyString.prefix(300))")
+            }
+        }
+    }
+}

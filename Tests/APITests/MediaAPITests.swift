@@ -87,8 +87,9 @@ import Testing
             let deleted = try await api.contractCall("DELETE", "/api/v0/files/\(fileId)", tenant.keys)
             #expect(deleted.status == 200 && deleted.bodyString == "true")
             #expect(!FileManager.default.fileExists(atPath: onDisk))
+            // Issue 11: a deleted file is absent, not readable with its deletedAt.
             let after = try await api.contractCall("GET", "/api/v0/media/files/\(fileId)", tenant.keys)
-            #expect(try after.json()["deletedAt"]?.stringValue != nil)
+            #expect(after.status == 404, "\(after.bodyString)")
             let listed = try await api.contractCall("GET", "/api/v0/tenants/\(tenant.id)/media/files", tenant.keys)
             #expect(try listed.json()["data"]?.arrayValue?.isEmpty == true)
             #expect(try await api.call("DELETE", "/api/v0/files/\(fileId)", tenant.keys).status == 404)
@@ -112,7 +113,8 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: onDisk))
             #expect(try await Self.count(api, "SELECT count(*) FROM files WHERE id = $1 AND deleted_at IS NOT NULL", fileId) == 1)
             let got = try await api.contractCall("GET", "/api/v0/media/uploads/\(upload.id)", tenant.keys)
-            #expect(try got.json()["deletedAt"]?.stringValue != nil)
+            #expect(got.status == 404, "\(got.bodyString)")
+            #expect(try await api.call("GET", "/api/v0/media/files/\(fileId)", tenant.keys).status == 404)
             #expect(try await api.call("DELETE", "/api/v0/media/uploads/\(upload.id)", tenant.keys).status == 404)
             // A deleted upload takes no bytes.
             let again = try await Self.createUpload(api, tenant, mime: "image/gif", size: Self.gif.count)
