@@ -62,7 +62,8 @@ public struct APIRequest: Sendable {
                 issues.append("perPage: must be a whole number from 1 to \(PageRequest.maxPerPage)")
             }
         }
-        if let text = query["cursor"], !text.isEmpty {
+        // An empty `cursor=` is not "no cursor": the contract's date-time has no empty form.
+        if let text = query["cursor"] {
             if let cursor = Cursor(parsing: text) {
                 page.cursor = cursor
             } else {

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Store
 
 /// `/openapi.json`: the pxyz contract Herald serves, plus Herald's own
 /// operations (API.md §1) as an extension, built once at startup.
@@ -23,7 +24,8 @@ enum OpenAPIDocument {
     private static let errorResponse: JSONValue = ["$ref": "#/components/responses/error"]
 
     private static func operation(_ id: String, _ summary: String, parameters: [String] = [],
-                                  requestBody: Bool = false, contentType: String = "application/json") -> JSONValue {
+                                  requestBody: Bool = false, body: JSONValue? = nil,
+                                  contentType: String = "application/json") -> JSONValue {
         let schema: JSONValue = contentType == "application/json" ? ["type": "object"] : ["type": "string"]
         var object: JSONObject = [
             "operationId": .string(id), "summary": .string(summary), "tags": ["Herald"],
@@ -36,12 +38,32 @@ enum OpenAPIDocument {
                 ["name": .string($0), "in": "path", "required": true, "schema": ["type": "string"]]
             })
         }
-        if requestBody {
+        if requestBody || body != nil {
             object["requestBody"] = ["required": true,
-                                     "content": ["application/json": ["schema": ["type": "object"]]]]
+                                     "content": ["application/json": ["schema": body ?? ["type": "object"]]]]
         }
         return .object(object)
     }
+
+    /// What the extension operations take, as strictly as the routes check it.
+    static func objectSchema(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
+        ["type": "object", "additionalProperties": false, "required": .array(required.map { .string($0) }),
+         "properties": .object(JSONObject(properties))]
+    }
+
+    static let idSchema: JSONValue = ["type": "string", "pattern": "^c[a-z0-9]{8,64}$"]
+    static let idBody = objectSchema([("id", idSchema)], required: ["id"])
+    static let brandBody: JSONValue = ["type": "object", "additionalProperties": false,
+                                       "properties": .object(JSONObject(Brand.names.map { ($0, ["type": "string", "maxLength": 200]) }))]
+    static let previewBody = objectSchema([
+        ("tenantId", idSchema),
+        ("type", ["type": "string", "enum": .array(TemplateRoutes.types.map { .string($0) })]),
+        ("subject", ["type": "string", "maxLength": 998]),
+        ("locale", ["type": "string", "maxLength": 35]),
+        ("body", ["oneOf": [["type": "object"], ["type": "string"]]]),
+        // JSON text of an object is taken too, but no schema can say which strings those are.
+        ("variables", ["type": "object"]),
+    ], required: ["tenantId", "type", "body"])
 
     private static func path(_ path: String, _ operations: [(String, JSONValue)]) -> (String, JSONValue) {
         var object = JSONObject()
@@ -53,7 +75,7 @@ enum OpenAPIDocument {
     static var extensions: [(String, JSONValue)] {
         var paths: [(String, JSONValue)] = [
             path("/tenants/{id}/brand", [("get", operation("herald-tenants-getBrand", "The tenant's 40 brand strings", parameters: ["id"])),
-                                         ("put", operation("herald-tenants-updateBrand", "Change brand strings", parameters: ["id"], requestBody: true))]),
+                                         ("put", operation("herald-tenants-updateBrand", "Change brand strings", parameters: ["id"], body: brandBody))]),
             path("/tenants/pkey/{publicKey}", [("get", operation("herald-tenants-getByPublicKey", "Tenant by public key", parameters: ["publicKey"]))]),
             path("/user/whoami", [("get", operation("herald-user-whoami", "The current platform user"))]),
             path("/user/invitations", [("get", operation("herald-user-invitations", "Tenant invitations addressed to the current platform user"))]),
@@ -65,11 +87,11 @@ enum OpenAPIDocument {
             path("/notifications/templates/{id}/versions", [("get", operation("herald-templates-versions", "Template history, newest first", parameters: ["id"]))]),
             path("/notifications/templates/{id}/versions/{version}/restore",
                  [("post", operation("herald-templates-restore", "Make an old version current", parameters: ["id", "version"]))]),
-            path("/notifications/templates/preview", [("post", operation("herald-templates-preview", "Render an unsaved template document", requestBody: true))]),
+            path("/notifications/templates/preview", [("post", operation("herald-templates-preview", "Render an unsaved template document", body: previewBody))]),
             path("/auth/email-addresses/prepare-verification",
-                 [("post", operation("herald-emailAddresses-prepareVerification", "Send a verification code again", requestBody: true))]),
+                 [("post", operation("herald-emailAddresses-prepareVerification", "Send a verification code again", body: idBody))]),
             path("/auth/phone-numbers/prepare-verification",
-                 [("post", operation("herald-phoneNumbers-prepareVerification", "Send a verification code again", requestBody: true))]),
+                 [("post", operation("herald-phoneNumbers-prepareVerification", "Send a verification code again", body: idBody))]),
             path("/auth/organization-invitations/{id}/resend",
                  [("post", operation("herald-organizationInvitations-resend", "Send the invitation again", parameters: ["id"]))]),
             path("/healthz", [("get", operation("herald-healthz", "Liveness"))]),

@@ -84,7 +84,8 @@ enum TenantRoutes {
             try await access.platformTenant(id, .editConfig)
             let body = try request.jsonObject()
             var changes = JSONObject()
-            var issues: [String] = []
+            var issues: [String] = body.keys.filter { !Brand.names.contains($0) }
+                .map { "\(Validator.displayKey($0)): Unrecognized key" }
             for name in Brand.names {
                 guard let value = body[name] else { continue }
                 if let string = value.stringValue, string.utf8.count <= 200 {
@@ -144,7 +145,9 @@ enum TenantRoutes {
         try await access.tenant(id, .editConfig)
         let body = try request.jsonObject()
         var document = JSONObject()
-        var issues: [String] = []
+        let known = Set(AuthSettingsFields.documentKeys.map(\.name) + (allowed == nil ? AuthSettingsFields.references.map(\.name) : []))
+        var issues: [String] = body.keys.filter { !known.contains($0) || !(allowed?.contains($0) ?? true) }
+            .map { "\(Validator.displayKey($0)): Unrecognized key" }
         for field in AuthSettingsFields.documentKeys where allowed?.contains(field.name) ?? true {
             guard let value = body[field.name] else { continue }
             switch field.kind {

@@ -73,7 +73,7 @@ import Testing
             let tenant = try await api.tenant(owner: owner)
             let bad = ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "0000-01-01T00:00:00Z",
                        "2026-01-01T00:00:00-16:58", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z",
-                       "2026-01-01T00:00:00+01:60"]
+                       "2026-01-01T00:00:00+01:60", ""]
             for cursor in bad {
                 for path in ["/api/v0/tenants/\(tenant.id)/notifications/templates", "/api/v0/auth/users?tenantId=\(tenant.id)"] {
                     let response = try await api.call("GET", "\(path)\(path.contains("?") ? "&" : "?")cursor=\(cursor.replacingOccurrences(of: "+", with: "%2B"))",
@@ -107,6 +107,12 @@ import Testing
                                          json: #"{"tenantId":"\#(tenant.id)","type":"inapp","name":"k2","body":{"text":"x"},"colour":1,"extra":null}"#)
             #expect(two.status == 400)
             #expect(Set(Self.issues(two)) == ["colour: Unrecognized key", "extra: Unrecognized key"], "\(two.bodyString)")
+
+            let brand = try await api.call("PUT", "/api/v0/tenants/\(tenant.id)/brand", owner, json: #"{"bogus":"x"}"#)
+            #expect(brand.status == 400 && Self.issues(brand) == ["bogus: Unrecognized key"], "\(brand.bodyString)")
+            let tenantCreate = try await api.call("POST", "/api/v0/tenants", owner,
+                                                  json: #"{"name":"Fuzz","environment":"development","x-unknown":42}"#)
+            #expect(tenantCreate.status == 400 && Self.issues(tenantCreate) == ["x-unknown: Unrecognized key"])
 
             let content = try await api.call("PUT", "/api/v0/notifications/templates/\(id)/content", tenant.keys,
                                              json: #"{"pages":[],"script":"x"}"#)
@@ -152,6 +158,18 @@ import Testing
             let bare = try await api.call("POST", "/api/v0/notifications/test", tenant.keys,
                                           json: #"{"templateId":"\#(id)","dryRun":true}"#)
             #expect(bare.status == 200, "\(bare.bodyString)")
+        }
+    }
+
+    @Test func heraldsOwnOperationsDeclareWhatTheyTake() async throws {
+        try await APIHarness.with { api in
+            let spec = try await api.call("GET", "/openapi.json").json()
+            for (path, method) in [("/auth/email-addresses/prepare-verification", "post"),
+                                   ("/notifications/templates/preview", "post")] {
+                let schema = spec["paths"]?[path]?[method]?["requestBody"]?["content"]?["application/json"]?["schema"]
+                #expect(schema?["additionalProperties"] == false, "\(path)")
+                #expect((schema?["required"]?.arrayValue?.count ?? 0) >= 1, "\(path)")
+            }
         }
     }
 }

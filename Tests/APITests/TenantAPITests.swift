@@ -165,15 +165,21 @@ import Testing
             #expect(try wrongType.json()["issues"]?.arrayValue?.count == 2)
 
             let session = try await api.contractCall("PUT", "/api/v0/auth/tenants/\(tenant.id)/session", tenant.keys,
-                                                     json: #"{"sessionMaximumLifetime":3600,"nameRequired":false}"#)
+                                                     json: #"{"sessionMaximumLifetime":3600}"#)
             #expect(try session.json()["auth"]?["sessionMaximumLifetime"] == 3600)
-            // The session route changes only session settings.
-            #expect(try session.json()["auth"]?["nameRequired"] == true)
+            // The session route changes only session settings: any other key is refused.
+            let other = try await api.call("PUT", "/api/v0/auth/tenants/\(tenant.id)/session", owner,
+                                           json: #"{"sessionMaximumLifetime":60,"nameRequired":false}"#)
+            #expect(other.status == 400 && other.bodyString.contains("nameRequired: Unrecognized key"), "\(other.bodyString)")
+            #expect(try await api.call("GET", "/api/v0/auth/tenants/\(tenant.id)", owner).json()["auth"]?["nameRequired"] == true)
 
             let brand = try await api.call("GET", "/api/v0/tenants/\(tenant.id)/brand", owner)
             #expect(try brand.json().objectValue?.count == 40)
-            let changed = try await api.call("PUT", "/api/v0/tenants/\(tenant.id)/brand", owner,
+            let refused = try await api.call("PUT", "/api/v0/tenants/\(tenant.id)/brand", owner,
                                              json: ##"{"primary":"#ff0000","darkPrimary":"#00ff00","unknown":"x"}"##)
+            #expect(refused.status == 400, "an unknown brand key is refused, not ignored")
+            let changed = try await api.call("PUT", "/api/v0/tenants/\(tenant.id)/brand", owner,
+                                             json: ##"{"primary":"#ff0000","darkPrimary":"#00ff00"}"##)
             #expect(try changed.json()["primary"] == "#ff0000")
             #expect(try changed.json()["darkPrimary"] == "#00ff00")
             #expect(try changed.json()["unknown"] == nil)
