@@ -91,6 +91,8 @@ struct RouteBuilder {
                         _ body: () async throws -> APIResponse) async -> APIResponse {
         do {
             return try await body()
+        } catch let limited as RateLimited {
+            return .tooManyRequests(limited)
         } catch {
             let apiError = APIError.from(error)
             if apiError.code.status >= 500 {
@@ -99,6 +101,19 @@ struct RouteBuilder {
             }
             return .error(apiError)
         }
+    }
+}
+
+extension APIResponse {
+    /// 429 in the contract's error shape, with `Retry-After` in seconds (RFC 9110 §10.2.3).
+    static func tooManyRequests(_ limited: RateLimited) -> APIResponse {
+        let wait = limited.retryAfterSeconds
+        let message = limited.perAddress
+            ? "Too many messages to this address; try again in \(wait) s"
+            : "Too many codes and invitations sent by this tenant this hour; try again in \(wait) s"
+        var response = APIResponse.error(APIError(.tooManyRequests, message))
+        response.headers.append(("Retry-After", String(wait)))
+        return response
     }
 }
 

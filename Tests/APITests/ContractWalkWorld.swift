@@ -173,6 +173,8 @@ struct ContractWalkWorld {
         try await w.call("GET", "/api/v0/auth/organizations/\(organizationId)/organization-invitations", keys)
         try await w.call("GET", "/api/v0/auth/organization-invitations/\(orgInvitationId)", keys)
         try await w.call("PUT", "/api/v0/auth/organization-invitations/\(orgInvitationId)", keys, json: #"{"roleId":null}"#)
+        // The invitation was just sent: past the address's rate-limit interval, a resend goes out.
+        try await w.api.ageRateLimits(by: 31)
         try await w.call("POST", "/api/v0/auth/organization-invitations/\(orgInvitationId)/resend", keys)
     }
 
