@@ -119,6 +119,10 @@ extension APIResponse {
 
 public enum APIRoutes {
     public static let basePath = "/api/v0"
+    /// The pxyz project's own JavaScript client calls its newest paths without
+    /// `/api`: every API route answers there too, the same handler and metric.
+    /// Probes, metrics and the spec stay where they are.
+    public static let aliasPath = "/v0"
 
     /// Every route Herald serves.
     public static func all(_ context: APIContext) -> [Route] {
@@ -128,6 +132,7 @@ public enum APIRoutes {
                                  labels: ["method", "route"])
         var builder = RouteBuilder(prefix: basePath, context: context)
         HealthRoutes.add(to: &builder, context)
+        let probes = builder.routes.count
         TenantRoutes.add(to: &builder, context)
         PlatformUserRoutes.add(to: &builder, context)
         ChannelRoutes.add(to: &builder, context)
@@ -141,6 +146,9 @@ public enum APIRoutes {
         OrganizationRoutes.add(to: &builder, context)
         MediaRoutes.add(to: &builder, context)
         IdentityRoutes.add(to: &builder, context)
-        return builder.routes
+        let aliases = builder.routes[probes...].filter { $0.pattern.hasPrefix(basePath + "/") }.map { route in
+            Route(method: route.method, pattern: aliasPath + route.pattern.dropFirst(basePath.count), respond: route.respond)
+        }
+        return builder.routes + aliases
     }
 }

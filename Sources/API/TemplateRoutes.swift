@@ -31,20 +31,12 @@ enum TemplateRoutes {
         }
 
         routes.on("POST", "/notifications/templates") { request, access in
-            var input = Validator(try request.jsonObject())
-            let tenantId = input.string("tenantId", pattern: Format.isId)
-            let type = input.oneOf("type", types)
-            let name = input.string("name", min: 1, max: 200)
-            let subject = input.optionalString("subject", max: 998)
-            let body = input.object["body"]
-            if body == nil || body?.isNull == true { input.fail("body: Required") }
-            try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            let normalized = TemplateRendering.normalizedBody(body!, type: type!)
-            _ = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
-            let json = try await store.createTemplate(tenantId: tenantId!, Store.TemplateSeed(
-                name: name!, type: type!, subject: subject, body: normalized.jsonString))
-            return .json(text: json)
+            try await create(request, access, store, pathTenantId: nil)
+        }
+
+        // The pxyz client creates under the tenant's path; the body's tenantId may be left out.
+        routes.on("POST", "/tenants/:tenantId/notifications/templates") { request, access in
+            try await create(request, access, store, pathTenantId: try request.id("tenantId"))
         }
 
         routes.on("PUT", "/notifications/templates/:id") { request, access in
@@ -138,6 +130,32 @@ enum TemplateRoutes {
             return .json(["successes": .array(result.successes.map { .string($0) }),
                           "failures": .array(result.failures.map { .string($0) })])
         }
+    }
+
+    /// Creates a template; with `pathTenantId` the body's tenantId is optional
+    /// and, when given, must name the same tenant.
+    static func create(_ request: APIRequest, _ access: Access, _ store: Store, pathTenantId: String?) async throws -> APIResponse {
+        var input = Validator(try request.jsonObject())
+        var tenantId = pathTenantId
+        if let pathTenantId {
+            if let given = input.optionalString("tenantId", pattern: Format.isId), given != pathTenantId {
+                input.fail("tenantId: must match the tenant in the path")
+            }
+        } else {
+            tenantId = input.string("tenantId", pattern: Format.isId)
+        }
+        let type = input.oneOf("type", types)
+        let name = input.string("name", min: 1, max: 200)
+        let subject = input.optionalString("subject", max: 998)
+        let body = input.object["body"]
+        if body == nil || body?.isNull == true { input.fail("body: Required") }
+        try input.check()
+        try await access.tenant(tenantId!, .editConfig)
+        let normalized = TemplateRendering.normalizedBody(body!, type: type!)
+        _ = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
+        let json = try await store.createTemplate(tenantId: tenantId!, Store.TemplateSeed(
+            name: name!, type: type!, subject: subject, body: normalized.jsonString))
+        return .json(text: json)
     }
 
     static func outcome(_ update: Store.TemplateUpdate) throws -> APIResponse {
