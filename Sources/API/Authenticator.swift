@@ -14,24 +14,33 @@ public enum Principal: Sendable, Equatable {
 /// (the secret's digest, never the secret) since every tenant request needs
 /// one; rotating a key through this process drops its entry at once, other
 /// replicas see the rotation within `ttl`.
+///
+/// A bearer token must carry `exp` and name a platform user that exists: a
+/// token outlives nothing it was minted for. That the user exists is cached
+/// for `userTTL` seconds, so a user deleted elsewhere is refused after that.
 public final class Authenticator: Sendable {
     let store: Store
     let jwtSecret: String
     let cache = CredentialCache()
+    let users = ExpiringSet()
     let ttl: Double
+    let userTTL: Double
 
-    public init(store: Store, jwtSecret: String, ttl: Double = 10) {
+    public init(store: Store, jwtSecret: String, ttl: Double = 10, userTTL: Double = 5) {
         self.store = store
         self.jwtSecret = jwtSecret
         self.ttl = ttl
+        self.userTTL = userTTL
     }
 
     public func principal(for request: APIRequest) async throws -> Principal {
         if let authorization = request.header("authorization") {
             guard authorization.count > 7, authorization.lowercased().hasPrefix("bearer ") else { throw APIError.unauthorized }
             let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            guard let payload = try? JWT.verifyHS256(token: token, secret: jwtSecret),
-                  let subject = payload.sub, !subject.isEmpty else {
+            // A token without `exp` would be valid forever, whoever holds it.
+            guard let payload = try? JWT.verifyHS256(token: token, secret: jwtSecret, requireExpiration: true),
+                  let subject = payload.sub, !subject.isEmpty, subject.utf8.count <= 64, !subject.utf8.contains(0),
+                  try await platformUserExists(subject) else {
                 throw APIError.unauthorized
             }
             return .platformUser(id: subject)
@@ -70,6 +79,40 @@ public final class Authenticator: Sendable {
 
     /// Drops cached credentials of a tenant whose key changed or which was deleted.
     public func forget(tenantId: String) { cache.removeAll { $0.tenantId == tenantId } }
+
+    /// Only users found are cached: a missing one is looked up every time
+    /// (its token is still correctly signed, so this is no flood from outside).
+    func platformUserExists(_ id: String) async throws -> Bool {
+        let now = Date().timeIntervalSince1970
+        if users.contains(id, now: now) { return true }
+        guard try await store.platformUserJSON(id: id) != nil else { return false }
+        users.insert(id, expires: now + userTTL)
+        return true
+    }
+
+    /// Drops a platform user this process deleted, so its tokens stop at once.
+    public func forget(platformUserId: String) { users.remove(platformUserId) }
+}
+
+/// Keys that count as present until they expire, under a lock.
+final class ExpiringSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: Double] = [:]
+
+    func contains(_ key: String, now: Double) -> Bool {
+        lock.withLock { (entries[key] ?? 0) > now }
+    }
+
+    func insert(_ key: String, expires: Double) {
+        lock.withLock {
+            if entries.count > 10_000 { entries.removeAll(keepingCapacity: true) }
+            entries[key] = expires
+        }
+    }
+
+    func remove(_ key: String) {
+        _ = lock.withLock { entries.removeValue(forKey: key) }
+    }
 }
 
 /// A small lock-protected map with expiry; reads are far more common than writes.

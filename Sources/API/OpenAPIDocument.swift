@@ -13,13 +13,59 @@ enum OpenAPIDocument {
             return Array(#"{"openapi":"3.0.3","info":{"title":"Herald","version":"0"},"paths":{}}"#.utf8)
         }
         var info = document["info"]?.objectValue ?? JSONObject()
-        info["x-herald"] = "Served by Herald: the pxyz Backend API plus Herald's operations tagged Herald"
+        info["x-herald"] = """
+            Served by Herald: the pxyz Backend API plus Herald's operations tagged Herald. \
+            Every operation answers under /v0 as under /api/v0 (the pxyz JavaScript client's paths).
+            """
         document["info"] = .object(info)
         var paths = document["paths"]?.objectValue ?? JSONObject()
-        for (path, operations) in extensions { paths[path] = operations }
+        var extra = extensions
+        if let create = createUnderTenant(paths) { extra.append(create) }
+        // A path the contract has already gets the extra methods beside its own.
+        for (path, operations) in extra {
+            var item = paths[path]?.objectValue ?? JSONObject()
+            for (method, operation) in operations.objectValue ?? JSONObject() { item[method] = operation }
+            paths[path] = .object(item)
+        }
+        describeBodyText(&paths, "/notifications/templates/{id}", "put")
+        describeBodyText(&paths, "/notifications/templates", "post")
+        describeBodyText(&paths, "/tenants/{tenantId}/notifications/templates", "post")
         document["paths"] = .object(paths)
+        if var servers = document["servers"]?.arrayValue {
+            servers.append(["url": "/v0", "description": "The same operations without /api, as the pxyz client calls them"])
+            document["servers"] = .array(servers)
+        }
         return JSONValue.object(document).encoded()
     }()
+
+    /// Says how a string `body` is read (TemplateRendering.document(in:)).
+    static func describeBodyText(_ paths: inout JSONObject, _ path: String, _ method: String) {
+        guard case .object(var item)? = paths[path], case .object(var operation)? = item[method] else { return }
+        operation["description"] = """
+            A string body that is the JSON text of a template document (an object whose keys are all body keys \
+            of the type: html, text, title, data, json, locales) is taken as that document; any other string \
+            is the type's main part (html for email, json for webhook, text otherwise).
+            """
+        item[method] = .object(operation)
+        paths[path] = .object(item)
+    }
+
+    /// `POST /tenants/{tenantId}/notifications/templates`, the pxyz client's
+    /// create: the contract's create with the tenant in the path (the body's
+    /// tenantId optional, and when given the same tenant).
+    static func createUnderTenant(_ paths: JSONObject) -> (String, JSONValue)? {
+        guard case .object(var operation)? = paths["/notifications/templates"]?["post"],
+              case .object(var schema)? = operation["requestBody"]?["content"]?["application/json"]?["schema"]
+        else { return nil }
+        operation["operationId"] = "herald-tenants-createTemplate"
+        operation["summary"] = "Create NotificationTemplate under the tenant's path (the pxyz client's path)"
+        operation["tags"] = ["Herald"]
+        let idSchema = schema["properties"]?["tenantId"] ?? ["type": "string"]
+        operation["parameters"] = [["name": "tenantId", "in": "path", "required": true, "schema": idSchema]]
+        schema["required"] = .array((schema["required"]?.arrayValue ?? []).filter { $0 != "tenantId" })
+        operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": .object(schema)]]]
+        return ("/tenants/{tenantId}/notifications/templates", ["post": .object(operation)])
+    }
 
     private static let errorResponse: JSONValue = ["$ref": "#/components/responses/error"]
 

@@ -112,6 +112,8 @@ struct RouteBuilder {
                         _ body: () async throws -> APIResponse) async -> APIResponse {
         do {
             return try await body()
+        } catch let limited as RateLimited {
+            return .tooManyRequests(limited)
         } catch {
             let apiError = APIError.from(error)
             if apiError.code.status >= 500 {
@@ -123,8 +125,25 @@ struct RouteBuilder {
     }
 }
 
+extension APIResponse {
+    /// 429 in the contract's error shape, with `Retry-After` in seconds (RFC 9110 §10.2.3).
+    static func tooManyRequests(_ limited: RateLimited) -> APIResponse {
+        let wait = limited.retryAfterSeconds
+        let message = limited.perAddress
+            ? "Too many messages to this address; try again in \(wait) s"
+            : "Too many codes and invitations sent by this tenant this hour; try again in \(wait) s"
+        var response = APIResponse.error(APIError(.tooManyRequests, message))
+        response.headers.append(("Retry-After", String(wait)))
+        return response
+    }
+}
+
 public enum APIRoutes {
     public static let basePath = "/api/v0"
+    /// The pxyz project's own JavaScript client calls its newest paths without
+    /// `/api`: every API route answers there too, the same handler and metric.
+    /// Probes, metrics and the spec stay where they are.
+    public static let aliasPath = "/v0"
 
     /// Every route Herald serves.
     public static func all(_ context: APIContext) -> [Route] {
@@ -134,6 +153,7 @@ public enum APIRoutes {
                                  labels: ["method", "route"])
         var builder = RouteBuilder(prefix: basePath, context: context)
         HealthRoutes.add(to: &builder, context)
+        let probes = builder.routes.count
         TenantRoutes.add(to: &builder, context)
         PlatformUserRoutes.add(to: &builder, context)
         ChannelRoutes.add(to: &builder, context)
@@ -147,6 +167,9 @@ public enum APIRoutes {
         OrganizationRoutes.add(to: &builder, context)
         MediaRoutes.add(to: &builder, context)
         IdentityRoutes.add(to: &builder, context)
-        return builder.routes
+        let aliases = builder.routes[probes...].filter { $0.pattern.hasPrefix(basePath + "/") }.map { route in
+            Route(method: route.method, pattern: aliasPath + route.pattern.dropFirst(basePath.count), respond: route.respond)
+        }
+        return builder.routes + aliases
     }
 }

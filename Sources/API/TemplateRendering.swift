@@ -46,9 +46,29 @@ enum TemplateRendering {
         }
     }
 
-    /// The body as stored: a bare string is the main part of the type.
+    /// The body as stored: a bare string is the main part of the type, unless
+    /// it is the JSON text of a document (see `document(in:)`).
     static func normalizedBody(_ body: JSONValue, type: String) -> JSONValue {
         guard let templateType = TemplateType(rawValue: type) else { return body }
+        if case .string(let text) = body, let document = document(in: text, type: templateType) {
+            return TemplateDocument.normalizeBody(document, type: templateType)
+        }
         return TemplateDocument.normalizeBody(body, type: templateType)
+    }
+
+    /// The pxyz client's callers send `body` as a string (the contract types it
+    /// so for PUT), some of them holding the JSON text of the whole document.
+    /// Such a string is taken as the document when it is a non-empty JSON
+    /// object whose keys are all body keys of the type (`html`, `text`,
+    /// `locales`, …); any other string, JSON or not, stays the main part.
+    static func document(in text: String, type: TemplateType) -> JSONValue? {
+        guard text.utf8.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "{"),
+              case .object(let object)? = try? JSONParser.parse(Array(text.utf8)),
+              !object.isEmpty, object.keys.allSatisfy(type.bodyKeys.contains) else { return nil }
+        return .object(object)
+    }
+
+    private static func isJSONSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 }

@@ -31,20 +31,12 @@ enum TemplateRoutes {
         }
 
         routes.on("POST", "/notifications/templates") { request, access in
-            var input = Validator(try request.jsonObject())
-            let tenantId = input.string("tenantId", pattern: Format.isId)
-            let type = input.oneOf("type", types)
-            let name = input.string("name", min: 1, max: 200)
-            let subject = input.optionalString("subject", max: 998)
-            let body = input["body"]
-            if body == nil || body?.isNull == true { input.fail("body: Required") }
-            try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            let normalized = TemplateRendering.normalizedBody(body!, type: type!)
-            _ = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
-            let json = try await store.createTemplate(tenantId: tenantId!, Store.TemplateSeed(
-                name: name!, type: type!, subject: subject, body: normalized.jsonString))
-            return .json(text: json)
+            try await create(request, access, store, pathTenantId: nil)
+        }
+
+        // The pxyz client creates under the tenant's path; the body's tenantId may be left out.
+        routes.on("POST", "/tenants/:tenantId/notifications/templates") { request, access in
+            try await create(request, access, store, pathTenantId: try request.id("tenantId"))
         }
 
         routes.on("PUT", "/notifications/templates/:id") { request, access in
@@ -139,6 +131,36 @@ enum TemplateRoutes {
             return .json(["successes": .array(result.successes.map { .string($0) }),
                           "failures": .array(result.failures.map { .string($0) })])
         }
+    }
+
+    /// Creates a template; with `pathTenantId` the body's tenantId is optional
+    /// and, when given, must name the same tenant.
+    static func create(_ request: APIRequest, _ access: Access, _ store: Store, pathTenantId: String?) async throws -> APIResponse {
+        var input = Validator(try request.jsonObject())
+        var tenantId = pathTenantId
+        var bodyTenantId: String?
+        if let pathTenantId {
+            bodyTenantId = input.optionalString("tenantId", pattern: Format.isId)
+            if let given = bodyTenantId, given != pathTenantId {
+                input.fail("tenantId: must match the tenant in the path")
+            }
+        } else {
+            tenantId = input.string("tenantId", pattern: Format.isId)
+        }
+        let type = input.oneOf("type", types)
+        let name = input.string("name", min: 1, max: 200)
+        let subject = input.optionalString("subject", max: 998)
+        let body = input["body"]
+        if body == nil || body?.isNull == true { input.fail("body: Required") }
+        // A tenant named anywhere must be the caller's: another tenant in the body is 404, not a 400 that confirms it.
+        if let bodyTenantId, bodyTenantId != pathTenantId { try await access.tenant(bodyTenantId) }
+        try input.check()
+        try await access.tenant(tenantId!, .editConfig)
+        let normalized = TemplateRendering.normalizedBody(body!, type: type!)
+        _ = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
+        let json = try await store.createTemplate(tenantId: tenantId!, Store.TemplateSeed(
+            name: name!, type: type!, subject: subject, body: normalized.jsonString))
+        return .json(text: json)
     }
 
     static func outcome(_ update: Store.TemplateUpdate) throws -> APIResponse {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Store
 
 /// Herald's settings, all from the environment (listed in README).
 public struct Configuration: Sendable {
@@ -22,6 +23,9 @@ public struct Configuration: Sendable {
     public var handlersOnEventLoop: Bool
     public var smtpURL: String?
     public var smsURL: String?
+    /// How often codes and invitations may go to one address and from one
+    /// tenant (`HERALD_RATE_LIMIT_*`; 0 turns a limit off).
+    public var rateLimits: RateLimits
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 4000
@@ -55,6 +59,11 @@ public struct Configuration: Sendable {
         apiPipelineSenders = nonEmpty("HERALD_API_PIPELINE_SENDERS") == nil ? nil
             : try integer("HERALD_API_PIPELINE_SENDERS", 2, 1...500)
         handlersOnEventLoop = nonEmpty("HERALD_HTTP_HANDLERS_ON_LOOP").map { !["0", "false", "no"].contains($0.lowercased()) } ?? true
+        let standard = RateLimits.standard
+        rateLimits = RateLimits(
+            addressIntervalSeconds: try integer("HERALD_RATE_LIMIT_ADDRESS_INTERVAL_SECONDS", standard.addressIntervalSeconds, 0...3600),
+            addressPerHour: try integer("HERALD_RATE_LIMIT_ADDRESS_PER_HOUR", standard.addressPerHour, 0...100_000),
+            tenantPerHour: try integer("HERALD_RATE_LIMIT_TENANT_PER_HOUR", standard.tenantPerHour, 0...10_000_000))
         smtpURL = nonEmpty("HERALD_SMTP_URL")
         smsURL = nonEmpty("HERALD_SMS_URL")
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"

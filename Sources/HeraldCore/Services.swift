@@ -24,7 +24,9 @@ public struct Services: Sendable {
         self.configuration = configuration
         self.pool = PostgresPool(configuration: .init(url: databaseURL, size: poolSize,
                                                       pipelineSenders: configuration.apiPipelineSenders))
-        self.store = Store(pool: pool, keyring: Keyring(masterKey: masterKey))
+        var store = Store(pool: pool, keyring: Keyring(masterKey: masterKey))
+        store.rateLimits = configuration.rateLimits
+        self.store = store
         self.authenticator = Authenticator(store: store, jwtSecret: jwtSecret)
         self.logger = logger
         self.builtInTemplates = Self.loadBuiltInTemplates(logger: logger)

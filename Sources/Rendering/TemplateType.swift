@@ -16,6 +16,9 @@ public enum TemplateType: String, Sendable, Hashable, CaseIterable, Comparable {
         }
     }
 
+    /// The keys a body object of this type may have: its parts and `locales`.
+    public var bodyKeys: Set<String> { Set(parts.map(\.rawValue) + ["locales"]) }
+
     /// Parts a base body must have; locales may leave any part to the base.
     var requiredParts: [TemplatePart] {
         switch self {

@@ -124,6 +124,8 @@ extension Store {
                   (SELECT n.name FROM tenants n WHERE n.id = t.tenant_id),
                   (SELECT u.name FROM platform_users u WHERE u.id = $4), (SELECT u.email FROM platform_users u WHERE u.id = $4)
                 """, [id, new.tenantId, new.email, new.inviterId] + Self.binds(new.flags))
+            // After the insert, so a second pending invitation is still a 409, not a 429.
+            try self.takeRateLimit(connection, tenantId: new.tenantId, scope: .tenantInvitation, address: new.email)
             let row = rows[0]
             let variables: JSONValue = [
                 "tenant": ["name": .string(try row.decode(1, as: String.self))],

@@ -212,6 +212,7 @@ extension Store {
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "users", field: "userId", id: userId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "users", field: "inviterId", id: inviterId, tenantId: tenantId)
+            try self.takeRateLimit(connection, tenantId: tenantId, scope: .organizationInvitation, address: email)
             _ = try connection.query("""
                 INSERT INTO organization_invitations (id, tenant_id, organization_id, email, role_id, user_id, inviter_id)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -225,12 +226,15 @@ extension Store {
     public func orgResendInvitation(id: String, tenantId: String, _ sending: OrganizationInvitationSending) async throws -> Bool {
         try await pool.withTransaction { connection in
             guard let row = try connection.query("""
-                SELECT accepted_at IS NOT NULL OR declined_at IS NOT NULL FROM organization_invitations
+                SELECT accepted_at IS NOT NULL OR declined_at IS NOT NULL, email FROM organization_invitations
                 WHERE id = $1 AND tenant_id = $2 FOR UPDATE
                 """, [id, tenantId]).first else { return false }
             if try row.decode(0, as: Bool.self) {
                 throw InvalidReference(["id: the invitation was already answered"])
             }
+            // Refused inside the window: the link sent last time stays the valid one.
+            try self.takeRateLimit(connection, tenantId: tenantId, scope: .organizationInvitation,
+                                   address: try row.decode(1, as: String.self))
             try self.orgSendInvitation(connection, id: id, tenantId: tenantId, sending)
             return true
         }

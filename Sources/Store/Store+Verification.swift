@@ -64,13 +64,18 @@ extension Store {
     }
 
     /// Sends a fresh code for an unverified address, invalidating older ones.
+    /// A send the rate limits refuse throws `RateLimited` before anything
+    /// changes: the pending code and its tries stay as they were.
     public func prepareVerification(_ kind: ContactKind, id: String, tenantId: String, locale: String) async throws -> PrepareOutcome {
         try await pool.withTransaction { connection in
             guard let row = try connection.query(
-                "SELECT verified_at IS NOT NULL FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+                "SELECT verified_at IS NOT NULL, \(kind.column) FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
                 [id, tenantId]).first
             else { return .notFound }
             if try row.decode(0, as: Bool.self) { return .alreadyVerified }
+            try self.takeRateLimit(connection, tenantId: tenantId,
+                                   scope: kind == .email ? .emailVerification : .phoneVerification,
+                                   address: try row.decode(1, as: String.self))
             try self.issueVerification(connection, kind, contactId: id, locale: locale)
             return .queued
         }

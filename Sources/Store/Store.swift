@@ -9,6 +9,8 @@ public struct Store: Sendable {
     public let pool: PostgresPool
     /// Encrypts secrets at rest and digests them for lookups.
     public let keyring: Keyring
+    /// How often codes and invitations may be sent (Store+RateLimits.swift).
+    public var rateLimits = RateLimits.standard
 
     public init(pool: PostgresPool, keyring: Keyring) {
         self.pool = pool

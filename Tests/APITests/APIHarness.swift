@@ -23,10 +23,13 @@ final class APIHarness: APIClient {
     var store: Store { services.store }
     var pool: PostgresPool { services.pool }
 
+    /// `settings` adds to (or overrides) the environment the configuration is read from.
     static func start(poolSize: Int = 4, logLevel: Logger.Level = .warning,
-                      logSink: (@Sendable (String) -> Void)? = nil) async throws -> APIHarness {
+                      logSink: (@Sendable (String) -> Void)? = nil,
+                      settings: [String: String] = [:]) async throws -> APIHarness {
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
         var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0"]
+        environment.merge(settings) { $1 }
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
         let jwtSecret = Hex.encode(SecureRandom.bytes(32))
         environment["HERALD_JWT_SECRET"] = jwtSecret
@@ -57,8 +60,9 @@ final class APIHarness: APIClient {
 
     /// Runs `body` against a fresh harness and always stops it.
     static func with<T: Sendable>(logLevel: Logger.Level = .warning, logSink: (@Sendable (String) -> Void)? = nil,
+                                  settings: [String: String] = [:],
                                   _ body: (APIHarness) async throws -> T) async throws -> T {
-        let harness = try await start(logLevel: logLevel, logSink: logSink)
+        let harness = try await start(logLevel: logLevel, logSink: logSink, settings: settings)
         do {
             let result = try await body(harness)
             await harness.stop()

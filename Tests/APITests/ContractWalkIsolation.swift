@@ -147,6 +147,7 @@ extension ContractWalkWorld {
 
         // Templates, channels, sends, notifications.
         keys("GET", "/tenants/\(t)/notifications/templates")
+        keys("POST", "/tenants/\(t)/notifications/templates", #"{"type":"inapp","name":"stolen","body":{"text":"x"}}"#)
         keys("GET", "/notifications/templates/\(templateId)")
         keys("PUT", "/notifications/templates/\(templateId)", #"{"name":"stolen"}"#)
         keys("DELETE", "/notifications/templates/\(templateId)")

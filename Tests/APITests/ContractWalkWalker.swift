@@ -72,7 +72,7 @@ enum ContractWalkExtras {
         "GET /tenants/{tenantId}/notifications/webhooks",
         "GET /notifications/{id}", "POST /notifications/{id}/retry", "POST /notifications/{id}/cancel",
         "GET /notifications/templates/{id}/versions", "POST /notifications/templates/{id}/versions/{version}/restore",
-        "POST /notifications/templates/preview",
+        "POST /notifications/templates/preview", "POST /tenants/{tenantId}/notifications/templates",
         "POST /auth/email-addresses/prepare-verification", "POST /auth/phone-numbers/prepare-verification",
         "POST /auth/organization-invitations/{id}/resend",
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",

@@ -171,6 +171,7 @@ import Testing
             let first = try await Self.onlyMessage(to: "again@example.com", e2e)
             let firstToken = try #require(Self.token(after: prefix, in: first.part("text/plain") ?? ""))
 
+            try await e2e.ageRateLimits(by: 31)  // past the address's interval (RateLimitAPITests)
             let resent = try await e2e.call("POST", "/api/v0/auth/organization-invitations/\(invitationId)/resend", tenant.keys)
             #expect(resent.status == 200, "\(resent.bodyString)")
             let both = try await e2e.smtp.waitForMessages { $0.filter { $0.recipients == ["again@example.com"] }.count >= 2 }

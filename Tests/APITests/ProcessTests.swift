@@ -61,6 +61,9 @@ import Testing
         let badSenders = try await Self.run(["serve"], environment: ["HERALD_API_PIPELINE_SENDERS": "0"])
         #expect(badSenders.status == 78)
         #expect(badSenders.stderr.contains("HERALD_API_PIPELINE_SENDERS"), "\(badSenders.stderr)")
+        let badLimit = try await Self.run(["serve"], environment: ["HERALD_RATE_LIMIT_ADDRESS_PER_HOUR": "-1"])
+        #expect(badLimit.status == 78)
+        #expect(badLimit.stderr.contains("HERALD_RATE_LIMIT_ADDRESS_PER_HOUR"), "\(badLimit.stderr)")
     }
 
     @Test func renderForTemplateAuthors() async throws {
