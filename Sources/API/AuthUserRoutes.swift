@@ -31,10 +31,10 @@ enum AuthUserRoutes {
             let password = input.optionalString("password", min: 6, max: 255)
             let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
-            try await access.tenant(tenantId!, .editUsers)
-            try await checkRole(roleId, tenantId: tenantId!, store: store)
+            try await access.tenant(tenantId, .editUsers)
+            try await checkRole(roleId, tenantId: tenantId, store: store)
             let hash: String? = if let password { await Passwords.hash(password) } else { nil }
-            let json = try await store.createUser(tenantId: tenantId!, Store.NewUser(
+            let json = try await store.createUser(tenantId: tenantId, Store.NewUser(
                 name: name, username: username, roleId: roleId, email: email, phone: phone, passwordHash: hash,
                 publicMeta: publicMeta, privateMeta: privateMeta),
                 locale: request.locale)
@@ -50,10 +50,10 @@ enum AuthUserRoutes {
             var input = Validator(try request.jsonObject())
             let name = input.nullableString("name", max: 200)
             let username = input.nullableString("username", min: 1, max: 64)
-            var imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || isURI($0) })
+            var imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || Format.isURI($0) })
             if case .some(.some("")) = imageUri { imageUri = .some(nil) }
             let roleId = input.nullableString("roleId", pattern: Format.isId)
-            let status = input.oneOf("status", statuses, required: false)
+            let status = input.optionalOneOf("status", statuses)
             let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             if case .some(.some(let role)) = roleId { try await checkRole(role, tenantId: tenantId, store: store) }
@@ -73,7 +73,7 @@ enum AuthUserRoutes {
             var input = Validator(try request.jsonObject())
             let password = input.string("password", min: 6, max: 255)
             try input.check()
-            let hash = await Passwords.hash(password!)
+            let hash = await Passwords.hash(password)
             guard let json = try await store.setPassword(userId: id, tenantId: tenantId, hash: hash) else {
                 throw APIError.notFound
             }
@@ -96,14 +96,6 @@ enum AuthUserRoutes {
         guard try await store.roleExists(id: roleId, tenantId: tenantId) else {
             throw APIError.validation(["roleId: no role with this id in the tenant"])
         }
-    }
-
-    /// `scheme:rest`, as RFC 3986 starts every URI.
-    static func isURI(_ s: String) -> Bool {
-        guard let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex,
-              !s.contains(where: { $0 == " " || $0.isNewline }) else { return false }
-        let scheme = s[..<colon]
-        return scheme.first!.isLetter && scheme.allSatisfy { $0.isLetter || $0.isNumber || "+-.".contains($0) }
     }
 }
 

@@ -19,7 +19,7 @@ enum BillingRoutes {
                 let (id, defaults) = try await billing(request, access, .editBilling)
                 var input = Validator(try request.jsonObject())
                 let nickname = input.string("planNickname", min: 1, max: 64)
-                if let nickname, BillingPlan.named(nickname) == nil {
+                if !nickname.isEmpty, BillingPlan.named(nickname) == nil {
                     input.fail("planNickname: must be one of \(BillingPlan.all.map(\.nickname).joined(separator: ", "))")
                 }
                 // No coupons are offered; an empty one is no coupon.
@@ -27,7 +27,7 @@ enum BillingRoutes {
                     input.fail("coupon: unknown coupon")
                 }
                 try input.check()
-                let plan = BillingPlan.named(nickname!)!.nickname
+                guard let plan = BillingPlan.named(nickname)?.nickname else { throw APIError.validation(["planNickname: Required"]) }
                 return .json(text: try await store.setPlan(tenantId: id, plan: plan, restartPeriod: restart, defaults: defaults))
             }
         }
@@ -54,7 +54,7 @@ enum BillingRoutes {
                                              patternMessage: "must be 4 digits")
             let brand = input.optionalString("brand", min: 1, max: 32)
             try input.check()
-            try await store.setPaymentMethod(tenantId: id, id: methodId!, last4: last4, brand: brand, defaults: defaults)
+            try await store.setPaymentMethod(tenantId: id, id: methodId, last4: last4, brand: brand, defaults: defaults)
             return .success
         }
     }

@@ -31,10 +31,10 @@ enum ChannelRoutes {
             let provider = input.string("provider")
             let settings = input.object("providerSettings")
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            try validate(provider: provider!, type: type!, settings: settings!, partial: false)
-            let json = try await store.createChannel(tenantId: tenantId!, Store.NewChannel(
-                name: name!, key: key!, description: description, type: type!, provider: provider!, settings: settings!))
+            try await access.tenant(tenantId, .editConfig)
+            try validate(provider: provider, type: type, settings: settings, partial: false)
+            let json = try await store.createChannel(tenantId: tenantId, Store.NewChannel(
+                name: name, key: key, description: description, type: type, provider: provider, settings: settings))
             return .json(text: json)
         }
 
@@ -45,7 +45,7 @@ enum ChannelRoutes {
             let name = input.optionalString("name", min: 1, max: 100)
             let key = input.optionalString("key", min: 1, max: 100, pattern: isKey, patternMessage: "may contain only a-z, -, _ and .")
             let description = input.nullableString("description", max: 1000)
-            let type = input.oneOf("type", types, required: false)
+            let type = input.optionalOneOf("type", types)
             let provider = input.optionalString("provider")
             let settings = input.optionalObject("providerSettings")
             try input.check()

@@ -19,8 +19,8 @@ enum DomainRoutes {
             let name = input.string("name", min: 4, max: 253, pattern: isRegistrableName,
                                     patternMessage: "must be a domain name such as auth.example.com")
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            return .json(text: try await store.createDomain(tenantId: tenantId!, name: name!.lowercased()))
+            try await access.tenant(tenantId, .editConfig)
+            return .json(text: try await store.createDomain(tenantId: tenantId, name: name.lowercased()))
         }
 
         routes.owned("GET", "/domains/:id", .viewConfig, lookup: store.domainTenant) { request, access, id, _ in

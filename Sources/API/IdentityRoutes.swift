@@ -26,8 +26,8 @@ enum IdentityRoutes {
                 if (fields.clientSecret ?? nil) == nil { input.fail("clientSecret: Required when useCustomCredentials is true") }
             }
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            return .json(text: try await store.createSocialProvider(tenantId: tenantId!, fields))
+            try await access.tenant(tenantId, .editConfig)
+            return .json(text: try await store.createSocialProvider(tenantId: tenantId, fields))
         }
 
         routes.owned("GET", "/auth/tenant-social-providers/:id", .viewConfig, lookup: store.socialProviderTenant) { request, access, id, tenantId in

@@ -30,7 +30,7 @@ enum MediaRoutes {
                                                 patternMessage: "must not contain control characters or ..")
             let mime = input.string("mime", min: 3, max: 255, pattern: MediaSniffer.isMime,
                                     patternMessage: "must be a media type such as image/png")
-            var size: Int64?
+            var size: Int64 = 0
             if let value = input["size"], !value.isNull {
                 if let int = value.intValue, int >= 0 { size = int } else { input.fail("size: must be a whole number of bytes, 0 or more") }
             } else {
@@ -38,15 +38,15 @@ enum MediaRoutes {
             }
             let meta = input["meta"].flatMap { $0.isNull ? nil : $0 }
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            guard size! <= Int64(MediaStorage.maxBytes) else {
+            try await access.tenant(tenantId, .editConfig)
+            guard size <= Int64(MediaStorage.maxBytes) else {
                 throw APIError(.payloadTooLarge, "size: uploads may be at most \(MediaStorage.maxBytes) bytes")
             }
             let id = Identifier.make()
             let token = Hex.encode(SecureRandom.bytes(32))
             let json = try await store.createUpload(
-                tenantId: tenantId!, Store.NewUpload(path: path, access: accessLevel!, originalFilename: filename,
-                                                     mime: mime!, size: size!, meta: meta),
+                tenantId: tenantId, Store.NewUpload(path: path, access: accessLevel, originalFilename: filename,
+                                                     mime: mime, size: size, meta: meta),
                 id: id, tokenDigest: store.keyring.digest(token))
             let url = context.publicURL + APIRoutes.basePath + "/media/uploads/\(id)/content?token=\(token)"
             // The upload's JSON plus where to send the bytes.

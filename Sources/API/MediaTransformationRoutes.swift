@@ -26,8 +26,8 @@ enum MediaTransformationRoutes {
             let tenantId = input.string("tenantId", pattern: Format.isId)
             let fields = read(&input, partial: false)
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            return .json(text: try await store.createTransformation(tenantId: tenantId!, fields))
+            try await access.tenant(tenantId, .editConfig)
+            return .json(text: try await store.createTransformation(tenantId: tenantId, fields))
         }
 
         // The contract sends every field; Herald also takes a subset and keeps the rest.
@@ -65,7 +65,7 @@ enum MediaTransformationRoutes {
         f.outputCompression = number(&input, "outputCompression", min: 0, max: 100, required: !partial)
         f.outputWidth = number(&input, "outputWidth", min: 0, max: 100_000, required: !partial)
         f.outputHeight = number(&input, "outputHeight", min: 0, max: 100_000, required: !partial)
-        f.outputResizeMode = input.oneOf("outputResizeMode", resizeModes, required: !partial)
+        f.outputResizeMode = partial ? input.optionalOneOf("outputResizeMode", resizeModes) : input.oneOf("outputResizeMode", resizeModes)
         if let steps = input["steps"], !steps.isNull {
             if let list = steps.arrayValue, list.count <= 100 {
                 var issues: [String] = []

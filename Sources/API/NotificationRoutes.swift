@@ -30,11 +30,11 @@ enum NotificationRoutes {
                 }
             }
             try input.check()
-            try await access.tenant(tenantId!, .editConfig)
-            guard let channel = try await store.channelForSending(reference: channelReference!, tenantId: tenantId!) else {
+            try await access.tenant(tenantId, .editConfig)
+            guard let channel = try await store.channelForSending(reference: channelReference, tenantId: tenantId) else {
                 throw APIError.validation(["channel: no channel with this key or id in the tenant"])
             }
-            guard let template = try await store.template(reference: templateReference!, tenantId: tenantId!, type: channel.type)
+            guard let template = try await store.template(reference: templateReference, tenantId: tenantId, type: channel.type)
             else { throw APIError.validation(["template: no \(channel.type) template with this name or id in the tenant"]) }
             guard template.type == channel.type else {
                 throw APIError.validation(["template: a \(template.type) template cannot go through a \(channel.type) channel"])
@@ -43,11 +43,11 @@ enum NotificationRoutes {
             let to = try Recipients.parse(recipient, type: template.type)
             // Render once now, so template errors answer here rather than fail in the worker.
             let compiled = try TemplateRendering.compile(template)
-            let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId!, store: store)
+            let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             let locale = recipient["locale"]?.stringValue ?? request.header("accept-language").map(Self.firstLanguage)
             let rendered = try TemplateRendering.render(compiled, variables: .object(variables), locale: locale, partials: partials)
             let outcome = try await store.send(
-                Store.NewNotification(tenantId: tenantId!, templateId: template.id, templateName: template.name,
+                Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,
                                       channelId: channel.id, type: template.type, to: to, locale: rendered.locale,
                                       variables: .object(variables), rendered: rendered.jsonDocument),
                 scheduledAt: scheduledAt, idempotencyKey: idempotencyKey,
@@ -125,8 +125,8 @@ enum NotificationRoutes {
                 issues.append("from, to: custom ranges need ISO-8601 date-times in `from` and `to`")
             }
         }
-        if !issues.isEmpty { throw APIError.validation(issues) }
-        return (tenantId, range!, from, to)
+        guard issues.isEmpty, let range else { throw APIError.validation(issues) }
+        return (tenantId, range, from, to)
     }
 
     /// `de-AT,de;q=0.9,en;q=0.8` → `de-AT`.

@@ -30,9 +30,9 @@ enum OrganizationInvitationRoutes {
             // Herald's extension: the tenant's user who invites, named in the email.
             let inviterId = input.optionalString("inviterId", pattern: Format.isId)
             try input.check()
-            let tenantId = try await access.owner(of: organizationId!, .editOrganizations, lookup: store.organizationTenant)
+            let tenantId = try await access.owner(of: organizationId, .editOrganizations, lookup: store.organizationTenant)
             return .json(text: try await OrganizationRoutes.refusingForeignRows {
-                try await store.orgCreateInvitation(tenantId: tenantId, organizationId: organizationId!, email: email!,
+                try await store.orgCreateInvitation(tenantId: tenantId, organizationId: organizationId, email: email,
                                                  roleId: roleId, userId: userId, inviterId: inviterId,
                                                  sending(request, access, context))
             })

@@ -30,9 +30,9 @@ enum OrganizationRoutes {
             let tenantId = input.string("tenantId", pattern: Format.isId)
             var fields = organizationFields(&input, creating: true)
             try input.check()
-            try await access.tenant(tenantId!, .editOrganizations)
+            try await access.tenant(tenantId, .editOrganizations)
             fields.imageUri = fields.imageUri.map { $0 == "" ? nil : $0 }
-            return .json(text: try await store.createOrganization(tenantId: tenantId!, fields))
+            return .json(text: try await store.createOrganization(tenantId: tenantId, fields))
         }
 
         routes.owned("PUT", "/auth/organizations/:id", .editOrganizations, lookup: store.organizationTenant) { request, access, id, tenantId in
@@ -56,7 +56,7 @@ enum OrganizationRoutes {
         fields.name = creating ? input.string("name", min: 1, max: 256) : input.optionalString("name", min: 1, max: 256)
         fields.slug = input.optionalString("slug", min: 1, max: 64, pattern: Format.isSlug,
                                            patternMessage: "may contain only lower-case letters, digits and hyphens")
-        fields.imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || isURI($0) })
+        fields.imageUri = input.nullableString("imageUri", max: 2048, pattern: { $0.isEmpty || Format.isURI($0) })
         fields.publicMeta = input["publicMeta"]
         fields.privateMeta = input["privateMeta"]
         return fields
@@ -80,9 +80,9 @@ enum OrganizationRoutes {
             let publicMeta = input["publicMeta"], privateMeta = input["privateMeta"]
             try input.check()
             // The organization decides the tenant: another tenant's is 404 like any of its resources.
-            let tenantId = try await access.owner(of: organizationId!, .editOrganizations, lookup: store.organizationTenant)
+            let tenantId = try await access.owner(of: organizationId, .editOrganizations, lookup: store.organizationTenant)
             return .json(text: try await refusingForeignRows {
-                try await store.orgCreateMembership(tenantId: tenantId, organizationId: organizationId!, userId: userId!,
+                try await store.orgCreateMembership(tenantId: tenantId, organizationId: organizationId, userId: userId,
                                                  roleId: roleId, publicMeta: publicMeta,
                                                  privateMeta: privateMeta)
             })
@@ -115,13 +115,5 @@ enum OrganizationRoutes {
         } catch let error as InvalidReference {
             throw APIError.validation(error.issues)
         }
-    }
-
-    /// An absolute URI: a scheme (letter, then letters, digits, `+-.`), a colon, something after it.
-    static func isURI(_ s: String) -> Bool {
-        guard let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex,
-              !s.contains(" ") else { return false }
-        let scheme = s[..<colon]
-        return scheme.first!.isLetter && scheme.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
     }
 }

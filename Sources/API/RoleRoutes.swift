@@ -25,8 +25,8 @@ enum RoleRoutes {
             let description = input.optionalString("description", max: 1000)
             let permissions = Self.permissions(&input)
             try input.check()
-            try await access.tenant(tenantId!, .editOrganizations)
-            return .json(text: try await store.createRole(tenantId: tenantId!, name: name!, description: description,
+            try await access.tenant(tenantId, .editOrganizations)
+            return .json(text: try await store.createRole(tenantId: tenantId, name: name, description: description,
                                                           permissions: permissions ?? []))
         }
 

@@ -15,19 +15,18 @@ enum TemplateRenderRoutes {
             let type = input.oneOf("type", TemplateRoutes.types)
             let subject = input.optionalString("subject", max: 998)
             let locale = input.optionalString("locale", max: 35)
-            let body = input["body"]
-            if body == nil || body?.isNull == true { input.fail("body: Required") }
+            let body = input.value("body")
             let variables = variablesObject(input["variables"], into: &input)
             try input.check()
-            try await access.tenant(tenantId!, .viewConfig)
-            let normalized = TemplateRendering.normalizedBody(body!, type: type!)
+            try await access.tenant(tenantId, .viewConfig)
+            let normalized = TemplateRendering.normalizedBody(body, type: type)
             let compiled: CompiledTemplate
             do {
-                compiled = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
+                compiled = try TemplateRendering.compile(type: type, subject: subject, body: normalized)
             } catch let error as APIError {
                 return .json(["status": "error", "errors": .array(error.issues.map { .string($0) })])
             }
-            let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId!, store: store)
+            let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             do {
                 let rendered = try TemplateRendering.render(compiled, variables: variables, locale: locale, partials: partials)
                 return .json(["status": "success", "data": [
@@ -48,8 +47,8 @@ enum TemplateRenderRoutes {
             let variables = variablesObject(input["variables"], into: &input)
             let recipient = input.optionalObject("input") ?? JSONObject()
             try input.check()
-            let tenantId = try await access.owner(of: templateId!, .editConfig, lookup: store.templateTenant)
-            guard let stored = try await store.template(id: templateId!, tenantId: tenantId) else { throw APIError.notFound }
+            let tenantId = try await access.owner(of: templateId, .editConfig, lookup: store.templateTenant)
+            guard let stored = try await store.template(id: templateId, tenantId: tenantId) else { throw APIError.notFound }
             let compiled = try TemplateRendering.compile(stored)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             // A dry run checks the recipients it is given as a real send would.
@@ -59,7 +58,7 @@ enum TemplateRenderRoutes {
             var data: JSONObject = ["notificationId": .null, "rendered": rendered.jsonDocument,
                                     "missingVariables": .array(rendered.missingVariables.map { .string($0) })]
             if !dryRun {
-                guard let channel = try await store.channelForSending(reference: channelId!, tenantId: tenantId) else {
+                guard let channelId, let channel = try await store.channelForSending(reference: channelId, tenantId: tenantId) else {
                     throw APIError.validation(["channelId: no such channel in this tenant"])
                 }
                 guard channel.type == stored.type else {

@@ -125,9 +125,9 @@ enum TemplateRoutes {
             try input.check()
             guard from != to else { throw APIError.validation(["toTenantId: must differ from fromTenantId"]) }
             // The caller must hold both tenants.
-            try await access.tenant(from!, .viewConfig)
-            try await access.tenant(to!, .editConfig)
-            let result = try await store.cloneAllTemplates(from: from!, to: to!, logger: context.logger)
+            try await access.tenant(from, .viewConfig)
+            try await access.tenant(to, .editConfig)
+            let result = try await store.cloneAllTemplates(from: from, to: to, logger: context.logger)
             return .json(["successes": .array(result.successes.map { .string($0) }),
                           "failures": .array(result.failures.map { .string($0) })])
         }
@@ -137,29 +137,21 @@ enum TemplateRoutes {
     /// and, when given, must name the same tenant.
     static func create(_ request: APIRequest, _ access: Access, _ store: Store, pathTenantId: String?) async throws -> APIResponse {
         var input = Validator(try request.jsonObject())
-        var tenantId = pathTenantId
-        var bodyTenantId: String?
-        if let pathTenantId {
-            bodyTenantId = input.optionalString("tenantId", pattern: Format.isId)
-            if let given = bodyTenantId, given != pathTenantId {
-                input.fail("tenantId: must match the tenant in the path")
-            }
-        } else {
-            tenantId = input.string("tenantId", pattern: Format.isId)
-        }
+        let bodyTenantId = pathTenantId == nil ? nil : input.optionalString("tenantId", pattern: Format.isId)
+        let tenantId = pathTenantId ?? input.string("tenantId", pattern: Format.isId)
+        if let given = bodyTenantId, given != tenantId { input.fail("tenantId: must match the tenant in the path") }
         let type = input.oneOf("type", types)
         let name = input.string("name", min: 1, max: 200)
         let subject = input.optionalString("subject", max: 998)
-        let body = input["body"]
-        if body == nil || body?.isNull == true { input.fail("body: Required") }
+        let body = input.value("body")
         // A tenant named anywhere must be the caller's: another tenant in the body is 404, not a 400 that confirms it.
-        if let bodyTenantId, bodyTenantId != pathTenantId { try await access.tenant(bodyTenantId) }
+        if let bodyTenantId, bodyTenantId != tenantId { try await access.tenant(bodyTenantId) }
         try input.check()
-        try await access.tenant(tenantId!, .editConfig)
-        let normalized = TemplateRendering.normalizedBody(body!, type: type!)
-        _ = try TemplateRendering.compile(type: type!, subject: subject, body: normalized)
-        let json = try await store.createTemplate(tenantId: tenantId!, Store.TemplateSeed(
-            name: name!, type: type!, subject: subject, body: normalized.jsonString))
+        try await access.tenant(tenantId, .editConfig)
+        let normalized = TemplateRendering.normalizedBody(body, type: type)
+        _ = try TemplateRendering.compile(type: type, subject: subject, body: normalized)
+        let json = try await store.createTemplate(tenantId: tenantId, Store.TemplateSeed(
+            name: name, type: type, subject: subject, body: normalized.jsonString))
         return .json(text: json)
     }
 

@@ -32,10 +32,10 @@ enum TenantMemberRoutes {
             let email = input.string("email", max: 254, pattern: Format.isEmail, patternMessage: "must be an email address")
             let flags = roleFlags(body, &input)
             try input.check()
-            try await access.platformTenant(tenantId!, .admin)
+            try await access.platformTenant(tenantId, .admin)
             let locale = request.header("accept-language").map(NotificationRoutes.firstLanguage).flatMap(languageTag) ?? "en"
             let outcome = try await store.inviteMember(Store.NewTenantInvitation(
-                tenantId: tenantId!, email: email!, flags: flags, inviterId: inviterId, locale: locale,
+                tenantId: tenantId, email: email, flags: flags, inviterId: inviterId, locale: locale,
                 publicURL: context.publicURL))
             switch outcome {
             case .created(let json, _): return .json(text: json)

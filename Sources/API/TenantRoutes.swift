@@ -20,7 +20,7 @@ enum TenantRoutes {
             let domain = input.optionalString("domain", max: 253, pattern: Format.isDomain)
             try input.check()
             let created = try await store.createTenant(
-                Store.NewTenant(name: name!, slug: slug, environment: environment!, orgId: orgId, domain: domain),
+                Store.NewTenant(name: name, slug: slug, environment: environment, orgId: orgId, domain: domain),
                 creatorId: userId, seed: context.tenantSeed)
             return .json(text: created.json)
         }

@@ -47,14 +47,16 @@ struct Validator {
 
     mutating func fail(_ message: String) { issues.append(message) }
 
-    /// A required string; nil (with an issue) when absent or invalid.
+    /// A required string. When absent or invalid the issue is recorded and an
+    /// empty string stands in: `check()` then throws before anyone reads it,
+    /// so a route needs no optional to unwrap.
     mutating func string(_ key: String, min: Int = 0, max: Int = 10_000, pattern: ((String) -> Bool)? = nil,
-                         patternMessage: String = "is not in the expected format") -> String? {
+                         patternMessage: String = "is not in the expected format") -> String {
         guard let value = self[key], !value.isNull else {
             fail("\(key): Required")
-            return nil
+            return ""
         }
-        return checkString(key, value, min: min, max: max, pattern: pattern, patternMessage: patternMessage)
+        return checkString(key, value, min: min, max: max, pattern: pattern, patternMessage: patternMessage) ?? ""
     }
 
     /// An optional string: absent or null answers nil.
@@ -74,9 +76,18 @@ struct Validator {
         return .some(string)
     }
 
-    mutating func oneOf(_ key: String, _ allowed: [String], required: Bool = true) -> String? {
-        let value = required ? string(key) : optionalString(key)
-        guard let value else { return nil }
+    /// A required string from a fixed set (an empty stand-in when refused, as for `string`).
+    mutating func oneOf(_ key: String, _ allowed: [String]) -> String {
+        guard self[key] != nil, self[key]?.isNull == false else {
+            fail("\(key): Required")
+            return ""
+        }
+        return optionalOneOf(key, allowed) ?? ""
+    }
+
+    /// An optional string from a fixed set: absent or null answers nil.
+    mutating func optionalOneOf(_ key: String, _ allowed: [String]) -> String? {
+        guard let value = optionalString(key) else { return nil }
         guard allowed.contains(value) else {
             fail("\(key): must be one of \(allowed.joined(separator: ", "))")
             return nil
@@ -84,17 +95,26 @@ struct Validator {
         return value
     }
 
-    /// A required JSON object.
-    mutating func object(_ key: String) -> JSONObject? {
+    /// A required JSON object (an empty stand-in when refused, as for `string`).
+    mutating func object(_ key: String) -> JSONObject {
         guard let value = self[key], !value.isNull else {
             fail("\(key): Required")
-            return nil
+            return JSONObject()
         }
         guard let object = value.objectValue else {
             fail("\(key): Expected object")
-            return nil
+            return JSONObject()
         }
         return object
+    }
+
+    /// A required value of any JSON type but null (a null stand-in when absent).
+    mutating func value(_ key: String) -> JSONValue {
+        guard let value = self[key], !value.isNull else {
+            fail("\(key): Required")
+            return .null
+        }
+        return value
     }
 
     mutating func optionalObject(_ key: String) -> JSONObject? {
@@ -171,6 +191,16 @@ enum Format {
             func alnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
             return alnum(first) && alnum(last) && label.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
         }
+    }
+
+    /// An absolute URI (RFC 3986): a scheme (an ASCII letter, then letters, digits, `+-.`),
+    /// a colon, something after it, and no spaces or control characters.
+    static func isURI(_ s: String) -> Bool {
+        guard let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex,
+              !s.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else { return false }
+        let scheme = s[..<colon]
+        return scheme.first?.isLetter == true
+            && scheme.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
     }
 
     /// Slugs: lower-case letters, digits and hyphens.

@@ -17,8 +17,8 @@ enum VerificationRoutes {
                 let id = input.string("id", pattern: Format.isId)
                 let code = input.optionalString("code", min: 1, max: 32)
                 try input.check()
-                let tenantId = try await access.owner(of: id!, .editUsers, lookup: lookup)
-                switch try await store.verify(kind, id: id!, tenantId: tenantId, code: code) {
+                let tenantId = try await access.owner(of: id, .editUsers, lookup: lookup)
+                switch try await store.verify(kind, id: id, tenantId: tenantId, code: code) {
                 case .verified(let json):
                     return .json(text: json)
                 case .notFound:
