@@ -68,7 +68,7 @@ extension Store {
         let id = Identifier.make()
         _ = try connection.query("INSERT INTO \(kind.table) (id, tenant_id, user_id, \(kind.column)) VALUES ($1, $2, $3, $4)",
                                  [id, tenantId, userId, value])
-        try issueVerification(connection, kind, contactId: id, locale: locale)
+        try issueVerificationWithinLimits(connection, kind, contactId: id, tenantId: tenantId, address: value, locale: locale)
         return id
     }
 
@@ -83,7 +83,8 @@ extension Store {
                 _ = try connection.query("""
                     UPDATE email_addresses SET email = $2, verified_at = NULL, updated_at = herald_now() WHERE id = $1
                     """, [id, email])
-                try self.issueVerification(connection, .email, contactId: id, locale: locale)
+                try self.issueVerificationWithinLimits(connection, .email, contactId: id, tenantId: tenantId,
+                                                       address: email, locale: locale)
             } else if let email {
                 // Same address, other spelling of case: keep the verification.
                 _ = try connection.query("UPDATE email_addresses SET email = $2, updated_at = herald_now() WHERE id = $1",

@@ -63,6 +63,22 @@ extension Store {
             rendered: nil, priority: .interactive))
     }
 
+    /// The code that follows a new or changed address counts against the same
+    /// windows as `prepareVerification`. Over a limit the address is still
+    /// saved, unverified, but no code goes out (asking for one later answers 429
+    /// until the window passes), so creating and deleting addresses cannot be
+    /// used to pump messages to a number.
+    func issueVerificationWithinLimits(_ connection: PostgresConnection, _ kind: ContactKind, contactId: String,
+                                       tenantId: String, address: String, locale: String) throws {
+        do {
+            try takeRateLimit(connection, tenantId: tenantId, scope: kind == .email ? .emailVerification : .phoneVerification,
+                              address: address)
+        } catch is RateLimited {
+            return
+        }
+        try issueVerification(connection, kind, contactId: contactId, locale: locale)
+    }
+
     /// Sends a fresh code for an unverified address, invalidating older ones.
     /// A send the rate limits refuse throws `RateLimited` before anything
     /// changes: the pending code and its tries stay as they were.
