@@ -64,7 +64,7 @@ for target in "${targets[@]}"; do
   if "$out/$target-fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" \
       "$out/corpus/$target" "fuzz/corpus/$target" >"$out/logs/$target.log" 2>&1; then
-    grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" >&2 || true
+    grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" >&2 || true
   else
     grep -B2 -A30 -E 'ERROR|Fatal error|==[0-9]+==' "$out/logs/$target.log" | head -60 >&2 || tail -40 "$out/logs/$target.log" >&2
     failed+=("$target")
