@@ -12,6 +12,8 @@
 #   FUZZ_API_EXAMPLES=N FUZZ_API_WORKERS=N FUZZ_API_SEED=N deploy/fuzz-api.sh
 #   FUZZ_API_CHECKS=not_a_server_error deploy/fuzz-api.sh   only some checks
 #   deploy/fuzz-api.sh -- EXTRA SCHEMATHESIS ARGS            e.g. --include-path-regex /tenants
+#   deploy/fuzz-api.sh --serve    no schemathesis: serve the same setup and print BASE, PK, SK and
+#                                 TOKEN for replaying a finding's curl command, until Ctrl-C
 #
 # Builds herald, starts a throwaway PostgreSQL, migrates, makes a platform token and a tenant
 # (through the API itself) and serves on a random loopback port. Exits non-zero on any
@@ -21,6 +23,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
 
+serve_only=0
+if [ "${1:-}" = "--serve" ]; then serve_only=1; shift; fi
 examples=${FUZZ_API_EXAMPLES:-3}
 checks=${FUZZ_API_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}
 if [ "${1:-}" = "--long" ]; then examples=${FUZZ_API_EXAMPLES:-25}; checks=${FUZZ_API_CHECKS:-all}; shift; fi
@@ -85,6 +89,13 @@ keys=$(curl -fsS "$base/api/v0/auth/tenants/$tenant_id/env" -H "Authorization: B
 public_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_PUBLIC_KEY"])' "$keys")
 secret_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_SECRET_KEY"])' "$keys")
 export HERALD_FUZZ_TENANT_ID=$tenant_id
+
+if [ "$serve_only" = 1 ]; then
+  printf 'export BASE=%s PK=%s SK=%s TOKEN=%s TENANT=%s\n' "$base" "$public_key" "$secret_key" "$token" "$tenant_id"
+  log "serving until Ctrl-C"
+  wait "$server_pid" || true
+  exit 0
+fi
 
 run_pass() {  # run_pass NAME HEADER...
   local name=$1; shift
