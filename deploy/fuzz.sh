@@ -5,6 +5,7 @@
 #   deploy/fuzz.sh [MINUTES] [TARGET...]   run each target MINUTES (default 1) minutes
 #   deploy/fuzz.sh --smoke [TARGET...]     20 seconds each: the CI-sized pass
 #   FUZZ_SECONDS=N deploy/fuzz.sh ...      any duration in seconds
+#   deploy/fuzz.sh --replay [TARGET...]    no fuzzing: run every seed once (libFuzzer -runs=0)
 #
 # TARGET is json, http or mustache (default: all three, one after another). Fails on any
 # crash, trap, invariant failure, sanitizer report, timeout or out-of-memory; the input
@@ -17,7 +18,9 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
 
 seconds=${FUZZ_SECONDS:-60}
+runs=()
 if [ "${1:-}" = "--smoke" ]; then seconds=20; shift
+elif [ "${1:-}" = "--replay" ]; then runs=(-runs=0); shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$(( $1 * 60 )); shift
 fi
 targets=("$@")
@@ -58,12 +61,18 @@ for target in "${targets[@]}"; do
   log "building the $target fuzzer"
   build "$target"
   mkdir -p "$out/corpus/$target"
-  log "fuzzing $target for ${seconds}s (log: $out/logs/$target.log)"
+  corpora=("$out/corpus/$target" "fuzz/corpus/$target")
+  if [ ${#runs[@]} -gt 0 ]; then
+    corpora=("fuzz/corpus/$target")
+    log "replaying the $target seeds (log: $out/logs/$target.log)"
+  else
+    log "fuzzing $target for ${seconds}s (log: $out/logs/$target.log)"
+  fi
   # -timeout: one input taking 10 s is a hang (every harness bounds its work far below that).
   # New inputs go to the first corpus folder; the committed seeds are only read.
-  if "$out/$target-fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "$out/$target-fuzz" -max_total_time="$seconds" ${runs[@]+"${runs[@]}"} -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" \
-      "$out/corpus/$target" "fuzz/corpus/$target" >"$out/logs/$target.log" 2>&1; then
+      "${corpora[@]}" >"$out/logs/$target.log" 2>&1; then
     grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" >&2 || true
   else
     grep -B2 -A30 -E 'ERROR|Fatal error|==[0-9]+==' "$out/logs/$target.log" | head -60 >&2 || tail -40 "$out/logs/$target.log" >&2
@@ -75,4 +84,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   log "fuzzing found problems in: ${failed[*]} (inputs in $out/artifacts/)"
   exit 1
 fi
-log "no findings in ${targets[*]} (${seconds}s each)"
+log "no findings in ${targets[*]}"
