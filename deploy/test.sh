@@ -29,3 +29,16 @@ log "checking the built-in templates and the deployment files"
 deploy/check-deploy.sh "$(swift build --show-bin-path)/herald"
 log "running the tests"
 swift test --skip-build "$@"
+
+# Outside checks, each on request until the coordinator turns it on for CI:
+# schemathesis against a served Herald (a few minutes; fails on any server error or answer
+# that breaks the contract) and a 20-second libFuzzer pass over each parser (about 3 minutes
+# with the builds).
+if [ "${HERALD_FUZZ_API:-0}" = 1 ]; then
+  log "fuzzing the API with schemathesis (deploy/fuzz-api.sh)"
+  deploy/fuzz-api.sh
+fi
+if [ "${HERALD_FUZZ_PARSERS:-0}" = 1 ]; then
+  log "fuzzing the parsers (deploy/fuzz.sh --smoke)"
+  deploy/fuzz.sh --smoke
+fi

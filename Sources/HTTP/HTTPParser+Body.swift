@@ -15,12 +15,14 @@ extension HTTPRequestParser {
     /// before any of the chunk is read.
     mutating func parseChunkSize(_ p: UnsafeBufferPointer<UInt8>) -> HTTPParserEvent? {
         guard let lf = findLineFeed(p) else {
-            if p.count - start > HTTPParserLimits.maxChunkLineLength { return fail(.badRequest("chunk size line too long")) }
+            // `+ 1`: the unfinished line may end in its CR (see parseRequestLine).
+            if p.count - start > HTTPParserLimits.maxChunkLineLength + 1 { return fail(.badRequest("chunk size line too long")) }
             return .needMoreData
         }
+        // Length before syntax, as while the line was unfinished (see parseRequestLine).
+        if lf - start > HTTPParserLimits.maxChunkLineLength + 1 { return fail(.badRequest("chunk size line too long")) }
         guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
         let end = lf - 1
-        if end - start > HTTPParserLimits.maxChunkLineLength { return fail(.badRequest("chunk size line too long")) }
         var i = start
         var size = 0
         while i < end, let digit = PercentDecoding.hexValue(p[i]) {
@@ -73,11 +75,12 @@ extension HTTPRequestParser {
             if headerBytes + (p.count - start) > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
             return .needMoreData
         }
-        guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
         let lineStart = start
-        let end = lf - 1
         headerBytes += lf + 1 - lineStart
+        // Size before syntax, as while the line was unfinished (see parseRequestLine).
         if headerBytes > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
+        guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
+        let end = lf - 1
         start = lf + 1
         scan = start
         if end == lineStart {

@@ -160,12 +160,16 @@ public struct HTTPRequestParser: Sendable {
         }
         if start < p.count && p[start] == ASCII.lf { return fail(.badRequest("bare LF")) }
         guard let lf = findLineFeed(p) else {
-            if p.count - start > limits.maxRequestLineLength { return fail(.uriTooLong) }
+            // The unfinished line may end in the CR of its CRLF, which the limit does not count:
+            // without the `+ 1` a line of exactly the limit failed or passed by where reads split.
+            if p.count - start > limits.maxRequestLineLength + 1 { return fail(.uriTooLong) }
             return .needMoreData
         }
+        // Length before syntax, measured as the unfinished-line check above measures it: which
+        // error a line gets must not depend on where the reads split it.
+        if lf - start > limits.maxRequestLineLength + 1 { return fail(.uriTooLong) }
         guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
         let end = lf - 1
-        if end - start > limits.maxRequestLineLength { return fail(.uriTooLong) }
 
         var i = start
         while i < end && ASCII.isTokenChar(p[i]) { i += 1 }
@@ -231,11 +235,12 @@ public struct HTTPRequestParser: Sendable {
             if headerBytes + (p.count - start) > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
             return .needMoreData
         }
-        guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
         let lineStart = start
-        let end = lf - 1
         headerBytes += lf + 1 - lineStart
+        // Size before syntax, as while the line was unfinished (see parseRequestLine).
         if headerBytes > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
+        guard lf > start, p[lf - 1] == ASCII.cr else { return fail(.badRequest("bare LF")) }
+        let end = lf - 1
         start = lf + 1
         scan = start
         if end == lineStart { return finishHead() }
