@@ -76,8 +76,9 @@ func rawExchange(port: Int, _ raw: [UInt8], method: String = "GET") async throws
 }
 
 extension TestHTTPClient.Response {
-    var errorCode: String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        return object["code"] as? String
+    /// The message of an error the server rendered with the default (plain-text) renderer.
+    var plainErrorMessage: String? {
+        guard headers["Content-Type"] == "text/plain; charset=utf-8", bodyString.hasSuffix("\n") else { return nil }
+        return String(bodyString.dropLast())
     }
 }
