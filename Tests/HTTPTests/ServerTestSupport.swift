@@ -46,6 +46,9 @@ func withTestServer<T: Sendable>(
     _ body: (HTTPServer) async throws -> T
 ) async throws -> T {
     var configuration = TestHTTPServer.configuration()
+    // Several tests connect first and send later; on a loaded machine that can take longer
+    // than the 5 s first-byte default. Tests of the first-byte deadline set it themselves.
+    configuration.firstByteTimeout = .seconds(60)
     configure(&configuration)
     return try await TestHTTPServer.with(configuration: configuration, responder: AnyResponder(responder ?? testRouter()), body)
 }
