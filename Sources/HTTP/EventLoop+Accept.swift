@@ -24,11 +24,17 @@ extension EventLoop {
                     return
                 }
             }
-            guard !draining, context.tryAcquireConnection() else {
+            guard !draining else {
                 refuse(fd)
                 continue
             }
             Socket.setNoDelay(fd)
+            guard context.tryAcquireConnection() else {
+                // Full: make room by closing an idle connection rather than refusing this one
+                // (silent sockets would otherwise lock every new client out).
+                adoptReplacing(fd: fd, remote: remote, loopsLeft: context.loopCount - 1, now: now)
+                continue
+            }
             let target = context.nextLoop()
             if target === self {
                 adopt(fd: fd, remote: remote, now: now)
@@ -48,7 +54,8 @@ extension EventLoop {
         let machine = HTTPConnectionStateMachine(
             limits: context.limits, timeouts: context.timeouts,
             readAheadLimit: context.configuration.readAheadLimit, remoteAddress: remote,
-            requestIDPrefix: requestIDPrefix + "-" + RequestID.hex(serialCounter), now: now)
+            requestIDPrefix: requestIDPrefix + "-" + RequestID.hex(serialCounter),
+            renderError: context.configuration.errorRenderer, now: now)
         let connection = ServerConnection(fd: fd, serial: UInt32(truncatingIfNeeded: serialCounter), machine: machine)
         // Registration reports readiness that predates it, so bytes that arrived during the
         // hand-off are not missed.
@@ -69,9 +76,9 @@ extension EventLoop {
         context.releaseConnection()
     }
 
-    /// Over the connection cap: a best-effort 503, then close.
-    private func refuse(_ fd: Int32) {
-        _ = ServerContext.overloadedResponse.withUnsafeBytes {
+    /// Over the connection cap with nothing to evict: a best-effort 503, then close.
+    func refuse(_ fd: Int32) {
+        _ = context.overloadedResponse.withUnsafeBytes {
             send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
         }
         close(fd)

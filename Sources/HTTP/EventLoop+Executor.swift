@@ -55,6 +55,7 @@ extension EventLoop: TaskExecutor {
             switch item {
             case .job(let job): pending.append(job)
             case .adopt(let fd, _): release(fd)
+            case .adoptReplacing(let fd, _, _): close(fd)  // it held no slot of the cap
             case .completion: break
             }
         }

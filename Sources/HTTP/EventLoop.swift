@@ -27,6 +27,10 @@ final class EventLoop: @unchecked Sendable {
         case job(UnownedJob)
         /// A connection another loop accepted and assigned to this one.
         case adopt(fd: Int32, remote: String)
+        /// A connection accepted over the cap: it takes the place of one of this loop's
+        /// evictable connections, or is passed on to the next loop (`loopsLeft` more may be
+        /// asked), or is refused. It holds no slot of the cap until it replaces a connection.
+        case adoptReplacing(fd: Int32, remote: String, loopsLeft: Int)
     }
 
     static let listenTag = UInt64.max
@@ -217,6 +221,8 @@ final class EventLoop: @unchecked Sendable {
             case .completion(let completion): handle(completion, now: now)
             case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
             case .adopt(let fd, let remote): adopt(fd: fd, remote: remote, now: now)
+            case .adoptReplacing(let fd, let remote, let loopsLeft):
+                adoptReplacing(fd: fd, remote: remote, loopsLeft: loopsLeft, now: now)
             }
         }
     }
@@ -266,12 +272,14 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    func closeConnection(_ connection: ServerConnection) {
+    /// Closes a connection and gives back its slot of the cap, unless a new connection takes
+    /// that slot over (`releasingSlot: false`, eviction).
+    func closeConnection(_ connection: ServerConnection, releasingSlot: Bool = true) {
         guard !connection.closed else { return }
         connection.closed = true
         close(connection.fd)  // also removes it from the epoll set
         connections[Int(connection.fd)] = nil
         activeCount -= 1
-        context.releaseConnection()
+        if releasingSlot { context.releaseConnection() }
     }
 }

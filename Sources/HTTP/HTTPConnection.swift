@@ -1,12 +1,16 @@
 /// Timeouts in nanoseconds, as the state machine uses them.
 struct HTTPConnectionTimeouts: Sendable, Equatable {
+    /// From accept to the first byte of the first request.
+    var firstByte: UInt64
     var head: UInt64
     var idle: UInt64
     var body: UInt64
     var write: UInt64
     var linger: UInt64
 
-    init(head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64) {
+    /// `firstByte` nil: a fresh connection gets the idle timeout.
+    init(firstByte: UInt64? = nil, head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64) {
+        self.firstByte = firstByte ?? idle
         self.head = head
         self.idle = idle
         self.body = body
@@ -24,7 +28,8 @@ struct HTTPConnectionTimeouts: Sendable, Equatable {
 /// buffer until the current response is queued, which keeps responses in request order.
 struct HTTPConnectionStateMachine {
     enum State: Equatable {
-        /// No request in progress (fresh or keep-alive); idle timeout applies.
+        /// No request in progress: fresh (the first-byte deadline applies) or keep-alive (the
+        /// idle timeout applies).
         case idle
         /// Part of a head received; the head deadline applies.
         case readingHead
@@ -62,8 +67,10 @@ struct HTTPConnectionStateMachine {
     /// Prefix for generated request ids, unique to this connection.
     let requestIDPrefix: String
 
-    /// Deadline of the current state's timer (idle, head, body, or linger).
+    /// Deadline of the current state's timer (first byte, idle, head, body, or linger).
     private(set) var deadline: UInt64
+    /// When the connection last became idle or started lingering: eviction takes the oldest.
+    private(set) var idleSince: UInt64
     /// Set while output is queued and the socket would not take it.
     private(set) var writeDeadline: UInt64?
     private(set) var inputClosed = false
@@ -71,18 +78,44 @@ struct HTTPConnectionStateMachine {
     private var requestCount: UInt64 = 0
     private var currentHead: HTTPRequestHead?
     private var current: HTTPResponseContext?
+    /// Renders the errors the connection answers by itself (parse errors, limits, 408).
+    private let renderError: HTTPErrorRenderer
 
     init(limits: HTTPParserLimits, timeouts: HTTPConnectionTimeouts, readAheadLimit: Int = 65536,
-         remoteAddress: String = "", requestIDPrefix: String = "r", now: UInt64) {
+         remoteAddress: String = "", requestIDPrefix: String = "r",
+         renderError: @escaping HTTPErrorRenderer = HTTPError.plainText, now: UInt64) {
         parser = HTTPRequestParser(limits: limits)
         self.timeouts = timeouts
         self.readAheadLimit = readAheadLimit
         self.remoteAddress = remoteAddress
         self.requestIDPrefix = requestIDPrefix
-        deadline = now &+ timeouts.idle
+        self.renderError = renderError
+        // A fresh connection must start its request soon: one that never sends a byte would
+        // otherwise hold a slot of the connection cap for a whole idle timeout.
+        deadline = now &+ timeouts.firstByte
+        idleSince = now
     }
 
     var outputPending: Bool { writeDeadline != nil }
+
+    /// Whether the server may close this connection to make room for a new one when the
+    /// connection cap is reached: nothing is in progress or owed to the peer. That is a fresh
+    /// connection that has sent nothing, an idle keep-alive one, or one lingering after its
+    /// final response.
+    var isEvictable: Bool {
+        switch state {
+        case .idle: return !outputPending && parser.bufferedByteCount == 0
+        case .lingering: return true
+        case .readingHead, .readingBody, .processing, .closing, .closed: return false
+        }
+    }
+
+    /// Closes the connection for a newer one if it is evictable (see `isEvictable`).
+    mutating func evict() -> Action {
+        guard isEvictable else { return .wait }
+        state = .closed
+        return .close
+    }
 
     /// Whether the loop should read from the socket now.
     var wantsInput: Bool {
@@ -121,7 +154,7 @@ struct HTTPConnectionStateMachine {
             if writeDeadline == nil || progressed { writeDeadline = now &+ timeouts.write }
         } else {
             writeDeadline = nil
-            if state == .idle && parser.bufferedByteCount == 0 { deadline = now &+ timeouts.idle }
+            if state == .idle && parser.bufferedByteCount == 0 { becomeIdle(now: now) }
         }
     }
 
@@ -136,7 +169,7 @@ struct HTTPConnectionStateMachine {
             state = .closing
         } else {
             state = .idle
-            deadline = now &+ timeouts.idle
+            becomeIdle(now: now)
         }
         return .respond(response, context)
     }
@@ -180,6 +213,7 @@ struct HTTPConnectionStateMachine {
             }
             state = .lingering
             deadline = now &+ timeouts.linger
+            idleSince = now
             parser.discardBuffered()
             return .shutdownWrite
         case .lingering:
@@ -195,7 +229,7 @@ struct HTTPConnectionStateMachine {
     }
 
     /// Checks deadlines. A head or body that is too slow gets `408` and the connection closes;
-    /// an idle connection, a stalled write, or a lingering close just closes.
+    /// a silent fresh connection, an idle one, a stalled write, or a lingering close just closes.
     mutating func tick(now: UInt64) -> Action {
         if let writeDeadline, now >= writeDeadline {
             state = .closed
@@ -208,7 +242,7 @@ struct HTTPConnectionStateMachine {
             state = .closed
             return .close
         case .readingHead, .readingBody:
-            return fail(with: .error(.requestTimeout, message: "Request timed out"), now: now)
+            return fail(with: .requestTimeout, now: now)
         case .lingering:
             state = .closed
             return .close
@@ -218,6 +252,11 @@ struct HTTPConnectionStateMachine {
     }
 
     // MARK: internals
+
+    private mutating func becomeIdle(now: UInt64) {
+        deadline = now &+ timeouts.idle
+        idleSince = now
+    }
 
     private mutating func startHead(now: UInt64) {
         state = .readingHead
@@ -256,13 +295,13 @@ struct HTTPConnectionStateMachine {
                     method: head.method, target: head.target, headers: head.headers, body: body,
                     version: head.version, remoteAddress: remoteAddress, requestID: context.requestID))
             case .error(let error):
-                return fail(with: error.response, now: now)
+                return fail(with: HTTPError(error.status, message: error.message), now: now)
             }
         }
     }
 
-    /// Answers with an error response and closes after it.
-    private mutating func fail(with response: HTTPResponse, now: UInt64) -> Action {
+    /// Answers with the rendered error and closes after it.
+    private mutating func fail(with error: HTTPError, now: UInt64) -> Action {
         var context = current ?? HTTPResponseContext(
             method: parser.requestLine?.method ?? "",
             path: parser.requestLine.map { HTTPRequest.split(target: $0.target).path } ?? "",
@@ -273,6 +312,6 @@ struct HTTPConnectionStateMachine {
         current = nil
         currentHead = nil
         state = .closing
-        return .respond(response, context)
+        return .respond(renderError(error), context)
     }
 }

@@ -39,8 +39,6 @@ public enum HTTPParserError: Error, Equatable, Sendable {
         case .versionNotSupported: "HTTP version not supported"
         }
     }
-
-    var response: HTTPResponse { .error(status, message: message) }
 }
 
 /// Size limits the parser enforces while bytes arrive (never after buffering everything).

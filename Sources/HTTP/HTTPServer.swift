@@ -18,11 +18,16 @@ import Glibc
 ///   the loop only performs I/O. Requests on a connection are handled one at a time, so
 ///   pipelined responses leave in request order.
 /// - Errors: a parse error or limit is answered with its status (400, 408, 413, 414, 417, 431,
-///   505) and the contract's JSON error body, then the connection is closed: the server shuts
-///   down its sending side and discards input for `lingerTimeout` so the peer reads the answer
-///   instead of a reset. Idle timeouts, stalled writes and the over-cap refusal just close.
-/// - Timeouts: head (total, from its first byte: slowloris), body (total), idle keep-alive,
-///   write (no progress). A slow head or body gets 408; the others close silently.
+///   505) and a body from the application's `errorRenderer` (plain text by default), then the
+///   connection is closed: the server shuts down its sending side and discards input for
+///   `lingerTimeout` so the peer reads the answer instead of a reset. Idle timeouts and stalled
+///   writes just close.
+/// - Timeouts: first byte (from accept), head (total, from its first byte: slowloris), body
+///   (total), idle keep-alive, write (no progress). A slow head or body gets 408; the others
+///   close silently.
+/// - Connection cap: a connection over `maxConnections` replaces the longest-idle connection
+///   with no request in progress (see `EventLoop+Eviction.swift`); only when every connection
+///   is mid-request is it answered 503 and closed.
 /// - Response headers with CR/LF/control characters or invalid names are dropped, never
 ///   written (`HTTPResponseSerializer`).
 ///

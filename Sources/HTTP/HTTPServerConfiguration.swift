@@ -25,7 +25,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var eventLoopCount: Int = HTTPServerConfiguration.processorCount
     public var backlog: Int32 = 1024
 
-    /// Open connections across all loops; beyond it a connection gets `503` and is closed.
+    /// Open connections across all loops. A new connection beyond it takes the place of the
+    /// longest-idle connection that has no request in progress (one that never sent a byte, an
+    /// idle keep-alive one, or one lingering after its last response), which is closed; only
+    /// when every open connection is mid-request is the new one answered `503` and closed.
     public var maxConnections: Int = 1024
     public var maxTargetLength: Int = 8192
     /// Total bytes of the header section (all field lines with their CRLFs).
@@ -37,9 +40,13 @@ public struct HTTPServerConfiguration: Sendable {
     /// Pipelined bytes buffered while a request is being handled; reading pauses beyond it.
     public var readAheadLimit: Int = 65536
 
+    /// From accept to the first byte of the first request: a connection that sends nothing is
+    /// closed after this (silently), so silent sockets cannot hold the connection cap for a
+    /// whole idle timeout.
+    public var firstByteTimeout: Duration = .seconds(5)
     /// Total time for a request head from its first byte (slowloris guard). Answered with 408.
     public var headTimeout: Duration = .seconds(10)
-    /// Keep-alive (and fresh) connections with no request in progress are closed after this.
+    /// Keep-alive connections with no request in progress are closed after this.
     public var idleTimeout: Duration = .seconds(60)
     /// Total time for a request body after its head. Answered with 408.
     public var bodyTimeout: Duration = .seconds(30)
@@ -67,6 +74,12 @@ public struct HTTPServerConfiguration: Sendable {
     /// Called on the event-loop thread for every response; keep it cheap (hand off to a queue).
     public var accessLog: (@Sendable (HTTPAccessLogEntry) -> Void)? = nil
 
+    /// Renders the errors the server answers by itself: parse errors and limits (400, 413,
+    /// 414, 417, 431, 505), slow requests (408) and the over-cap refusal (503). The
+    /// application supplies its own error shape here (and to `Router.errorRenderer` for 404 and
+    /// 405); the default is plain text. Runs on the event-loop thread: keep it cheap.
+    public var errorRenderer: HTTPErrorRenderer = HTTPError.plainText
+
     public init() {}
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
@@ -80,14 +93,14 @@ public struct HTTPServerConfiguration: Sendable {
     }
 
     var timeouts: HTTPConnectionTimeouts {
-        HTTPConnectionTimeouts(head: headTimeout.nanoseconds, idle: idleTimeout.nanoseconds,
+        HTTPConnectionTimeouts(firstByte: firstByteTimeout.nanoseconds, head: headTimeout.nanoseconds, idle: idleTimeout.nanoseconds,
                                body: bodyTimeout.nanoseconds, write: writeTimeout.nanoseconds,
                                linger: lingerTimeout.nanoseconds)
     }
 
     var tickInterval: UInt64 {
         if let timerResolution { return max(timerResolution.nanoseconds, 1_000_000) }
-        let shortest = [headTimeout, idleTimeout, bodyTimeout, writeTimeout, lingerTimeout]
+        let shortest = [firstByteTimeout, headTimeout, idleTimeout, bodyTimeout, writeTimeout, lingerTimeout]
             .map(\.nanoseconds).min() ?? 1_000_000_000
         return min(max(shortest / 10, 5_000_000), 250_000_000)
     }

@@ -89,29 +89,4 @@ public struct HTTPStatus: Hashable, Sendable, ExpressibleByIntegerLiteral, Custo
         default: ""
         }
     }
-
-    /// The error code the API contract pairs with a status, for error bodies the HTTP layer
-    /// writes itself.
-    public var errorCode: String {
-        switch code {
-        case 400: "BAD_REQUEST"
-        case 401: "UNAUTHORIZED"
-        case 403: "FORBIDDEN"
-        case 404: "NOT_FOUND"
-        case 405: "METHOD_NOT_SUPPORTED"
-        case 408: "REQUEST_TIMEOUT"
-        case 409: "CONFLICT"
-        case 412: "PRECONDITION_FAILED"
-        case 413: "PAYLOAD_TOO_LARGE"
-        case 414: "URI_TOO_LONG"
-        case 417: "EXPECTATION_FAILED"
-        case 429: "TOO_MANY_REQUESTS"
-        case 431: "REQUEST_HEADER_FIELDS_TOO_LARGE"
-        case 501: "NOT_IMPLEMENTED"
-        case 503: "SERVICE_UNAVAILABLE"
-        case 505: "HTTP_VERSION_NOT_SUPPORTED"
-        case 500...599: "INTERNAL_SERVER_ERROR"
-        default: "ERROR"
-        }
-    }
 }

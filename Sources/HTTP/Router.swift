@@ -9,12 +9,16 @@ public typealias RouteHandler = @Sendable (HTTPRequest, Parameters) async -> HTT
 /// over a parameter; if the static branch has no route for the method but a parameter branch
 /// does, the parameter branch is used.
 ///
-/// No path match: 404 `NOT_FOUND`. Path matches but not the method: 405 `METHOD_NOT_SUPPORTED`
-/// with `Allow`. HEAD falls back to the GET handler (the server sends no body for HEAD).
+/// No path match: 404. Path matches but not the method: 405 with `Allow`. Both are rendered by
+/// `errorRenderer`. HEAD falls back to the GET handler (the server sends no body for HEAD).
 public struct Router: HTTPResponder {
     private var root = RouteNode()
+    /// Renders the router's 404 and 405 (the application's error shape; plain text by default).
+    public var errorRenderer: HTTPErrorRenderer
 
-    public init() {}
+    public init(errorRenderer: @escaping HTTPErrorRenderer = HTTPError.plainText) {
+        self.errorRenderer = errorRenderer
+    }
 
     /// Registers `handler` for `method` on `pattern`, replacing an earlier registration.
     public mutating func on(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping RouteHandler) {
@@ -67,12 +71,9 @@ public struct Router: HTTPResponder {
         case .found(let handler, let parameters):
             return await handler(request, parameters)
         case .methodNotAllowed(let allowed):
-            var headers = HTTPHeaders()
-            headers.add(name: "Allow", value: allowed.joined(separator: ", "))
-            return .error(.methodNotAllowed, message: "Method not supported", code: "METHOD_NOT_SUPPORTED",
-                          headers: headers)
+            return errorRenderer(.methodNotAllowed(allowed: allowed))
         case .notFound:
-            return .error(.notFound, message: "Not found", code: "NOT_FOUND")
+            return errorRenderer(.notFound)
         }
     }
 

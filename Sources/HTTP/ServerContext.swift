@@ -22,6 +22,9 @@ final class ServerContext: @unchecked Sendable {
     let listenFD: Int32
     /// Level-triggered eventfd in every loop's epoll set; `HTTPServer.shutdown()` signals it.
     let shutdownEvent: OwnedFileDescriptor
+    /// Written to a new connection when the cap is reached and no connection can make room;
+    /// rendered once by the application's renderer.
+    let overloadedResponse: [UInt8]
 
     private let lock = Lock()
     private var openConnections = 0  // guarded by lock
@@ -39,6 +42,13 @@ final class ServerContext: @unchecked Sendable {
         self.tickInterval = configuration.tickInterval
         self.listenFD = listenFD
         self.shutdownEvent = shutdownEvent
+        var overloaded: [UInt8] = []
+        HTTPResponseSerializer.write(
+            configuration.errorRenderer(.overloaded),
+            context: HTTPResponseContext(method: "", path: "", requestID: "", version: .http1_1, isHead: false,
+                                         close: true, startedAt: 0),
+            serverName: configuration.serverName, date: nil, into: &overloaded)
+        overloadedResponse = overloaded
     }
 
     /// Counts a new connection against `maxConnections`; false when the server is full.
@@ -54,6 +64,17 @@ final class ServerContext: @unchecked Sendable {
         lock.withLock { self.loops = loops }
     }
 
+    /// The loop after `loop`, for passing on a search for a connection to evict; nil once the
+    /// loops have stopped.
+    func loop(after loop: EventLoop) -> EventLoop? {
+        lock.withLock {
+            guard !loops.isEmpty else { return nil }
+            return loops[(loop.index + 1) % loops.count]
+        }
+    }
+
+    var loopCount: Int { lock.withLock { loops.count } }
+
     /// Round-robin owner for the next accepted connection.
     func nextLoop() -> EventLoop {
         lock.withLock {
@@ -67,10 +88,4 @@ final class ServerContext: @unchecked Sendable {
     }
 
     var connectionCount: Int { lock.withLock { openConnections } }
-
-    /// Sent to connections over the cap, then the socket is closed.
-    static let overloadedResponse: [UInt8] = {
-        let body = HTTPResponse.errorBody(message: "Too many connections", code: "SERVICE_UNAVAILABLE")
-        return Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
-    }()
 }

@@ -15,7 +15,8 @@ public final class APIServer: Sendable {
     public static let maxBodySize = 2 * 1024 * 1024
 
     public static func start(services: Services, port: Int? = nil) throws -> APIServer {
-        var router = Router()
+        // The server's own errors (parse errors, limits, 408, 503, 404, 405) in the contract's shape.
+        var router = Router(errorRenderer: APIError.render)
         for route in APIRoutes.all(services.apiContext()) {
             router.on(HTTPMethod(route.method), route.pattern) { request, parameters in
                 var values: [String: String] = [:]
@@ -33,6 +34,7 @@ public final class APIServer: Sendable {
         var configuration = HTTPServerConfiguration(host: services.configuration.host,
                                                     port: port ?? services.configuration.port)
         configuration.maxBodySize = maxBodySize
+        configuration.errorRenderer = APIError.render
         // Handlers only await (the database runs on the pool's own threads), so
         // they may run on the loop thread and skip a hop through the task pool.
         configuration.runHandlersOnEventLoop = services.configuration.handlersOnEventLoop

@@ -100,6 +100,23 @@ struct HTTPResponseSerializerTests {
         #expect(!text.contains("X-Request-Id"))
     }
 
+    /// The configured `Server` name and what an application's error renderer returns go
+    /// through the same checks as handler headers: CR/LF never reaches the wire.
+    @Test func crlfInServerNameOrRenderedErrorHeadersIsDropped() {
+        var out: [UInt8] = []
+        HTTPResponseSerializer.write(HTTPResponse(), context: context(), serverName: "herald\r\nX-Evil: 1", date: nil,
+                                     into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(!text.contains("X-Evil"))
+        #expect(!text.contains("Server:"))
+
+        let rendered = HTTPError.plainText(HTTPError(.badRequest, message: "m", headers: ["X-Bad": "1\r\nX-Evil: 2"]))
+        let errorText = serialize(rendered, context())
+        #expect(!errorText.contains("X-Evil"))
+        #expect(!errorText.contains("X-Bad"))
+        #expect(errorText.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+    }
+
     @Test func decimalFormatting() {
         for value in [0, 7, 10, 99, 100, 12345, 1_048_576, Int.max] {
             var out: [UInt8] = []
@@ -110,10 +127,5 @@ struct HTTPResponseSerializerTests {
 
     @Test func dateHeaderFormat() {
         #expect(String(decoding: HTTPDateCache.format(784_111_777), as: UTF8.self) == "Sun, 06 Nov 1994 08:49:37 GMT")
-    }
-
-    @Test func errorBodyEscapesJSON() {
-        let body = String(decoding: HTTPResponse.errorBody(message: "a \"q\" \\ \n\u{1}", code: "X"), as: UTF8.self)
-        #expect(body == #"{"message":"a \"q\" \\ \n\u0001","code":"X"}"#)
     }
 }

@@ -49,16 +49,33 @@ struct RouterTests {
     @Test func notFoundBody() async {
         let (status, text, headers) = await body(.get, "/nope")
         #expect(status == 404)
-        #expect(text == #"{"message":"Not found","code":"NOT_FOUND"}"#)
-        #expect(headers["Content-Type"] == "application/json")
+        #expect(text == "Not found\n")
+        #expect(headers["Content-Type"] == "text/plain; charset=utf-8")
         #expect(await body(.get, "/api/v0/tenants/t1/brand/extra").0 == 404)
     }
 
     @Test func methodNotAllowedBodyAndAllow() async {
         let (status, text, headers) = await body(.delete, "/api/v0/tenants/t1/brand")
         #expect(status == 405)
-        #expect(text == #"{"message":"Method not supported","code":"METHOD_NOT_SUPPORTED"}"#)
+        #expect(text == "Method not supported\n")
         #expect(headers["Allow"] == "GET, HEAD, PUT")
+    }
+
+    @Test func missesGoThroughTheInjectedRenderer() async {
+        var router = Router(errorRenderer: { error in
+            var headers = error.headers
+            headers.add(name: "X-Renderer", value: "app")
+            return HTTPResponse(status: error.status, headers: headers, body: Array("app:\(error.message)".utf8))
+        })
+        router.get("/only-get") { _, _ in .text("ok") }
+        let missing = await router.respond(to: HTTPRequest(method: .get, target: "/nope"))
+        #expect(missing.status == .notFound)
+        #expect(missing.headers["X-Renderer"] == "app")
+        #expect(missing.body == Array("app:Not found".utf8))
+        let wrongMethod = await router.respond(to: HTTPRequest(method: .post, target: "/only-get"))
+        #expect(wrongMethod.status == .methodNotAllowed)
+        #expect(wrongMethod.headers["Allow"] == "GET, HEAD")
+        #expect(wrongMethod.headers["X-Renderer"] == "app")
     }
 
     @Test func methodsGivenAsStrings() async {

@@ -38,7 +38,7 @@ struct ServerFramingTests {
         try await withTestServer { server in
             let (response, closed) = try await rawExchange(port: server.localPort, raw)
             #expect(response.status == 400, "\(name)")
-            #expect(response.errorCode == "BAD_REQUEST", "\(name)")
+            #expect(response.plainErrorMessage == "Bad request", "\(name)")
             #expect(response.headers["Connection"] == "close", "\(name)")
             #expect(closed, "\(name): connection left open")
         }

@@ -46,6 +46,9 @@ func withTestServer<T: Sendable>(
     _ body: (HTTPServer) async throws -> T
 ) async throws -> T {
     var configuration = TestHTTPServer.configuration()
+    // Several tests connect first and send later; on a loaded machine that can take longer
+    // than the 5 s first-byte default. Tests of the first-byte deadline set it themselves.
+    configuration.firstByteTimeout = .seconds(60)
     configure(&configuration)
     return try await TestHTTPServer.with(configuration: configuration, responder: AnyResponder(responder ?? testRouter()), body)
 }
@@ -76,8 +79,9 @@ func rawExchange(port: Int, _ raw: [UInt8], method: String = "GET") async throws
 }
 
 extension TestHTTPClient.Response {
-    var errorCode: String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        return object["code"] as? String
+    /// The message of an error the server rendered with the default (plain-text) renderer.
+    var plainErrorMessage: String? {
+        guard headers["Content-Type"] == "text/plain; charset=utf-8", bodyString.hasSuffix("\n") else { return nil }
+        return String(bodyString.dropLast())
     }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Lock-out check for issue 11: a release `herald serve` (default connection cap, 1,024) on a
+# private PostgreSQL gets IDLE (1,500) TCP connections that never send a byte, then a new
+# client asks GET /healthz; prints its status and how long the answer took (the bar: 200
+# within a second or two, not 503). Repeated ROUNDS times with fresh silent sockets, which
+# also checks that the server keeps up while silent sockets keep arriving. Loopback only.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$(herald_root)"
+ensure_packages
+
+idle=${IDLE:-1500}
+rounds=${ROUNDS:-3}
+log "building herald (release)"
+swift build -c release --product herald >/dev/null
+bin=.build/release/herald
+# The silent sockets and the server's side of them: raise the soft limit up to the hard one.
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((2 * idle + 200)) ] \
+  || { echo "open-file limit $(ulimit -n) is too low for $idle idle sockets" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-idle.XXXXXX"); chmod 755 "$tmp"
+pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
+cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+pg_start "$tmp/pg" "$pgport"
+export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
+export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
+export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
+"$bin" migrate >/dev/null
+"$bin" serve & pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+python3 - "$port" "$idle" "$rounds" <<'PY'
+import socket, sys, time
+port, idle, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+
+def healthz():
+    start = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    try:
+        while chunk := s.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass  # a refusing server may reset after its 503
+    s.close()
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else "reset"
+    return status, time.monotonic() - start
+
+worst, failed = 0.0, False
+for round in range(1, rounds + 1):
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(idle)]
+    time.sleep(0.5)  # let the server accept (and evict) them all
+    status, seconds = healthz()
+    worst = max(worst, seconds)
+    print(f"round={round} idle_sockets={idle} healthz_status={status} healthz_seconds={seconds:.3f}")
+    for s in silent:
+        s.close()
+    failed = failed or status != 200
+print(f"worst_healthz_seconds={worst:.3f}")
+sys.exit(1 if failed else 0)
+PY
