@@ -16,6 +16,8 @@ struct HTTPProviderRequest: Sendable {
     /// passwords, secret URLs, extra header values): replaced by `********`
     /// wherever a provider's reply or an error text happens to echo them.
     var secrets: [String]
+    /// False only for the operator's own targets (`HERALD_SMS_URL`).
+    var checksTarget = true
 }
 
 /// A provider's reply, with at most `HTTPProviderClient.maxBodyBytes` of body.
@@ -53,10 +55,13 @@ public final class HTTPProviderClient: Sendable {
     private let session: URLSession
     /// Set when we made the session: then responses stream through it.
     private let delegate: HTTPSessionDelegate?
+    /// Where requests may go (`OutboundPolicy`).
+    let outbound: OutboundPolicy
 
     /// A client with its own ephemeral session: no cache, no cookies, no
-    /// stored credentials, redirects refused, `timeout` per request.
-    public init(timeout: Duration = defaultTimeout) {
+    /// stored credentials, redirects refused, `timeout` per request, and
+    /// only to addresses `outbound` allows.
+    public init(timeout: Duration = defaultTimeout, outbound: OutboundPolicy = OutboundPolicy()) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout.timeInterval
         configuration.timeoutIntervalForResource = timeout.timeInterval
@@ -68,14 +73,17 @@ public final class HTTPProviderClient: Sendable {
         configuration.urlCredentialStorage = nil
         let delegate = HTTPSessionDelegate(maxBodyBytes: Self.maxBodyBytes)
         self.timeout = timeout
+        self.outbound = outbound
         self.delegate = delegate
         self.session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
     /// A client on the caller's session (its own redirect and cache policy
-    /// apply; bodies are cut to `maxBodyBytes` after the fact).
-    public init(session: URLSession, timeout: Duration = defaultTimeout) {
+    /// apply, so redirects it follows are not checked against `outbound`;
+    /// bodies are cut to `maxBodyBytes` after the fact).
+    public init(session: URLSession, timeout: Duration = defaultTimeout, outbound: OutboundPolicy = OutboundPolicy()) {
         self.timeout = timeout
+        self.outbound = outbound
         self.session = session
         self.delegate = nil
     }
@@ -93,6 +101,7 @@ public final class HTTPProviderClient: Sendable {
     /// Sends `request` and returns whatever status came back; throws only
     /// when no reply arrived.
     func perform(_ request: HTTPProviderRequest) async throws -> HTTPProviderResponse {
+        if request.checksTarget { try await checkTarget(request) }
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData,
                                     timeoutInterval: timeout.timeInterval)
         urlRequest.httpMethod = request.method
@@ -117,6 +126,23 @@ public final class HTTPProviderClient: Sendable {
         } catch {
             throw Self.transportError(error, request)
         }
+    }
+
+    /// Resolves the URL's host and checks every address right before the
+    /// request. URLSession (libcurl on Linux) resolves again itself and
+    /// cannot be handed the checked address, so a name whose DNS answer
+    /// changes between the two lookups (rebinding with a zero TTL) is only
+    /// narrowed, not closed; literal addresses in every spelling are
+    /// closed, and redirects are never followed (`HTTPSessionDelegate`).
+    func checkTarget(_ request: HTTPProviderRequest) async throws {
+        guard let written = request.url.host, !written.isEmpty else {
+            throw DeliveryError(.permanent, "\(request.provider): the URL has no host")
+        }
+        let host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
+        let port = request.url.port ?? (request.url.scheme?.lowercased() == "https" ? 443 : 80)
+        let policy = outbound
+        let what = "\(request.provider): \(ProviderURL.origin(request.url))"
+        _ = try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
     }
 
     /// The reply itself when it is 2xx, else the error it amounts to.
