@@ -31,6 +31,13 @@ extension Services {
         return worker
     }
 
+    /// Webhook header values saved in clear before they were secrets are
+    /// sealed now, so responses mask them and the table no longer holds them.
+    public func sealLegacyChannelSecrets() async throws {
+        let sealed = try await store.sealChannelHeaderValues()
+        if sealed > 0 { logger.info("sealed the header values of older webhook channels", ("channels", .int(sealed))) }
+    }
+
     /// `herald worker` has no API: with HERALD_WORKER_METRICS_PORT it serves
     /// /metrics and /healthz on that port for Prometheus and probes.
     public func startMetricsServer(port: Int) throws -> HTTPServer {
