@@ -1,4 +1,5 @@
 import Crypto
+import Delivery
 import Foundation
 import Logging
 
@@ -22,6 +23,13 @@ public struct Configuration: Sendable {
     public var handlersOnEventLoop: Bool
     public var smtpURL: String?
     public var smsURL: String?
+    /// Where tenants' channels may connect beyond the public internet
+    /// (`HERALD_OUTBOUND_ALLOW`, CIDRs; none by default).
+    public var outbound: OutboundPolicy
+    /// CA certificates trusted, besides the system store, for tenants' SMTP
+    /// servers (`HERALD_SMTP_CA_FILE`): the operator's, since tenants
+    /// cannot name files on the server.
+    public var smtpCAFile: String?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 4000
@@ -57,6 +65,15 @@ public struct Configuration: Sendable {
         handlersOnEventLoop = nonEmpty("HERALD_HTTP_HANDLERS_ON_LOOP").map { !["0", "false", "no"].contains($0.lowercased()) } ?? true
         smtpURL = nonEmpty("HERALD_SMTP_URL")
         smsURL = nonEmpty("HERALD_SMS_URL")
+        do {
+            outbound = try OutboundPolicy(parsing: nonEmpty("HERALD_OUTBOUND_ALLOW") ?? "")
+        } catch {
+            throw ConfigurationError("\(error)")
+        }
+        smtpCAFile = nonEmpty("HERALD_SMTP_CA_FILE")
+        if let path = smtpCAFile, !FileManager.default.isReadableFile(atPath: path) {
+            throw ConfigurationError("HERALD_SMTP_CA_FILE: cannot read \(path)")
+        }
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
     }

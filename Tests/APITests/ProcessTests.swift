@@ -61,6 +61,12 @@ import Testing
         let badSenders = try await Self.run(["serve"], environment: ["HERALD_API_PIPELINE_SENDERS": "0"])
         #expect(badSenders.status == 78)
         #expect(badSenders.stderr.contains("HERALD_API_PIPELINE_SENDERS"), "\(badSenders.stderr)")
+        // Outbound settings are checked at start too (issue 11).
+        for (name, value) in [("HERALD_OUTBOUND_ALLOW", "127.0.0.0/8,not-a-range"), ("HERALD_OUTBOUND_ALLOW", "10.0.0.1/8"),
+                              ("HERALD_SMTP_CA_FILE", "/nonexistent/ca.pem")] {
+            let bad = try await Self.run(["worker"], environment: [name: value])
+            #expect(bad.status == 78 && bad.stderr.contains(name), "\(name)=\(value): \(bad.stderr)")
+        }
     }
 
     @Test func renderForTemplateAuthors() async throws {
