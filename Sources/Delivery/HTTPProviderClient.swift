@@ -101,8 +101,37 @@ public final class HTTPProviderClient: Sendable {
     /// Sends `request` and returns whatever status came back; throws only
     /// when no reply arrived.
     func perform(_ request: HTTPProviderRequest) async throws -> HTTPProviderResponse {
-        if request.checksTarget { try await checkTarget(request) }
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData,
+        guard request.checksTarget else { return try await perform(request, pinnedTo: nil) }
+        let addresses = try await checkTarget(request)
+        // https: URLSession resolves the name again, but an answer changed
+        // since our check (DNS rebinding) ends at a host without a
+        // certificate for that name, before the request is sent. Plain http
+        // has no such check, so it goes to a checked address itself.
+        guard request.url.scheme?.lowercased() == "http" else { return try await perform(request, pinnedTo: nil) }
+        var tried = Set<IPAddress>()
+        var lastError: DeliveryError?
+        for address in addresses where tried.insert(address.ip).inserted {
+            do {
+                return try await perform(request, pinnedTo: address.ip)
+            } catch let error as DeliveryError where error.code == .connect {
+                lastError = error  // no connection, nothing sent: the next address
+            }
+        }
+        throw lastError ?? DeliveryError(.connect, "\(request.provider): no address for \(ProviderURL.origin(request.url))")
+    }
+
+    /// `request` to `url` as written, or to `address` with the written
+    /// host in the Host header.
+    private func perform(_ request: HTTPProviderRequest, pinnedTo address: IPAddress?) async throws -> HTTPProviderResponse {
+        var request = request
+        var target = request.url
+        var hostHeader: String?
+        if let address, let pinned = Self.pinned(request.url, to: address) {
+            target = pinned.url
+            hostHeader = pinned.host
+            request.secrets.append(pinned.url.absoluteString)  // its path may be a credential
+        }
+        var urlRequest = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData,
                                     timeoutInterval: timeout.timeInterval)
         urlRequest.httpMethod = request.method
         urlRequest.setValue("Herald", forHTTPHeaderField: "User-Agent")
@@ -113,6 +142,7 @@ public final class HTTPProviderClient: Sendable {
             }
             urlRequest.setValue(value, forHTTPHeaderField: name)
         }
+        if let hostHeader { urlRequest.setValue(hostHeader, forHTTPHeaderField: "Host") }
         urlRequest.httpBody = Data(request.body)
         do {
             if let delegate {
@@ -129,12 +159,8 @@ public final class HTTPProviderClient: Sendable {
     }
 
     /// Resolves the URL's host and checks every address right before the
-    /// request. URLSession (libcurl on Linux) resolves again itself and
-    /// cannot be handed the checked address, so a name whose DNS answer
-    /// changes between the two lookups (rebinding with a zero TTL) is only
-    /// narrowed, not closed; literal addresses in every spelling are
-    /// closed, and redirects are never followed (`HTTPSessionDelegate`).
-    func checkTarget(_ request: HTTPProviderRequest) async throws {
+    /// request (redirects are never followed: `HTTPSessionDelegate`).
+    func checkTarget(_ request: HTTPProviderRequest) async throws -> [ResolvedAddress] {
         guard let written = request.url.host, !written.isEmpty else {
             throw DeliveryError(.permanent, "\(request.provider): the URL has no host")
         }
@@ -142,7 +168,18 @@ public final class HTTPProviderClient: Sendable {
         let port = request.url.port ?? (request.url.scheme?.lowercased() == "https" ? 443 : 80)
         let policy = outbound
         let what = "\(request.provider): \(ProviderURL.origin(request.url))"
-        _ = try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
+        return try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
+    }
+
+    /// `url` with its host replaced by `address`, and the Host header that
+    /// names the host as written (`name:port` when the URL has a port).
+    static func pinned(_ url: URL, to address: IPAddress) -> (url: URL, host: String)? {
+        guard let host = url.host, !host.isEmpty,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return nil }
+        components.percentEncodedHost = address.isIPv4 ? address.description : "[\(address)]"
+        guard let pinned = components.url else { return nil }
+        let written = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return (pinned, url.port.map { "\(written):\($0)" } ?? written)
     }
 
     /// The reply itself when it is 2xx, else the error it amounts to.

@@ -156,6 +156,27 @@ import HTTP
         }
     }
 
+    /// Plain http goes to the address that was checked (no second lookup a
+    /// rebinding DNS server could answer differently), under its own name.
+    @Test func plainHTTPGoesToTheCheckedAddressUnderItsWrittenName() async throws {
+        try await withReceiver { base, log in
+            let port = URL(string: base)!.port!
+            _ = try await WebhookProvider(client: sharedClient).send(webhookMessage(),
+                                                                     via: webhookChannel("http://localhost:\(port)/hook?x=1%202"))
+            let request = try log.single()
+            #expect(request.headers["Host"] == "localhost:\(port)")
+            #expect(request.target == "/hook?x=1%202")
+        }
+        let address = try #require(IPAddress(literal: "93.184.216.34"))
+        let pinned = try #require(HTTPProviderClient.pinned(URL(string: "http://user:pw@example.com:8080/a/b?q=1%20#f")!, to: address))
+        #expect(pinned.url.absoluteString == "http://user:pw@93.184.216.34:8080/a/b?q=1%20#f" && pinned.host == "example.com:8080")
+        let v6 = try #require(IPAddress(literal: "2606:4700::1"))
+        let pinned6 = try #require(HTTPProviderClient.pinned(URL(string: "http://[2606:4700::1]/x")!, to: v6))
+        #expect(pinned6.url.absoluteString == "http://[2606:4700::1]/x" && pinned6.host == "[2606:4700::1]")
+        let named = try #require(HTTPProviderClient.pinned(URL(string: "http://hooks.example.com/x")!, to: v6))
+        #expect(named.url.absoluteString == "http://[2606:4700::1]/x" && named.host == "hooks.example.com")
+    }
+
     @Test func aRedirectToARefusedAddressIsNotFollowed() async throws {
         try await withReceiver({ _ in
             HTTPResponse(status: .found, headers: ["Location": "http://169.254.169.254/latest/meta-data/"])
