@@ -96,7 +96,7 @@ enum ChannelRoutes {
         }
         for (key, value) in settings {
             if key == "headers" {
-                if value.objectValue == nil { issues.append("providerSettings.headers: Expected object") }
+                continue  // ChannelSettingsRules: an object of header names to values
             } else if key == ChannelCatalog.maxAttemptsKey {
                 if let count = value.intValue, ChannelCatalog.maxAttemptsRange.contains(Int(count)) {} else {
                     let range = ChannelCatalog.maxAttemptsRange
