@@ -49,7 +49,7 @@ enum DevCommand {
             printOut("applied migration \(String(format: "%04d", migration.version))_\(migration.name)")
         }
 
-        try await services.sealLegacyChannelSecrets()
+        await services.sealLegacyChannelSecrets()
         let userId = try await services.store.ensurePlatformUser(email: demoEmail, name: "Demo")
         let tenantId: String
         if let existing = try await services.store.firstTenantId(memberId: userId) {

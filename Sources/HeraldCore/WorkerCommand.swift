@@ -23,7 +23,7 @@ enum WorkerCommand {
             throw ConfigurationError("the database schema is at version \(version), not \(services.migrator.latestVersion): run `herald migrate` first")
         }
 
-        try await services.sealLegacyChannelSecrets()
+        await services.sealLegacyChannelSecrets()
         let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
         let worker = services.makeWorker(configuration: workerConfiguration, providers: delivery.lookup)
         let metricsServer: HTTPServer?

@@ -126,16 +126,19 @@ extension Store {
                   AND EXISTS (SELECT 1 FROM jsonb_each(provider_settings->'headers') h WHERE h.value <> to_jsonb($1::text))
                 FOR UPDATE
                 """, [ChannelCatalog.mask])
+            var sealedCount = 0
             for row in rows {
                 let id = try row.decode(0, as: String.self)
                 let settings = try JSONParser.parse(try row.decode(1, as: String.self)).objectValue ?? JSONObject()
-                let old = try self.openSecrets(try row.decode(2, as: String?.self), channelId: id)
+                // Secrets this key cannot open are left alone: sending fails for that channel, not the start.
+                guard let old = try? self.openSecrets(try row.decode(2, as: String?.self), channelId: id) else { continue }
                 // Masked values (other secrets, headers already sealed) are kept from `old`.
                 let (visible, sealed) = self.split(settings, secrets: old, channelId: id)
                 _ = try connection.query("UPDATE channels SET provider_settings = $2::jsonb, provider_secrets_enc = $3 WHERE id = $1",
                                          [id, JSONValue.object(visible).jsonString, sealed])
+                sealedCount += 1
             }
-            return rows.count
+            return sealedCount
         }
     }
 

@@ -224,7 +224,7 @@ import Testing
                     """, [id])
             }
             #expect(try await api.call("GET", "/api/v0/notifications/channels/\(id)", tenant.keys).bodyString.contains("legacy-clear-1"))
-            try await api.services.sealLegacyChannelSecrets()
+            await api.services.sealLegacyChannelSecrets()
             #expect(!(try await row().settings.contains("legacy-clear-1")))
             let after = try await api.call("GET", "/api/v0/notifications/channels/\(id)", tenant.keys)
             #expect(try after.json()["providerSettings"]?["headers"] == ["X-Api-Key": "********", "X-Old": "********"])
