@@ -168,7 +168,12 @@ public final class HTTPProviderClient: Sendable {
         let port = request.url.port ?? (request.url.scheme?.lowercased() == "https" ? 443 : 80)
         let policy = outbound
         let what = "\(request.provider): \(ProviderURL.origin(request.url))"
-        return try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
+        // A literal needs no lookup (getaddrinfo answers it at once): no thread hop.
+        if IPAddress(literal: host) != nil { return try policy.resolve(host: host, port: port, what: what) }
+        let addresses = try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
+        // The lookup cannot be interrupted; a send cancelled meanwhile stops here.
+        if Task.isCancelled { throw DeliveryError(.transient, "\(request.provider): request to \(ProviderURL.origin(request.url)) was cancelled") }
+        return addresses
     }
 
     /// `url` with its host replaced by `address`, and the Host header that
