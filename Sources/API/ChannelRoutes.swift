@@ -1,3 +1,4 @@
+import Delivery
 import JSON
 import Store
 
@@ -54,8 +55,9 @@ enum ChannelRoutes {
                 guard let current = try await store.channelForSending(reference: id, tenantId: tenantId) else {
                     throw APIError.notFound
                 }
+                // Stored settings are checked again only when the provider changes.
                 try validate(provider: provider ?? current.provider, type: type ?? current.type,
-                             settings: settings ?? current.settings, partial: settings == nil)
+                             settings: settings ?? current.settings, partial: settings == nil && provider == nil)
             }
             guard let json = try await store.updateChannel(id: id, tenantId: tenantId, name: name, key: key,
                                                            description: description, type: type, provider: provider,
@@ -76,7 +78,9 @@ enum ChannelRoutes {
     }
 
     /// Herald must be able to send through the provider, for the channel's type,
-    /// with the settings it needs.
+    /// with the settings it needs, and the settings must pass the rules the
+    /// worker sends by (`ChannelSettingsRules`), unless `partial` (the
+    /// stored settings stay as they are).
     static func validate(provider name: String, type: String, settings: JSONObject, partial: Bool) throws {
         guard let provider = ChannelCatalog.provider(named: name) else {
             throw APIError.validation(["provider: Herald cannot send through \(name); supported providers: "
@@ -92,7 +96,7 @@ enum ChannelRoutes {
         }
         for (key, value) in settings {
             if key == "headers" {
-                if value.objectValue == nil { issues.append("providerSettings.headers: Expected object") }
+                continue  // ChannelSettingsRules: an object of header names to values
             } else if key == ChannelCatalog.maxAttemptsKey {
                 if let count = value.intValue, ChannelCatalog.maxAttemptsRange.contains(Int(count)) {} else {
                     let range = ChannelCatalog.maxAttemptsRange
@@ -107,11 +111,8 @@ enum ChannelRoutes {
         if let security = settings["security"]?.stringValue, !["starttls", "tls", "none"].contains(security) {
             issues.append("providerSettings.security: must be one of starttls, tls, none")
         }
-        for key in ["url", "baseUrl", "webhookUrl"] {
-            if let url = settings[key]?.stringValue, url != ChannelCatalog.mask,
-               !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
-                issues.append("providerSettings.\(key): must be an http(s) URL")
-            }
+        if !partial {
+            issues += ChannelSettingsRules.issues(provider: name, settings: settings, mask: ChannelCatalog.mask).map(\.description)
         }
         if !issues.isEmpty { throw APIError.validation(issues) }
     }

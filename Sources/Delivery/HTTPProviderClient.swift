@@ -16,6 +16,8 @@ struct HTTPProviderRequest: Sendable {
     /// passwords, secret URLs, extra header values): replaced by `********`
     /// wherever a provider's reply or an error text happens to echo them.
     var secrets: [String]
+    /// False only for the operator's own targets (`HERALD_SMS_URL`).
+    var checksTarget = true
 }
 
 /// A provider's reply, with at most `HTTPProviderClient.maxBodyBytes` of body.
@@ -53,10 +55,13 @@ public final class HTTPProviderClient: Sendable {
     private let session: URLSession
     /// Set when we made the session: then responses stream through it.
     private let delegate: HTTPSessionDelegate?
+    /// Where requests may go (`OutboundPolicy`).
+    let outbound: OutboundPolicy
 
     /// A client with its own ephemeral session: no cache, no cookies, no
-    /// stored credentials, redirects refused, `timeout` per request.
-    public init(timeout: Duration = defaultTimeout) {
+    /// stored credentials, redirects refused, `timeout` per request, and
+    /// only to addresses `outbound` allows.
+    public init(timeout: Duration = defaultTimeout, outbound: OutboundPolicy = OutboundPolicy()) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout.timeInterval
         configuration.timeoutIntervalForResource = timeout.timeInterval
@@ -68,14 +73,17 @@ public final class HTTPProviderClient: Sendable {
         configuration.urlCredentialStorage = nil
         let delegate = HTTPSessionDelegate(maxBodyBytes: Self.maxBodyBytes)
         self.timeout = timeout
+        self.outbound = outbound
         self.delegate = delegate
         self.session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
     /// A client on the caller's session (its own redirect and cache policy
-    /// apply; bodies are cut to `maxBodyBytes` after the fact).
-    public init(session: URLSession, timeout: Duration = defaultTimeout) {
+    /// apply, so redirects it follows are not checked against `outbound`;
+    /// bodies are cut to `maxBodyBytes` after the fact).
+    public init(session: URLSession, timeout: Duration = defaultTimeout, outbound: OutboundPolicy = OutboundPolicy()) {
         self.timeout = timeout
+        self.outbound = outbound
         self.session = session
         self.delegate = nil
     }
@@ -93,7 +101,37 @@ public final class HTTPProviderClient: Sendable {
     /// Sends `request` and returns whatever status came back; throws only
     /// when no reply arrived.
     func perform(_ request: HTTPProviderRequest) async throws -> HTTPProviderResponse {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData,
+        guard request.checksTarget else { return try await perform(request, pinnedTo: nil) }
+        let addresses = try await checkTarget(request)
+        // https: URLSession resolves the name again, but an answer changed
+        // since our check (DNS rebinding) ends at a host without a
+        // certificate for that name, before the request is sent. Plain http
+        // has no such check, so it goes to a checked address itself.
+        guard request.url.scheme?.lowercased() == "http" else { return try await perform(request, pinnedTo: nil) }
+        var tried = Set<IPAddress>()
+        var lastError: DeliveryError?
+        for address in addresses where tried.insert(address.ip).inserted {
+            do {
+                return try await perform(request, pinnedTo: address.ip)
+            } catch let error as DeliveryError where error.code == .connect {
+                lastError = error  // no connection, nothing sent: the next address
+            }
+        }
+        throw lastError ?? DeliveryError(.connect, "\(request.provider): no address for \(ProviderURL.origin(request.url))")
+    }
+
+    /// `request` to `url` as written, or to `address` with the written
+    /// host in the Host header.
+    private func perform(_ request: HTTPProviderRequest, pinnedTo address: IPAddress?) async throws -> HTTPProviderResponse {
+        var request = request
+        var target = request.url
+        var hostHeader: String?
+        if let address, let pinned = Self.pinned(request.url, to: address) {
+            target = pinned.url
+            hostHeader = pinned.host
+            request.secrets.append(pinned.url.absoluteString)  // its path may be a credential
+        }
+        var urlRequest = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData,
                                     timeoutInterval: timeout.timeInterval)
         urlRequest.httpMethod = request.method
         urlRequest.setValue("Herald", forHTTPHeaderField: "User-Agent")
@@ -104,6 +142,7 @@ public final class HTTPProviderClient: Sendable {
             }
             urlRequest.setValue(value, forHTTPHeaderField: name)
         }
+        if let hostHeader { urlRequest.setValue(hostHeader, forHTTPHeaderField: "Host") }
         urlRequest.httpBody = Data(request.body)
         do {
             if let delegate {
@@ -117,6 +156,35 @@ public final class HTTPProviderClient: Sendable {
         } catch {
             throw Self.transportError(error, request)
         }
+    }
+
+    /// Resolves the URL's host and checks every address right before the
+    /// request (redirects are never followed: `HTTPSessionDelegate`).
+    func checkTarget(_ request: HTTPProviderRequest) async throws -> [ResolvedAddress] {
+        guard let written = request.url.host, !written.isEmpty else {
+            throw DeliveryError(.permanent, "\(request.provider): the URL has no host")
+        }
+        let host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written
+        let port = request.url.port ?? (request.url.scheme?.lowercased() == "https" ? 443 : 80)
+        let policy = outbound
+        let what = "\(request.provider): \(ProviderURL.origin(request.url))"
+        // A literal needs no lookup (getaddrinfo answers it at once): no thread hop.
+        if IPAddress(literal: host) != nil { return try policy.resolve(host: host, port: port, what: what) }
+        let addresses = try await BlockingIO.run { try policy.resolve(host: host, port: port, what: what) }
+        // The lookup cannot be interrupted; a send cancelled meanwhile stops here.
+        if Task.isCancelled { throw DeliveryError(.transient, "\(request.provider): request to \(ProviderURL.origin(request.url)) was cancelled") }
+        return addresses
+    }
+
+    /// `url` with its host replaced by `address`, and the Host header that
+    /// names the host as written (`name:port` when the URL has a port).
+    static func pinned(_ url: URL, to address: IPAddress) -> (url: URL, host: String)? {
+        guard let host = url.host, !host.isEmpty,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return nil }
+        components.percentEncodedHost = address.isIPv4 ? address.description : "[\(address)]"
+        guard let pinned = components.url else { return nil }
+        let written = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return (pinned, url.port.map { "\(written):\($0)" } ?? written)
     }
 
     /// The reply itself when it is 2xx, else the error it amounts to.

@@ -22,12 +22,16 @@ public struct ProviderRegistry: Sendable {
     ///   - outbox: a directory for `.eml`/`.txt` files when no server is configured (development).
     ///   - urlSession: the session for HTTP providers; by default one of
     ///     their own (ephemeral, 30 s timeouts, no redirects).
+    ///   - outbound: where tenants' channels may point (`HERALD_OUTBOUND_ALLOW`).
+    ///   - channelTLS: the trust for tenants' SMTP servers (`HERALD_SMTP_CA_FILE`).
     public init(smtpPool: SMTPConnectionPool, relayURL: RelayURL? = nil, smsURL: URL? = nil, outbox: URL? = nil,
-                urlSession: URLSession? = nil) {
-        let client = urlSession.map { HTTPProviderClient(session: $0) } ?? HTTPProviderClient()
+                urlSession: URLSession? = nil, outbound: OutboundPolicy = OutboundPolicy(),
+                channelTLS: TLSConfiguration = .system) {
+        let client = urlSession.map { HTTPProviderClient(session: $0, outbound: outbound) } ?? HTTPProviderClient(outbound: outbound)
         let outbox = outbox.map(Outbox.init(directory:))
         let all: [(String, any NotificationProvider)] = [
-            (SMTPProvider.name, SMTPProvider(pool: smtpPool, relay: relayURL, outbox: outbox)),
+            (SMTPProvider.name, SMTPProvider(pool: smtpPool, relay: relayURL, outbox: outbox, outbound: outbound,
+                                             channelTLS: channelTLS)),
             (PostmarkProvider.name, PostmarkProvider(client: client)),
             (SendGridProvider.name, SendGridProvider(client: client)),
             (ResendProvider.name, ResendProvider(client: client)),

@@ -29,10 +29,13 @@ public struct SMSGatewayProvider: NotificationProvider {
         let from = channel.string("from")
 
         let target: URL
+        let operatorsGateway: Bool
         if let url = channel.string("url") {
             target = try ProviderURL.validated(url, what: "\(Self.name) setting url")
+            operatorsGateway = false
         } else if let gatewayURL {
             target = try ProviderURL.validated(gatewayURL.absoluteString, what: "HERALD_SMS_URL")
+            operatorsGateway = true
         } else if let outbox {
             return try await writeToOutbox(outbox, message, to: to, from: from, text: text)
         } else {
@@ -49,7 +52,8 @@ public struct SMSGatewayProvider: NotificationProvider {
             headers.append(("Authorization", credentials.header))
             secrets += [credentials.header, credentials.password].compactMap { $0 }
         }
-        let request = HTTPProviderRequest(provider: Self.name, url: url, json: .object(body), headers: headers, secrets: secrets)
+        var request = HTTPProviderRequest(provider: Self.name, url: url, json: .object(body), headers: headers, secrets: secrets)
+        request.checksTarget = !operatorsGateway  // the operator chose HERALD_SMS_URL
         let response = try await client.send(request)
         return HTTPProviderClient.receipt(response, for: request, messageId: response.json?["id"]?.stringValue)
     }

@@ -37,7 +37,8 @@ public final class SMTPConnection: @unchecked Sendable {
     public static func open(_ configuration: SMTPConfiguration) throws -> SMTPConnection {
         try checkLine(configuration.clientName, what: "client name")
         let connection = try TLSConnection.connect(
-            host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
+            host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout,
+            policy: configuration.outbound)
         let session = SMTPConnection(configuration: configuration, connection: connection)
         do {
             try session.handshake()

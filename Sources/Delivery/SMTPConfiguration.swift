@@ -37,13 +37,16 @@ public struct SMTPConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// For sending the message body and the reply to its final ".", which
     /// servers send only after queueing (spam checks can take a while).
     public var dataTimeout: Duration
+    /// Where a tenant's server may be (`OutboundPolicy`); nil for the
+    /// operator's own relay, which is not checked.
+    public var outbound: OutboundPolicy?
 
     public init(
         host: String, port: Int, security: Security = .starttls,
         username: String? = nil, password: String? = nil, authMechanism: AuthMechanism? = nil,
         tls: TLSConfiguration = .system, tlsServerName: String? = nil, clientName: String? = nil,
         connectTimeout: Duration = .seconds(10), commandTimeout: Duration = .seconds(60),
-        dataTimeout: Duration = .seconds(120)
+        dataTimeout: Duration = .seconds(120), outbound: OutboundPolicy? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +60,7 @@ public struct SMTPConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
+        self.outbound = outbound
     }
 
     /// Connections are shared only between sends with the same key: same
@@ -72,12 +76,15 @@ public struct SMTPConfiguration: Sendable, Hashable, CustomStringConvertible {
         let tls: TLSConfiguration
         let tlsServerName: String?
         let passwordDigest: [UInt8]?
+        /// A tenant's send never rides on a session opened unchecked for the relay.
+        let outbound: OutboundPolicy?
         public var description: String { "\(username.map { $0 + "@" } ?? "")\(host):\(port)" }
     }
 
     public var poolKey: PoolKey {
         PoolKey(host: host, port: port, security: security, username: username, tls: tls,
-                tlsServerName: tlsServerName, passwordDigest: password.map { SHA256.hash($0) })
+                tlsServerName: tlsServerName, passwordDigest: password.map { SHA256.hash($0) },
+                outbound: outbound)
     }
 
     /// Never shows the password, so configurations can be logged.

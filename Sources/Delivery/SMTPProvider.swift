@@ -4,7 +4,9 @@ import JSON
 /// `email_pxyz`: e-mail over SMTP through the shared `SMTPConnectionPool`.
 ///
 /// Where it sends, in order: the channel's own server (`host`, `port`,
-/// `security`, `username`, `password`, `caFile`); else the server's relay
+/// `security`, `username`, `password`), reached only where `outbound`
+/// allows and trusted by the system store plus the operator's CA file
+/// (`HERALD_SMTP_CA_FILE`); else the server's relay
 /// (`HERALD_SMTP_URL`); else, in development, the outbox, as
 /// `<notificationId>.eml` holding the exact MIME bytes. The sender is the
 /// channel's `from`/`fromName`, else the relay's.
@@ -20,11 +22,18 @@ public struct SMTPProvider: NotificationProvider {
     let pool: SMTPConnectionPool
     let relay: RelayURL?
     let outbox: Outbox?
+    /// Where a channel's own server may be.
+    let outbound: OutboundPolicy
+    /// The trust for a channel's own server (tenants cannot name CA files).
+    let channelTLS: TLSConfiguration
 
-    public init(pool: SMTPConnectionPool, relay: RelayURL? = nil, outbox: Outbox? = nil) {
+    public init(pool: SMTPConnectionPool, relay: RelayURL? = nil, outbox: Outbox? = nil,
+                outbound: OutboundPolicy = OutboundPolicy(), channelTLS: TLSConfiguration = .system) {
         self.pool = pool
         self.relay = relay
         self.outbox = outbox
+        self.outbound = outbound
+        self.channelTLS = channelTLS
     }
 
     public func send(_ message: OutgoingMessage, via channel: ChannelConfig) async throws -> DeliveryReceipt {
@@ -59,11 +68,11 @@ public struct SMTPProvider: NotificationProvider {
         }
         let defaultPort = switch security { case .tls: 465; case .starttls: 587; case .none: 25 }
         let port = try channel.integer("port", in: 1...65535) ?? defaultPort
-        let tls: TLSConfiguration = channel.string("caFile").map { .trusting(caFile: $0) } ?? .system
         // A password is kept verbatim: spaces at its ends may be part of it.
         let password = channel.settings["password"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         return SMTPConfiguration(host: host, port: port, security: security,
-                                 username: channel.string("username"), password: password, tls: tls)
+                                 username: channel.string("username"), password: password, tls: channelTLS,
+                                 outbound: outbound)
     }
 
     /// The notification as a multipart (text + HTML) e-mail.

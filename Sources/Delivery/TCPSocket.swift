@@ -35,29 +35,19 @@ final class TCPSocket {
 
     /// Resolves `host` and tries each address in turn until one connects or
     /// the deadline passes. DNS resolution itself (getaddrinfo) cannot be
-    /// interrupted; it is bounded by the resolver's own timeouts.
-    static func connect(host: String, port: Int, deadline: Deadline) throws -> TCPSocket {
+    /// interrupted; it is bounded by the resolver's own timeouts. With a
+    /// `policy`, every address is checked before the first connect, and the
+    /// checked addresses are the ones connected to.
+    static func connect(host: String, port: Int, deadline: Deadline, policy: OutboundPolicy? = nil) throws -> TCPSocket {
         guard (1...65535).contains(port) else {
             throw DeliveryError(.connect, "invalid port \(port) for \(host)")
         }
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            let reason = String(cString: gai_strerror(status))
-            throw DeliveryError(.connect, "cannot resolve \(host): \(reason)")
-        }
-        defer { freeaddrinfo(list) }
-
+        let addresses = try policy.map { try $0.resolve(host: host, port: port, what: "\(host):\(port)") }
+            ?? ResolvedAddress.lookup(host: host, port: port)
         var lastError = DeliveryError(.connect, "no address for \(host)")
-        var current: UnsafeMutablePointer<addrinfo>? = first
-        while let info = current {
-            current = info.pointee.ai_next
+        for address in addresses {
             do {
-                let fd = try connectOne(info.pointee, deadline: deadline, host: host, port: port)
+                let fd = try connectOne(address, deadline: deadline, host: host, port: port)
                 return TCPSocket(fd: fd, host: host, port: port)
             } catch let error as DeliveryError {
                 lastError = error
@@ -67,13 +57,16 @@ final class TCPSocket {
         throw lastError
     }
 
-    private static func connectOne(_ info: addrinfo, deadline: Deadline, host: String, port: Int) throws -> Int32 {
-        let fd = socket(info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    private static func connectOne(_ address: ResolvedAddress, deadline: Deadline, host: String, port: Int) throws -> Int32 {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw DeliveryError(.connect, "socket(): \(errnoText())") }
         var ok = false
         defer { if !ok { Glibc.close(fd) } }
 
-        if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+        let status = address.socketAddress.withUnsafeBytes { raw in
+            Glibc.connect(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        }
+        if status != 0 {
             guard errno == EINPROGRESS else {
                 throw DeliveryError(.connect, "connect to \(host):\(port): \(errnoText())")
             }

@@ -27,8 +27,9 @@ public final class TLSConnection {
     deinit { close() }
 
     /// A plain TCP connection; call `startTLS` for TLS.
-    public static func connect(host: String, port: Int, timeout: Duration) throws -> TLSConnection {
-        TLSConnection(socket: try TCPSocket.connect(host: host, port: port, deadline: .after(timeout)))
+    /// With a `policy`, only to addresses it allows (`OutboundPolicy`).
+    public static func connect(host: String, port: Int, timeout: Duration, policy: OutboundPolicy? = nil) throws -> TLSConnection {
+        TLSConnection(socket: try TCPSocket.connect(host: host, port: port, deadline: .after(timeout), policy: policy))
     }
 
     /// Handshakes as a TLS client, verifying the chain against `configuration`

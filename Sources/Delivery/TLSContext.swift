@@ -10,6 +10,9 @@ public struct TLSConfiguration: Sendable, Hashable {
         /// Only the CA certificates in this PEM file, e.g. a private relay's
         /// CA or the throwaway test CA.
         case caFile(String)
+        /// The system store and the CA certificates in this PEM file (the
+        /// operator's `HERALD_SMTP_CA_FILE`, for tenants' servers).
+        case systemAnd(caFile: String)
     }
 
     public var trust: Trust
@@ -18,6 +21,12 @@ public struct TLSConfiguration: Sendable, Hashable {
 
     public static let system = TLSConfiguration()
     public static func trusting(caFile path: String) -> TLSConfiguration { .init(trust: .caFile(path)) }
+
+    /// Builds (and caches) the context now, so a CA file that cannot be
+    /// loaded is found at start-up, not at the first send.
+    public func preload() throws {
+        _ = try TLSContext.shared(for: self)
+    }
 }
 
 /// An OpenSSL SSL_CTX built once per configuration. Loading the system store
@@ -53,6 +62,11 @@ final class TLSContext: @unchecked Sendable {
         case .system:
             guard SSL_CTX_set_default_verify_paths(ctx) == 1 else { throw tlsError("loading the system CA store") }
         case .caFile(let path):
+            guard SSL_CTX_load_verify_locations(ctx, path, nil) == 1 else {
+                throw tlsError("loading CA file \(path)")
+            }
+        case .systemAnd(let path):
+            guard SSL_CTX_set_default_verify_paths(ctx) == 1 else { throw tlsError("loading the system CA store") }
             guard SSL_CTX_load_verify_locations(ctx, path, nil) == 1 else {
                 throw tlsError("loading CA file \(path)")
             }

@@ -58,23 +58,17 @@ public struct WebhookProvider: NotificationProvider {
         return HTTPProviderClient.receipt(response, for: request, messageId: id)
     }
 
-    /// `settings.headers` as `{"Name": "value"}`: token names, no control
-    /// characters in values (a CR/LF would inject headers), none of ours.
+    /// `settings.headers` as `{"Name": "value"}`, by the rules channels
+    /// are saved with (`ChannelSettingsRules.headerProblem`): token names,
+    /// no control characters in values (a CR/LF would inject headers), none of ours.
     func extraHeaders(_ channel: ChannelConfig) throws -> [(String, String)] {
         guard let raw = channel.settings["headers"], !raw.isNull else { return [] }
         guard let object = raw.objectValue else { throw channel.settingError("headers", "must be an object of header names to values") }
         return try object.map { name, value in
-            guard HTTPProviderClient.isToken(name) else { throw channel.settingError("headers", "has an invalid header name") }
-            guard !Self.reservedHeaders.contains(name.lowercased()) else {
-                throw channel.settingError("headers", "cannot set \(name), which the webhook provider writes itself")
+            if let problem = ChannelSettingsRules.headerProblem(name: name, value: value, mask: nil) {
+                throw channel.settingError("headers", problem)
             }
-            guard let text = value.stringValue ?? value.intValue.map(String.init) else {
-                throw channel.settingError("headers", "value of \(name) must be a string")
-            }
-            guard !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7f }) else {
-                throw channel.settingError("headers", "value of \(name) contains CR, LF or another control character")
-            }
-            return (name, text)
+            return (name, value.stringValue ?? value.intValue.map { String($0) } ?? "")
         }
     }
 }

@@ -24,7 +24,8 @@ public enum CLI {
 
         Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
           HERALD_JWT_SECRET, HERALD_PUBLIC_URL, HERALD_LOG_LEVEL (info), HERALD_API_POOL_SIZE (8),
-          HERALD_API_PIPELINE_SENDERS (processors), HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL
+          HERALD_API_PIPELINE_SENDERS (processors), HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL,
+          HERALD_OUTBOUND_ALLOW (none; dev: loopback), HERALD_SMTP_CA_FILE
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {

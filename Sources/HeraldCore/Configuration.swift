@@ -1,4 +1,5 @@
 import Crypto
+import Delivery
 import Foundation
 import Logging
 import Store
@@ -26,6 +27,13 @@ public struct Configuration: Sendable {
     /// How often codes and invitations may go to one address and from one
     /// tenant (`HERALD_RATE_LIMIT_*`; 0 turns a limit off).
     public var rateLimits: RateLimits
+    /// Where tenants' channels may connect beyond the public internet
+    /// (`HERALD_OUTBOUND_ALLOW`, CIDRs; none by default).
+    public var outbound: OutboundPolicy
+    /// CA certificates trusted, besides the system store, for tenants' SMTP
+    /// servers (`HERALD_SMTP_CA_FILE`): the operator's, since tenants
+    /// cannot name files on the server.
+    public var smtpCAFile: String?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 4000
@@ -66,6 +74,15 @@ public struct Configuration: Sendable {
             tenantPerHour: try integer("HERALD_RATE_LIMIT_TENANT_PER_HOUR", standard.tenantPerHour, 0...10_000_000))
         smtpURL = nonEmpty("HERALD_SMTP_URL")
         smsURL = nonEmpty("HERALD_SMS_URL")
+        do {
+            outbound = try OutboundPolicy(parsing: nonEmpty("HERALD_OUTBOUND_ALLOW") ?? "")
+        } catch {
+            throw ConfigurationError("\(error)")
+        }
+        smtpCAFile = nonEmpty("HERALD_SMTP_CA_FILE")
+        if let path = smtpCAFile, !FileManager.default.isReadableFile(atPath: path) {
+            throw ConfigurationError("HERALD_SMTP_CA_FILE: cannot read \(path)")
+        }
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
     }

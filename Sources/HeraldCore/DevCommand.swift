@@ -20,6 +20,8 @@ enum DevCommand {
         try letPostgresPassThrough(folder)
         var merged = try devSecrets(folder: folder)
         merged.merge(environment) { _, fromEnvironment in fromEnvironment }
+        // Development peers (a local mail catcher, a webhook receiver) listen on loopback.
+        if merged["HERALD_OUTBOUND_ALLOW"] == nil { merged["HERALD_OUTBOUND_ALLOW"] = "127.0.0.0/8,::1/128" }
 
         var cluster: LocalPostgresCluster?
         if merged["DATABASE_URL"]?.isEmpty ?? true {
@@ -47,6 +49,7 @@ enum DevCommand {
             printOut("applied migration \(String(format: "%04d", migration.version))_\(migration.name)")
         }
 
+        await services.sealLegacyChannelSecrets()
         let userId = try await services.store.ensurePlatformUser(email: demoEmail, name: "Demo")
         let tenantId: String
         if let existing = try await services.store.firstTenantId(memberId: userId) {

@@ -31,6 +31,18 @@ extension Services {
         return worker
     }
 
+    /// Webhook header values saved in clear before they were secrets are
+    /// sealed now, so responses mask them and the table no longer holds them.
+    /// A failure is logged, not thrown: the worker still starts.
+    public func sealLegacyChannelSecrets() async {
+        do {
+            let sealed = try await store.sealChannelHeaderValues()
+            if sealed > 0 { logger.info("sealed the header values of older webhook channels", ("channels", .int(sealed))) }
+        } catch {
+            logger.warning("cannot seal the header values of older webhook channels", ("error", .string(String(describing: error))))
+        }
+    }
+
     /// `herald worker` has no API: with HERALD_WORKER_METRICS_PORT it serves
     /// /metrics and /healthz on that port for Prometheus and probes.
     public func startMetricsServer(port: Int) throws -> HTTPServer {

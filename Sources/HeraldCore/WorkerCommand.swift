@@ -23,6 +23,7 @@ enum WorkerCommand {
             throw ConfigurationError("the database schema is at version \(version), not \(services.migrator.latestVersion): run `herald migrate` first")
         }
 
+        await services.sealLegacyChannelSecrets()
         let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
         let worker = services.makeWorker(configuration: workerConfiguration, providers: delivery.lookup)
         let metricsServer: HTTPServer?
@@ -74,8 +75,17 @@ struct DeliveryProviders: Sendable {
             }
             sms = url
         }
+        var channelTLS = TLSConfiguration.system
+        if let path = configuration.smtpCAFile {
+            // Loaded once, here: a file without certificates stops the start.
+            channelTLS = TLSConfiguration(trust: .systemAnd(caFile: path))
+            do { try channelTLS.preload() } catch {
+                throw ConfigurationError("HERALD_SMTP_CA_FILE: \(path) holds no usable CA certificates (\(error))")
+            }
+        }
         smtpPool = SMTPConnectionPool()
-        registry = ProviderRegistry(smtpPool: smtpPool, relayURL: relay, smsURL: sms, outbox: outbox)
+        registry = ProviderRegistry(smtpPool: smtpPool, relayURL: relay, smsURL: sms, outbox: outbox,
+                                    outbound: configuration.outbound, channelTLS: channelTLS)
     }
 
     var lookup: @Sendable (String) -> (any NotificationProvider)? {

@@ -11,7 +11,7 @@ public enum ChannelCatalog {
 
     public static let providers: [Provider] = [
         Provider(name: "email_pxyz", type: "email", required: [],
-                 optional: ["host", "port", "security", "username", "password", "from", "fromName", "caFile"]),
+                 optional: ["host", "port", "security", "username", "password", "from", "fromName"]),
         Provider(name: "email_postmark", type: "email", required: ["serverToken", "from"],
                  optional: ["fromName", "messageStream", "baseUrl"]),
         Provider(name: "email_sendgrid", type: "email", required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
@@ -29,6 +29,10 @@ public enum ChannelCatalog {
 
     /// Settings whose values are credentials. A Slack incoming-webhook URL is one.
     public static let secretKeys: Set<String> = ["password", "serverToken", "apiKey", "authToken", "secret", "webhookUrl"]
+
+    /// Settings that are objects whose every value is a credential: a
+    /// webhook's extra `headers` usually carry the receiver's API key.
+    public static let secretObjectKeys: Set<String> = ["headers"]
 
     /// `providerSettings.maxAttempts`, accepted for every provider: the
     /// attempts a notification through the channel gets before it fails

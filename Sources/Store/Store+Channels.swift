@@ -4,7 +4,9 @@ import Postgres
 
 /// Channels: where a notification goes out. Secret settings are split off,
 /// sealed with the master key in `provider_secrets_enc`, and replaced by a
-/// mask in `provider_settings`, so responses never carry them.
+/// mask in `provider_settings`, so responses never carry them. The values
+/// of a secret object (a webhook's `headers`) are sealed the same way, each
+/// shown as the mask under its own name.
 extension Store {
     public struct NewChannel: Sendable {
         public var name: String
@@ -113,6 +115,33 @@ extension Store {
                                  settings: settings)
     }
 
+    /// Seals the header values of webhook channels saved before they were
+    /// secrets (still in clear in `provider_settings`); run once at start-up
+    /// by the worker. Answers how many channels it sealed.
+    public func sealChannelHeaderValues() async throws -> Int {
+        try await pool.withTransaction { connection in
+            let rows = try connection.query("""
+                SELECT id, provider_settings::text, provider_secrets_enc FROM channels
+                WHERE jsonb_typeof(provider_settings->'headers') = 'object'
+                  AND EXISTS (SELECT 1 FROM jsonb_each(provider_settings->'headers') h WHERE h.value <> to_jsonb($1::text))
+                FOR UPDATE
+                """, [ChannelCatalog.mask])
+            var sealedCount = 0
+            for row in rows {
+                let id = try row.decode(0, as: String.self)
+                let settings = try JSONParser.parse(try row.decode(1, as: String.self)).objectValue ?? JSONObject()
+                // Secrets this key cannot open are left alone: sending fails for that channel, not the start.
+                guard let old = try? self.openSecrets(try row.decode(2, as: String?.self), channelId: id) else { continue }
+                // Masked values (other secrets, headers already sealed) are kept from `old`.
+                let (visible, sealed) = self.split(settings, secrets: old, channelId: id)
+                _ = try connection.query("UPDATE channels SET provider_settings = $2::jsonb, provider_secrets_enc = $3 WHERE id = $1",
+                                         [id, JSONValue.object(visible).jsonString, sealed])
+                sealedCount += 1
+            }
+            return sealedCount
+        }
+    }
+
     /// Splits settings into what may be shown (secrets masked) and the sealed secrets.
     func split(_ settings: JSONObject, secrets previous: JSONObject, channelId: String) -> (JSONObject, String?) {
         var visible = JSONObject()
@@ -125,6 +154,20 @@ extension Store {
                     secrets[key] = value
                 }
                 if secrets[key] != nil { visible[key] = .string(ChannelCatalog.mask) }
+            } else if ChannelCatalog.secretObjectKeys.contains(key), let object = value.objectValue {
+                let kept = previous[key]?.objectValue ?? JSONObject()
+                var sealedObject = JSONObject()
+                var shown = JSONObject()
+                for (name, item) in object {
+                    if item.stringValue == ChannelCatalog.mask {
+                        if let old = kept[name] { sealedObject[name] = old }
+                    } else if !item.isNull {
+                        sealedObject[name] = item
+                    }
+                    if sealedObject[name] != nil { shown[name] = .string(ChannelCatalog.mask) }
+                }
+                if !sealedObject.isEmpty { secrets[key] = .object(sealedObject) }
+                visible[key] = .object(shown)
             } else {
                 visible[key] = value
             }

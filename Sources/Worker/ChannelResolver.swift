@@ -53,6 +53,12 @@ final class ChannelResolver: Sendable {
             throw PreparationError("channel \(id) no longer exists", permanent: false)
         }
         guard stored.enabled else { throw PreparationError("channel \(id) is disabled") }
+        // The rules the API saved it by: a channel stored before they
+        // existed (or changed in the database) fails here, for good.
+        let issues = ChannelSettingsRules.issues(provider: stored.provider, settings: stored.settings)
+        guard issues.isEmpty else {
+            throw PreparationError("channel \(id) has invalid settings: " + issues.map(\.description).joined(separator: "; "))
+        }
         return ChannelConfig(id: stored.id, provider: stored.provider, settings: stored.settings)
     }
 }

@@ -28,7 +28,8 @@ final class APIHarness: APIClient {
                       logSink: (@Sendable (String) -> Void)? = nil,
                       settings: [String: String] = [:]) async throws -> APIHarness {
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
-        var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0"]
+        var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0",
+                           "HERALD_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128"]
         environment.merge(settings) { $1 }
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
         let jwtSecret = Hex.encode(SecureRandom.bytes(32))

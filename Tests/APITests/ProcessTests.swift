@@ -64,6 +64,12 @@ import Testing
         let badLimit = try await Self.run(["serve"], environment: ["HERALD_RATE_LIMIT_ADDRESS_PER_HOUR": "-1"])
         #expect(badLimit.status == 78)
         #expect(badLimit.stderr.contains("HERALD_RATE_LIMIT_ADDRESS_PER_HOUR"), "\(badLimit.stderr)")
+        // Outbound settings are checked at start too (issue 11).
+        for (name, value) in [("HERALD_OUTBOUND_ALLOW", "127.0.0.0/8,not-a-range"), ("HERALD_OUTBOUND_ALLOW", "10.0.0.1/8"),
+                              ("HERALD_SMTP_CA_FILE", "/nonexistent/ca.pem")] {
+            let bad = try await Self.run(["worker"], environment: [name: value])
+            #expect(bad.status == 78 && bad.stderr.contains(name), "\(name)=\(value): \(bad.stderr)")
+        }
     }
 
     @Test func renderForTemplateAuthors() async throws {

@@ -82,7 +82,7 @@ import JSON
 
     @Test func aServerThatNeverAnswersTimesOutRetryably() async throws {
         let listener = try SilentListener()
-        let client = HTTPProviderClient(timeout: .seconds(1))
+        let client = HTTPProviderClient(timeout: .seconds(1), outbound: .loopback)
         let started = ContinuousClock.now
         let error = try #require(await send("http://127.0.0.1:\(listener.port)", client: client))
         #expect(error.code == .timeout && error.isRetryable)
@@ -118,7 +118,7 @@ import JSON
 
     @Test func anInjectedSessionIsUsedToo() async throws {
         try await withReceiver({ _ in jsonResponse(200, #"{"id":"via-session"}"#) }) { base, _ in
-            let client = HTTPProviderClient(session: URLSession(configuration: .ephemeral))
+            let client = HTTPProviderClient(session: URLSession(configuration: .ephemeral), outbound: .loopback)
             let receipt = try await ResendProvider(client: client).send(emailMessage(), via: channel("email_resend", settings(base)))
             #expect(receipt.providerMessageId == "via-session")
         }

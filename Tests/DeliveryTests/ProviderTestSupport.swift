@@ -49,7 +49,7 @@ func jsonResponse(_ status: Int, _ body: String, headers: [(String, String)] = [
 }
 
 /// One client for the whole test run, as the registry would share it.
-let sharedClient = HTTPProviderClient(timeout: .seconds(10))
+let sharedClient = HTTPProviderClient(timeout: .seconds(10), outbound: .loopback)
 
 /// A typical e-mail notification.
 func emailMessage(id: String = "ntf_01HXTEST") -> OutgoingMessage {

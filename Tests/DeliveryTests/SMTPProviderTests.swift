@@ -16,7 +16,7 @@ import Crypto
     @Test func sendsMultipartWithTheNotificationsMessageIDToTheChannelsServer() async throws {
         try await withSMTPServer { server in
             let pool = SMTPConnectionPool()
-            let provider = SMTPProvider(pool: pool)
+            let provider = SMTPProvider(pool: pool, outbound: .loopback)
             let settings: JSONObject = ["host": "127.0.0.1", "port": .int(Int64(server.port)), "security": "none",
                                         "from": "noreply@Mail.Herald.test", "fromName": "Herald Bot"]
             let receipt = try await provider.send(emailMessage(), via: channel("email_pxyz", settings))
@@ -56,7 +56,7 @@ import Crypto
         try await withSMTPServer(["--auth", "relay:p@ss word", "--auth-insecure"]) { server in
             let pool = SMTPConnectionPool()
             let relay = try RelayURL("smtp://relay:p%40ss%20word@127.0.0.1:\(server.port)?security=none&from=relay@herald.test&fromName=Herald%20Relay")
-            let provider = SMTPProvider(pool: pool, relay: relay)
+            let provider = SMTPProvider(pool: pool, relay: relay)  // the operator's relay is not checked
             let receipt = try await provider.send(emailMessage(), via: channel("email_pxyz", [:]))
             #expect(receipt.providerMessageId == "<ntf_01HXTEST@herald.test>")
             // A channel's own sender wins over the relay's, on the same relay.
@@ -75,7 +75,7 @@ import Crypto
     @Test func serverRefusalsKeepTheirRetryDecision() async throws {
         try await withSMTPServer(["--script", "451,554"]) { server in
             let pool = SMTPConnectionPool()
-            let provider = SMTPProvider(pool: pool)
+            let provider = SMTPProvider(pool: pool, outbound: .loopback)
             let settings: JSONObject = ["host": "127.0.0.1", "port": .int(Int64(server.port)), "security": "none", "from": "a@herald.test"]
             let busy = await deliveryError { _ = try await provider.send(emailMessage(), via: channel("email_pxyz", settings)) }
             #expect(busy?.isRetryable == true && busy?.replyCode == 451)
@@ -127,12 +127,15 @@ import Crypto
     }
 
     @Test func channelSettingsBecomeTheSMTPConfiguration() throws {
-        let provider = SMTPProvider(pool: SMTPConnectionPool())
+        let operatorTrust = TLSConfiguration(trust: .systemAnd(caFile: "/etc/ca.pem"))
+        let provider = SMTPProvider(pool: SMTPConnectionPool(), channelTLS: operatorTrust)
         let tls = try #require(try provider.configuration(for: channel("email_pxyz", [
-            "host": "smtp.example.com", "security": "TLS", "username": "u", "password": " pw ", "caFile": "/etc/ca.pem"])))
+            "host": "smtp.example.com", "security": "TLS", "username": "u", "password": " pw ", "caFile": "/etc/shadow"])))
         #expect(tls.port == 465 && tls.security == .tls && tls.username == "u" && tls.password == " pw ")
-        #expect(tls.tls == .trusting(caFile: "/etc/ca.pem"))
-        let starttls = try #require(try provider.configuration(for: channel("email_pxyz", ["host": "smtp.example.com"])))
+        // A channel's caFile is ignored: the trust is the operator's.
+        #expect(tls.tls == operatorTrust)
+        #expect(tls.outbound == OutboundPolicy())
+        let starttls = try #require(try SMTPProvider(pool: SMTPConnectionPool()).configuration(for: channel("email_pxyz", ["host": "smtp.example.com"])))
         #expect(starttls.port == 587 && starttls.security == .starttls && starttls.tls == .system && starttls.password == nil)
         let plain = try #require(try provider.configuration(for: channel("email_pxyz", ["host": "localhost", "security": "none"])))
         #expect(plain.port == 25)
