@@ -125,6 +125,8 @@ struct ContractWalkWorld {
             } else {
                 secondPhoneId = id
             }
+            // The code sent on creation holds the address's window; the walk does not wait it out.
+            try await w.api.ageRateLimits(by: 31)
             try await w.call("POST", "/api/v0/auth/\(kind)/prepare-verification", keys, json: #"{"id":"\#(id)"}"#)
             try await w.call("POST", "/api/v0/auth/\(kind)/verify", keys, json: #"{"id":"\#(id)"}"#)
             try await w.call("POST", "/api/v0/auth/\(kind)/make-primary", keys, json: #"{"id":"\#(id)"}"#)
