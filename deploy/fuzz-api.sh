@@ -114,7 +114,20 @@ run_pass() {  # run_pass NAME HEADER...
     --report junit,ndjson --report-dir "$out" \
     --report-junit-path "$out/$name.junit.xml" --report-ndjson-path "$out/$name.ndjson" \
     ${extra[@]+"${extra[@]}"} 2>&1 | tee "$out/$name.log"
-  return "${PIPESTATUS[0]}"
+  local rc=${PIPESTATUS[0]}
+  # Python 3.11's compile() is not thread-safe ("AST constructor recursion depth mismatch" in
+  # Hypothesis, with --workers > 1): such an error is schemathesis's own, not Herald's, so it is
+  # reported but fails nothing as long as no check failed.
+  if [ "$rc" -ne 0 ] && ! grep -qE '^=+ [0-9]+ failures?' "$out/$name.log"; then
+    local errors known
+    errors=$(grep -c '^Runtime Error$' "$out/$name.log" || true)
+    known=$(grep -c '^AST constructor recursion depth mismatch' "$out/$name.log" || true)
+    if [ "$errors" -gt 0 ] && [ "$errors" = "$known" ]; then
+      log "$name: no failures; schemathesis itself hit $errors Python 3.11 thread-safety error(s), ignored"
+      rc=0
+    fi
+  fi
+  return "$rc"
 }
 
 status=0
