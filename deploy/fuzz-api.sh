@@ -109,7 +109,7 @@ run_pass() {  # run_pass NAME HEADER...
   schemathesis --config-file deploy/fuzz-api/schemathesis.toml run "$base/openapi.json" --url "$base/api/v0" "${headers[@]}" \
     ${checks:+--checks "$checks"} --phases examples,coverage,fuzzing,stateful \
     --max-examples "$examples" --generation-allow-x00 true --continue-on-failure \
-    --workers "${FUZZ_API_WORKERS:-2}" --request-timeout 30 --no-color \
+    --workers "${FUZZ_API_WORKERS:-1}" --request-timeout 30 --no-color \
     ${FUZZ_API_SEED:+--seed "$FUZZ_API_SEED"} --suppress-health-check all \
     --report junit,ndjson --report-dir "$out" \
     --report-junit-path "$out/$name.junit.xml" --report-ndjson-path "$out/$name.ndjson" \

@@ -15,9 +15,7 @@ enum ChannelRoutes {
             return .list(try await store.channelsPage(tenantId: tenantId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/notifications/channels/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.channelTenant)
+        routes.owned("GET", "/notifications/channels/:id", .viewConfig, lookup: store.channelTenant) { request, access, id, tenantId in
             guard let json = try await store.channelJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -39,9 +37,7 @@ enum ChannelRoutes {
             return .json(text: json)
         }
 
-        routes.on("PUT", "/notifications/channels/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.channelTenant)
+        routes.owned("PUT", "/notifications/channels/:id", .editConfig, lookup: store.channelTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let name = input.optionalString("name", min: 1, max: 100)
             let key = input.optionalString("key", min: 1, max: 100, pattern: isKey, patternMessage: "may contain only a-z, -, _ and .")
@@ -66,9 +62,7 @@ enum ChannelRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/notifications/channels/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.channelTenant)
+        routes.owned("DELETE", "/notifications/channels/:id", .editConfig, lookup: store.channelTenant) { request, access, id, tenantId in
             return .json(["deleted": .bool(try await store.deleteChannel(id: id, tenantId: tenantId))])
         }
     }

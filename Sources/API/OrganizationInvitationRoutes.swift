@@ -8,15 +8,11 @@ enum OrganizationInvitationRoutes {
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
 
-        routes.on("GET", "/auth/organizations/:organizationId/organization-invitations") { request, access in
-            let organizationId = try request.id("organizationId")
-            _ = try await access.owner(of: organizationId, .viewOrganizations, lookup: store.organizationTenant)
+        routes.owned("GET", "/auth/organizations/:organizationId/organization-invitations", .viewOrganizations, id: "organizationId", lookup: store.organizationTenant) { request, access, organizationId, _ in
             return .list(try await store.orgInvitationsPage(organizationId: organizationId, try request.pageRequest()))
         }
 
-        routes.on("GET", "/auth/organization-invitations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewOrganizations, lookup: store.orgInvitationTenant)
+        routes.owned("GET", "/auth/organization-invitations/:id", .viewOrganizations, lookup: store.orgInvitationTenant) { request, access, id, tenantId in
             guard let json = try await store.orgInvitationJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }
@@ -38,9 +34,7 @@ enum OrganizationInvitationRoutes {
             })
         }
 
-        routes.on("POST", "/auth/organization-invitations/:id/resend") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgInvitationTenant)
+        routes.owned("POST", "/auth/organization-invitations/:id/resend", .editOrganizations, lookup: store.orgInvitationTenant) { request, access, id, tenantId in
             let sent = try await OrganizationRoutes.refusingForeignRows {
                 try await store.orgResendInvitation(id: id, tenantId: tenantId, sending(request, access, context))
             }
@@ -48,9 +42,7 @@ enum OrganizationInvitationRoutes {
             return .success
         }
 
-        routes.on("PUT", "/auth/organization-invitations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgInvitationTenant)
+        routes.owned("PUT", "/auth/organization-invitations/:id", .editOrganizations, lookup: store.orgInvitationTenant) { request, access, id, tenantId in
             var input = Validator(try request.jsonObject())
             let roleId = input.nullableString("roleId", pattern: Format.isId)
             try input.check()
@@ -61,9 +53,7 @@ enum OrganizationInvitationRoutes {
             return .json(text: json)
         }
 
-        routes.on("DELETE", "/auth/organization-invitations/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editOrganizations, lookup: store.orgInvitationTenant)
+        routes.owned("DELETE", "/auth/organization-invitations/:id", .editOrganizations, lookup: store.orgInvitationTenant) { request, access, id, tenantId in
             guard let json = try await store.orgDeleteInvitation(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return .json(text: json)
         }

@@ -52,7 +52,7 @@ enum TemplateRenderRoutes {
             let compiled = try TemplateRendering.compile(stored)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             // A dry run checks the recipients it is given as a real send would.
-            let to = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: stored.type)
+            let to: JSONValue? = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: stored.type)
             let locale = recipient["locale"]?.stringValue
             let rendered = try TemplateRendering.render(compiled, variables: variables, locale: locale, partials: partials)
             var data: JSONObject = ["notificationId": .null, "rendered": rendered.jsonDocument,

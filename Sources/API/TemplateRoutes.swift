@@ -39,9 +39,7 @@ enum TemplateRoutes {
             try await create(request, access, store, pathTenantId: try request.id("tenantId"))
         }
 
-        routes.on("PUT", "/notifications/templates/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.templateTenant)
+        routes.owned("PUT", "/notifications/templates/:id", .editConfig, lookup: store.templateTenant) { request, access, id, tenantId in
             let expected = try request.ifMatchVersion()
             var input = Validator(try request.jsonObject())
             let name = input.optionalString("name", min: 1, max: 200)
@@ -60,24 +58,18 @@ enum TemplateRoutes {
                                                           body: bodyText, expectedVersion: expected))
         }
 
-        routes.on("DELETE", "/notifications/templates/:id") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.templateTenant)
+        routes.owned("DELETE", "/notifications/templates/:id", .editConfig, lookup: store.templateTenant) { request, access, id, tenantId in
             return .json(["deleted": .bool(try await store.deleteTemplate(id: id, tenantId: tenantId))])
         }
 
-        routes.on("GET", "/notifications/templates/:id/content") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.templateTenant)
+        routes.owned("GET", "/notifications/templates/:id/content", .viewConfig, lookup: store.templateTenant) { request, access, id, tenantId in
             guard let found = try await store.templateContent(id: id, tenantId: tenantId) else { throw APIError.notFound }
             var response = APIResponse.json(text: found.json)
             response.headers.append(APIResponse.etag(found.version))
             return response
         }
 
-        routes.on("PUT", "/notifications/templates/:id/content") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.templateTenant)
+        routes.owned("PUT", "/notifications/templates/:id/content", .editConfig, lookup: store.templateTenant) { request, access, id, tenantId in
             let expected = try request.ifMatchVersion()
             guard request.body.count <= maxContentBytes else {
                 throw APIError(.payloadTooLarge, "The content document may be at most 1 MiB")
@@ -104,17 +96,14 @@ enum TemplateRoutes {
             }
         }
 
-        routes.on("GET", "/notifications/templates/:id/versions") { request, access in
-            let id = try request.id()
-            let tenantId = try await access.owner(of: id, .viewConfig, lookup: store.templateTenant)
+        routes.owned("GET", "/notifications/templates/:id/versions", .viewConfig, lookup: store.templateTenant) { request, access, id, tenantId in
             guard let versions = try await store.templateVersions(id: id, tenantId: tenantId) else { throw APIError.notFound }
             return APIResponse(body: Array((#"{"status":"success","data":["# + versions.joined(separator: ",") + "]}").utf8))
         }
 
-        routes.on("POST", "/notifications/templates/:id/versions/:version/restore") { request, access in
-            let id = try request.id()
+        routes.owned("POST", "/notifications/templates/:id/versions/:version/restore", .editConfig,
+                     lookup: store.templateTenant) { request, access, id, tenantId in
             guard let version = request.parameters["version"].flatMap(Int.init), version > 0 else { throw APIError.notFound }
-            let tenantId = try await access.owner(of: id, .editConfig, lookup: store.templateTenant)
             return try outcome(await store.restoreTemplateVersion(id: id, tenantId: tenantId, version: version))
         }
 
