@@ -223,6 +223,38 @@ import Testing
         }
     }
 
+    @Test func theCommandTakesItsKeysFromTheEnvironmentAndAnswersInExitStatuses() async throws {
+        try await APIHarness.with { api in
+            let fixture = try await Fixture.make(api, email: "sync-cli@example.com")
+            defer { fixture.remove() }
+            guard case .keys(let publicKey, let secretKey) = fixture.tenant.keys else { throw FixtureError() }
+            let environment = ["PXYZ_PUBLIC_KEY": publicKey, "PXYZ_SECRET_KEY": secretKey, "HERALD_TENANT_ID": fixture.tenant.id]
+            let url = "http://127.0.0.1:\(api.port)"
+            let dir = fixture.directory
+            #expect(await TemplatesSyncCommand.run(["pull", "--dir", dir, "--url", url], environment: environment) == 0)
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/welcome/sms/text.mustache"))
+            #expect(await TemplatesSyncCommand.run(["push", "--dir", dir, "--url", url, "--dry-run"], environment: environment) == 0)
+            try fixture.write("{{#open}}", to: "welcome/sms/text.mustache")
+            #expect(await TemplatesSyncCommand.run(["push", "--dir", dir, "--url", url], environment: environment) == 1)
+            #expect(await TemplatesSyncCommand.run(["push", "--url", url], environment: environment) == 64)
+            #expect(await TemplatesSyncCommand.run(["pull", "--dir", dir, "--draft"], environment: environment) == 64)
+            #expect(await TemplatesSyncCommand.run(["pull", "--dir", dir, "--url", url], environment: [:]) == 78)
+            // Wrong keys: the server's 401 is a failure that names the request, not the key.
+            let wrong = ["PXYZ_PUBLIC_KEY": publicKey, "PXYZ_SECRET_KEY": "sk_wrong", "HERALD_TENANT_ID": fixture.tenant.id]
+            #expect(await TemplatesSyncCommand.run(["pull", "--dir", dir, "--url", url], environment: wrong) == 1)
+        }
+    }
+
+    @Test func errorsNeverCarryTheSecretKey() async throws {
+        let client = HeraldAPIClient(baseURL: URL(string: "http://127.0.0.1:1")!,
+                                     credentials: TenantCredentials(publicKey: "pk_x", secretKey: "sk_never_printed"))
+        await #expect {
+            _ = try await client.expect("GET", "/notifications/templates/x")
+        } throws: { error in
+            "\(error)".contains("GET /notifications/templates/x") && !"\(error)".contains("sk_never_printed")
+        }
+    }
+
     @Test func keysComeFromEitherEnvironmentName() {
         let herald = TenantCredentials(environment: ["HERALD_PUBLIC_KEY": "pk_a", "HERALD_SECRET_KEY": "sk_a",
                                                      "PXYZ_PUBLIC_KEY": "pk_b", "PXYZ_SECRET_KEY": "sk_b"])
