@@ -18,7 +18,14 @@ public struct TemplateSync: Sendable {
 
     /// The tenant the key pair belongs to: `GET /auth/tenants/current`.
     public static func tenantId(of client: HeraldAPIClient) async throws(HeraldAPIError) -> String {
-        let response = try await client.expect("GET", "/auth/tenants/current")
+        let response: HeraldAPIResponse
+        do {
+            response = try await client.expect("GET", "/auth/tenants/current")
+        } catch where error.status == 404 {
+            var named = error
+            named.messages.append("this server cannot tell the keys' tenant: pass --tenant or set HERALD_TENANT_ID")
+            throw named
+        }
         guard let id = response.json?["id"]?.stringValue ?? response.data?["id"]?.stringValue else {
             throw HeraldAPIError(code: .notJSON, request: "GET /auth/tenants/current", status: response.status,
                                  messages: ["no tenant id in the answer"])
