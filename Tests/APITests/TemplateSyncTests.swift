@@ -1,5 +1,5 @@
 import Foundation
-import HeraldCore
+@testable import HeraldCore
 import HeraldTestSupport
 import JSON
 import Rendering
@@ -233,6 +233,9 @@ import Testing
             let dir = fixture.directory
             #expect(await TemplatesSyncCommand.run(["pull", "--dir", dir, "--url", url], environment: environment) == 0)
             #expect(FileManager.default.fileExists(atPath: "\(dir)/welcome/sms/text.mustache"))
+            // Without a tenant id the server tells the keys' tenant (GET /auth/tenants/current).
+            let keysOnly = ["HERALD_PUBLIC_KEY": publicKey, "HERALD_SECRET_KEY": secretKey]
+            #expect(await TemplatesSyncCommand.run(["push", "--dir", dir, "--url", url], environment: keysOnly) == 0)
             #expect(await TemplatesSyncCommand.run(["push", "--dir", dir, "--url", url, "--dry-run"], environment: environment) == 0)
             try fixture.write("{{#open}}", to: "welcome/sms/text.mustache")
             #expect(await TemplatesSyncCommand.run(["push", "--dir", dir, "--url", url], environment: environment) == 1)
@@ -253,6 +256,20 @@ import Testing
         } throws: { error in
             "\(error)".contains("GET /notifications/templates/x") && !"\(error)".contains("sk_never_printed")
         }
+    }
+
+    @Test func theServersIssuesAreNamedByFileStructuredOrNot() {
+        let seed = TemplateSeed(name: "welcome", type: .email, subject: "x", body: ["html": "x"])
+        let structured: JSONValue = ["status": "error", "errors": ["body.locales.de.html:3:7: unclosed tag"], "issues": [
+            ["message": "body.locales.de.html:3:7: unclosed tag", "part": "html", "locale": "de", "line": 3, "column": 7,
+             "detail": "unclosed tag"],
+            ["message": "subject:1:4: unclosed tag", "part": "subject", "locale": nil, "line": 1, "column": 4, "detail": "unclosed tag"],
+        ]]
+        #expect(TemplateSync.issues(in: structured).map { TemplateLibrary.describe($0, in: seed) }
+                == ["welcome/email/de: html.mustache:3:7: unclosed tag", "welcome/email: subject.mustache:1:4: unclosed tag"])
+        let lines: JSONValue = ["status": "error", "errors": ["body.text:2:1: unclosed section \"x\"", "body.html: Required"]]
+        #expect(TemplateSync.issues(in: lines).map { TemplateLibrary.describe($0, in: seed) }
+                == [#"welcome/email: text.mustache:2:1: unclosed section "x""#, "welcome/email: html.mustache: Required"])
     }
 
     @Test func keysComeFromEitherEnvironmentName() {
