@@ -32,8 +32,8 @@ extension TemplateLibrary {
     }
 
     /// The file's object for these templates' sample data: by name when all
-    /// types of a name agree, else by `name/type`. Empty samples are left out
-    /// (an absent entry reads as `{}`).
+    /// types of a name agree, else by `name/type`. Empty samples are written
+    /// too, so `templates check` finds an entry for every template.
     public static func sampleDataDocument(_ samples: [(seed: TemplateSeed, data: JSONObject)]) -> JSONObject {
         var byName: [String: [(type: TemplateType, data: JSONObject)]] = [:]
         for (seed, data) in samples { byName[seed.name, default: []].append((seed.type, data)) }
@@ -41,10 +41,10 @@ extension TemplateLibrary {
         for name in byName.keys.sorted() {
             let entries = byName[name] ?? []
             if let first = entries.first, entries.allSatisfy({ $0.data == first.data }) {
-                if !first.data.isEmpty { document[name] = .object(first.data) }
+                document[name] = .object(first.data)
                 continue
             }
-            for entry in entries.sorted(by: { $0.type < $1.type }) where !entry.data.isEmpty {
+            for entry in entries.sorted(by: { $0.type < $1.type }) {
                 document["\(name)/\(entry.type.rawValue)"] = .object(entry.data)
             }
         }

@@ -328,8 +328,7 @@ import Testing
                 atPath: "\(TemplateSyncTests.repositoryTemplates)/\(TemplateLibrary.sampleDataFile)"))))
             var repositoryObject = JSONObject()
             for (name, sample) in repositoryFile.objectValue ?? [:] {
-                let kept = TemplateLibrary.tenantSample(sample)
-                if kept != .object([:]) { repositoryObject[name] = kept }
+                repositoryObject[name] = TemplateLibrary.tenantSample(sample)
             }
             let repository = JSONValue.object(repositoryObject)
             #expect(pulled == repository)
