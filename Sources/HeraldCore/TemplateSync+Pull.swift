@@ -43,14 +43,11 @@ extension TemplateSync {
     /// `sample-data.json` from the templates' sample data. Entries for names
     /// the server does not have stay, so a pull keeps local-only templates' data.
     private func pullSamples(_ templates: [RemoteTemplate], report: inout TemplateSyncReport) async throws(HeraldAPIError) {
-        var samples: [(seed: TemplateSeed, data: JSONObject)] = []
-        for template in templates {
-            guard let data = try await remoteSample(id: template.id) else {
-                report.warnings.append("the server has no sample data endpoint: \(TemplateLibrary.sampleDataFile) left as it is")
-                return
-            }
-            samples.append((template.seed, data))
+        guard let byId = try await remoteSamples(ids: templates.map(\.id)) else {
+            report.warnings.append("the server has no sample data endpoint: \(TemplateLibrary.sampleDataFile) left as it is")
+            return
         }
+        let samples = templates.map { (seed: $0.seed, data: byId[$0.id] ?? [:]) }
         var document = TemplateLibrary.sampleDataDocument(samples)
         let pulledNames = Set(templates.map(\.seed.name))
         if case .success(let existing)? = TemplateLibrary.readSampleData(directory: directory) {

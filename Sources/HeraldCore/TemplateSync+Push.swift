@@ -107,7 +107,12 @@ extension TemplateSync {
     private func plan(_ seeds: [TemplateSeed], samples: JSONObject?, remote: [RemoteTemplate], options: PushOptions,
                       report: inout TemplateSyncReport) async throws(HeraldAPIError) -> [PushStep] {
         let byKey = Dictionary(remote.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        var samplesSupported = samples != nil
+        var remoteSamples: [String: JSONObject]?
+        if samples != nil {
+            let listed = seeds.compactMap { byKey["\($0.name)/\($0.type.rawValue)"]?.id }
+            remoteSamples = try await self.remoteSamples(ids: listed)
+            if remoteSamples == nil { report.warnings.append("the server has no sample data endpoint: sample data not pushed") }
+        }
         var steps: [PushStep] = []
         for seed in seeds {
             var step = PushStep(local: seed, remote: byKey["\(seed.name)/\(seed.type.rawValue)"])
@@ -123,22 +128,16 @@ extension TemplateSync {
                 }
                 step.changedFiles = seed.changedFiles(from: base)
             }
-            if samplesSupported, let samples {
+            if let remoteSamples, let samples {
                 let wanted = TemplateLibrary.sample(for: seed, in: samples)?.objectValue ?? [:]
                 if let found = step.remote {
-                    if let current = try await remoteSample(id: found.id) {
-                        if current != wanted { step.sample = wanted }
-                    } else {
-                        samplesSupported = false
-                        report.warnings.append("the server has no sample data endpoint: sample data not pushed")
-                    }
+                    if remoteSamples[found.id] != wanted { step.sample = wanted }
                 } else if !wanted.isEmpty {
                     step.sample = wanted
                 }
             }
             steps.append(step)
         }
-        if !samplesSupported { for index in steps.indices { steps[index].sample = nil } }
         return steps
     }
 

@@ -81,6 +81,43 @@ public struct TemplateSync: Sendable {
     }
 }
 
+extension TemplateSync {
+    /// Sample data of many templates at once, a few requests in flight (one
+    /// each would be a round trip per template); nil when the server has no
+    /// sample endpoint.
+    func remoteSamples(ids: [String]) async throws(HeraldAPIError) -> [String: JSONObject]? {
+        guard !ids.isEmpty else { return [:] }
+        let result: Result<[String: JSONObject]?, HeraldAPIError> = await withTaskGroup(
+            of: (String, Result<JSONObject?, HeraldAPIError>).self) { group in
+            var pending = ids[...]
+            func start() {
+                guard let id = pending.popFirst() else { return }
+                group.addTask {
+                    do throws(HeraldAPIError) { return (id, .success(try await remoteSample(id: id))) } catch { return (id, .failure(error)) }
+                }
+            }
+            for _ in 0..<Self.concurrentReads { start() }
+            var samples: [String: JSONObject] = [:]
+            var supported = true
+            for await (id, outcome) in group {
+                switch outcome {
+                case .success(let sample?): samples[id] = sample
+                case .success(nil): supported = false
+                case .failure(let error):
+                    group.cancelAll()
+                    return .failure(error)
+                }
+                start()
+            }
+            return .success(supported ? samples : nil)
+        }
+        return try result.get()
+    }
+
+    /// Requests in flight at once: enough to hide the round trips, few enough for a small server.
+    static let concurrentReads = 8
+}
+
 /// What a pull or push did, for the command to print.
 public struct TemplateSyncReport: Sendable {
     /// Standard output: one line per template, then a summary.
