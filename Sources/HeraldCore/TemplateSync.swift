@@ -86,32 +86,27 @@ extension TemplateSync {
     /// each would be a round trip per template); nil when the server has no
     /// sample endpoint.
     func remoteSamples(ids: [String]) async throws(HeraldAPIError) -> [String: JSONObject]? {
-        guard !ids.isEmpty else { return [:] }
-        let result: Result<[String: JSONObject]?, HeraldAPIError> = await withTaskGroup(
-            of: (String, Result<JSONObject?, HeraldAPIError>).self) { group in
-            var pending = ids[...]
-            func start() {
-                guard let id = pending.popFirst() else { return }
-                group.addTask {
-                    do throws(HeraldAPIError) { return (id, .success(try await remoteSample(id: id))) } catch { return (id, .failure(error)) }
+        do {
+            return try await withThrowingTaskGroup(of: (String, JSONObject?).self) { group in
+                var waiting = ids.makeIterator()
+                for _ in 0..<Self.concurrentReads {
+                    guard let id = waiting.next() else { break }
+                    group.addTask { (id, try await self.remoteSample(id: id)) }
                 }
-            }
-            for _ in 0..<Self.concurrentReads { start() }
-            var samples: [String: JSONObject] = [:]
-            var supported = true
-            for await (id, outcome) in group {
-                switch outcome {
-                case .success(let sample?): samples[id] = sample
-                case .success(nil): supported = false
-                case .failure(let error):
-                    group.cancelAll()
-                    return .failure(error)
+                var samples: [String: JSONObject] = [:]
+                var supported = true
+                while let (id, sample) = try await group.next() {
+                    if let sample { samples[id] = sample } else { supported = false }
+                    if let next = waiting.next() { group.addTask { (next, try await self.remoteSample(id: next)) } }
                 }
-                start()
+                return supported ? samples : nil
             }
-            return .success(supported ? samples : nil)
+        } catch let error as HeraldAPIError {
+            throw error
+        } catch {
+            throw HeraldAPIError(code: .unreachable, request: "GET /notifications/templates/…/sample", status: nil,
+                                 messages: ["\(error)"])
         }
-        return try result.get()
     }
 
     /// Requests in flight at once: enough to hide the round trips, few enough for a small server.
