@@ -220,6 +220,14 @@ import Testing
             #expect(pruned.writes == 1)
             #expect(pruned.lines.contains("welcome/sms: deleted"))
             #expect(try await fixture.template("welcome/sms") == nil)
+
+            // A layout other templates still use is not pruned: the server's 409 names them.
+            try FileManager.default.removeItem(atPath: "\(fixture.directory)/email-layout")
+            let refused = try await fixture.sync.push(.init(prune: true))
+            #expect(refused.writes == 0)
+            #expect(refused.problems.first?.hasPrefix("email-layout/email: not deleted: 409") == true, "\(refused.problems)")
+            #expect(refused.problems.first?.contains("used by") == true, "\(refused.problems)")
+            #expect(try await fixture.template("email-layout/email") != nil)
         }
     }
 
