@@ -47,7 +47,8 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "Delivery", "Rendering",
                                                         "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto", "HeraldTestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto", "Rendering",
+                                                     "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

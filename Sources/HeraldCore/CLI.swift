@@ -16,6 +16,8 @@ public enum CLI {
           token create --email E   Mint a platform bearer token (creates the user if needed)
           dev                      Run API and worker with a private PostgreSQL and a demo tenant
           templates check [--dir D] Compile and render every built-in template, checking SMS lengths
+          templates pull --dir D   Write a tenant's templates into D as files (keys from the environment)
+          templates push --dir D [--dry-run] [--draft] [--prune]  Check D, then publish (or draft) what changed
           render --json            Render {"template","data","partials","escape"} read from stdin
           render FILE --data F [--partials DIR]
           bench render --template F --data F [--partials DIR] --iterations N
@@ -25,7 +27,8 @@ public enum CLI {
         Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
           HERALD_JWT_SECRET, HERALD_PUBLIC_URL, HERALD_LOG_LEVEL (info), HERALD_API_POOL_SIZE (8),
           HERALD_API_PIPELINE_SENDERS (processors), HERALD_WORKER_POOL_SIZE (4), HERALD_SMTP_URL, HERALD_SMS_URL,
-          HERALD_OUTBOUND_ALLOW (none; dev: loopback), HERALD_SMTP_CA_FILE
+          HERALD_OUTBOUND_ALLOW (none; dev: loopback), HERALD_SMTP_CA_FILE;
+          templates pull/push: HERALD_PUBLIC_KEY and HERALD_SECRET_KEY (or PXYZ_…), HERALD_TENANT_ID
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {
@@ -48,7 +51,7 @@ public enum CLI {
             case "token": return try await TokenCommand.run(rest)
             case "dev": return try await DevCommand.run(rest)
             case "render": return RenderCommand.run(rest)
-            case "templates": return TemplatesCommand.run(rest)
+            case "templates": return await TemplatesCommand.run(rest)
             case "bench":
                 if rest.first == "queue" { return await BenchQueueCommand.run(Array(rest.dropFirst())) }
                 guard rest.first == "render" else {

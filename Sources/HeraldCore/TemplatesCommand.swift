@@ -4,13 +4,18 @@ import Rendering
 /// `herald templates check [--dir DIR]`: compiles and renders every built-in
 /// template with `sample-data.json`, printing each with its SMS lengths and
 /// the problems on stderr. Exit status: 0 clean, 1 problems, 64 usage.
+/// `pull` and `push` are in TemplatesSyncCommand.
 public enum TemplatesCommand {
     static let usage = """
         usage: herald templates check [--dir DIR]
           DIR defaults to HERALD_TEMPLATES_DIR, ./templates, or the templates folder of the checkout
+        \(TemplatesSyncCommand.usage)
         """
 
-    public static func run(_ arguments: [String]) -> Int32 {
+    public static func run(_ arguments: [String]) async -> Int32 {
+        if let first = arguments.first, first == "pull" || first == "push" {
+            return await TemplatesSyncCommand.run(arguments)
+        }
         guard arguments.first == "check" else {
             if let first = arguments.first, ["--help", "-h", "help"].contains(first) {
                 printOut(usage)

@@ -58,7 +58,7 @@ extension TemplateLibrary {
             for issue in template.unresolvedPartials(in: partials) { problems.add(seed, issue) }
             checkSubjects(seed, problems: &problems)
             let data: JSONValue
-            if let sample = samples?[seed.name] {
+            if let samples, let sample = TemplateLibrary.sample(for: seed, in: samples) {
                 data = sample
             } else {
                 data = .object([:])
@@ -88,7 +88,7 @@ extension TemplateLibrary {
     }
 
     private static func sampleData(_ directory: String, problems: inout Problems) -> JSONObject? {
-        guard let data = FileManager.default.contents(atPath: "\(directory)/sample-data.json") else {
+        guard let data = FileManager.default.contents(atPath: "\(directory)/\(sampleDataFile)") else {
             problems.add("sample-data.json: missing")
             return nil
         }
@@ -148,19 +148,6 @@ private struct Problems {
 
     /// An issue named by the file it is in: `body.locales.de.html` is `de`'s `html.mustache`.
     mutating func add(_ seed: TemplateSeed, _ issue: TemplateIssue) {
-        var key = Substring(issue.part)
-        var locale: String?
-        if key.hasPrefix("body.locales.") {
-            key = key.dropFirst("body.locales.".count)
-            guard let dot = key.firstIndex(of: ".") else { return add(seed, locale: nil, issue.description) }
-            locale = String(key[..<dot])
-            key = key[key.index(after: dot)...]
-        } else if key.hasPrefix("body.") {
-            key = key.dropFirst("body.".count)
-        }
-        guard let part = TemplatePart(rawValue: String(key)) else { return add(seed, locale: nil, issue.description) }
-        var located = issue
-        located.part = part.rawValue + (part.isJSON ? ".json" : ".mustache")
-        add(seed, locale: locale, located.description)
+        add(TemplateLibrary.describe(issue, in: seed))
     }
 }
