@@ -58,19 +58,30 @@ export class PreviewPanel {
     // srcdoc, not a URL: the HTML never leaves the page; sandbox="" turns off scripts,
     // forms, popups and same-origin access.
     frame.srcdoc = rendered.html || "";
+    const box = h("div", { class: "frame-box" }, frame);
+    // A desktop client shows the email 680 px wide: narrower panes get it scaled down, not cut off.
+    const fit = () => {
+      const scale = this.width === "desktop" ? Math.min(1, (box.clientWidth - 20) / 680) : 1;
+      frame.style.transform = scale < 1 ? `scale(${scale})` : "";
+      frame.style.marginBottom = scale < 1 ? `${-(1 - scale) * frame.offsetHeight}px` : "";
+    };
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = new ResizeObserver(fit);
+    this.resizeObserver.observe(box);
     const widths = h("div", { class: "segmented", role: "group", "aria-label": "Preview width" },
       ["desktop", "phone"].map((width) => h("button", {
         type: "button", "aria-pressed": String(this.width === width),
         onclick: () => {
           this.width = width;
           frame.className = `frame ${width}`;
+          fit();
           for (const button of widths.children) button.setAttribute("aria-pressed", String(button.textContent.toLowerCase() === width));
         },
       }, width === "desktop" ? "Desktop" : "Phone")));
     return h("div", { class: "email-preview" },
       h("dl", { class: "envelope" }, h("dt", {}, "Subject"), h("dd", { id: "preview-subject" }, rendered.subject || "")),
       widths,
-      h("div", { class: "frame-box" }, frame),
+      box,
       h("details", { class: "text-part" }, h("summary", {}, "Text part"), h("pre", { id: "preview-text" }, rendered.text || "")));
   }
 
