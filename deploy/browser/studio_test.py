@@ -339,6 +339,19 @@ def script_does_not_run(studio):
     assert studio.js("return window.pwned") is None
 
 
+def delete_in_use_asks_twice(studio):
+    """Deleting the layout the other emails use names them and needs a second yes; "Keep it" keeps it."""
+    layout = template_by_name("email-layout", "email")
+    studio.open_template("email-layout")
+    studio.find("#delete").click()
+    studio.answer_dialog("delete")
+    studio.wait(lambda: "organization-invitation" in studio.text("#used-by"), 10, "the users were not listed")
+    studio.shot("9-delete-in-use")
+    studio.answer_dialog("cancel")
+    status, _, _ = api("GET", f"/notifications/templates/{layout['id']}")
+    assert status == 200, "the layout was deleted"
+
+
 def phone_layout(studio):
     studio.viewport(390, 844)
     studio.open_template("organization-invitation")
@@ -347,6 +360,23 @@ def phone_layout(studio):
     assert width[0] <= width[1] + 1, f"the page scrolls sideways at 390 px: {width}"
     studio.shot("8-phone")
     studio.viewport(1280, 800)
+
+
+def controls_are_labelled(studio):
+    """Every visible control has a name a screen reader can say, and Tab reaches the editor."""
+    unnamed = studio.js("""
+        const named = (e) => (e.labels && e.labels.length) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+            || (e.tagName === 'BUTTON' && e.textContent.trim());
+        return [...document.querySelectorAll('input, select, textarea, button')]
+            .filter((e) => e.offsetParent !== null && !named(e)).map((e) => e.outerHTML.slice(0, 80));""")
+    assert not unnamed, unnamed
+    studio.find("#search").click()
+    for _ in range(60):
+        studio.driver.switch_to.active_element.send_keys(Keys.TAB)
+        if studio.js("return document.activeElement.classList.contains('source')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the editor")
 
 
 def assets_come_from_cache(studio):
@@ -365,7 +395,8 @@ def no_policy_violations(studio):
 
 SCENARIOS = [first_load, sign_in, invitation_shows_tenant, unclosed_section_marked, fix_changes_preview,
              switch_to_german, draft_is_not_live, sms_segments, publish_diff_restore, test_send_reaches_smtp,
-             script_does_not_run, phone_layout, assets_come_from_cache, no_policy_violations]
+             script_does_not_run, delete_in_use_asks_twice, phone_layout,
+             controls_are_labelled, assets_come_from_cache, no_policy_violations]
 
 
 def main():

@@ -330,6 +330,7 @@ function time(iso) {
 function tabButtons(tabs) {
   const buttons = tabs.map((tab) => h("button", {
     type: "button", role: "tab", id: tab.id, "aria-selected": String(tab.selected), tabindex: tab.selected ? "0" : "-1",
+    "aria-controls": "editor-host",
     class: tab.marked ? "has-issue" : "", onclick: tab.select,
   }, tab.label));
   for (const [index, button] of buttons.entries()) {
