@@ -25,7 +25,13 @@ public struct APIError: Error, Sendable, Equatable {
 
     public let code: Code
     public let message: String
+    /// Each issue's one-line text, its `message`.
     public let issues: [String]
+    /// More fields for the issue at the same index (a template issue's part,
+    /// locale, line and column); shorter than `issues` when some have none.
+    public var issueFields: [JSONObject] = []
+    /// More top-level members (a 409's `usedBy`), after message, code and issues.
+    public var extra: JSONObject = JSONObject()
 
     public init(_ code: Code, _ message: String, issues: [String] = []) {
         self.code = code
@@ -44,7 +50,16 @@ public struct APIError: Error, Sendable, Equatable {
 
     public var json: JSONValue {
         var object: JSONObject = ["message": .string(message), "code": .string(code.name)]
-        if !issues.isEmpty { object["issues"] = .array(issues.map { ["message": .string($0)] }) }
+        if !issues.isEmpty {
+            object["issues"] = .array(issues.enumerated().map { index, message in
+                var issue: JSONObject = ["message": .string(message)]
+                if index < issueFields.count {
+                    for (key, value) in issueFields[index] where key != "message" { issue[key] = value }
+                }
+                return .object(issue)
+            })
+        }
+        for (key, value) in extra where object[key] == nil { object[key] = value }
         return .object(object)
     }
 }

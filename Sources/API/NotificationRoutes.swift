@@ -45,7 +45,10 @@ enum NotificationRoutes {
             let compiled = try TemplateRendering.compile(template)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             let locale = recipient["locale"]?.stringValue ?? request.header("accept-language").map(Self.firstLanguage)
-            let rendered = try TemplateRendering.render(compiled, variables: .object(variables), locale: locale, partials: partials)
+            // Rendered with the tenant's context (Store.sendContext) under the caller's variables, as
+            // previews show it; the row keeps the caller's own variables (the message is rendered already).
+            let data = try await store.sendContext(tenantId: tenantId).merging(.object(variables))
+            let rendered = try TemplateRendering.render(compiled, variables: data, locale: locale, partials: partials)
             let outcome = try await store.send(
                 Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,
                                       channelId: channel.id, type: template.type, to: to, locale: rendered.locale,

@@ -19,7 +19,7 @@ enum OpenAPIDocument {
             """
         document["info"] = .object(info)
         var paths = document["paths"]?.objectValue ?? JSONObject()
-        var extra = extensions
+        var extra = extensions + studioPaths
         if let create = createUnderTenant(paths) { extra.append(create) }
         // A path the contract has already gets the extra methods beside its own.
         for (path, operations) in extra {
@@ -30,7 +30,9 @@ enum OpenAPIDocument {
         describeBodyText(&paths, "/notifications/templates/{id}", "put")
         describeBodyText(&paths, "/notifications/templates", "post")
         describeBodyText(&paths, "/tenants/{tenantId}/notifications/templates", "post")
+        extendContractOperations(&paths)
         document["paths"] = .object(paths)
+        extendErrors(&document)
         if var servers = document["servers"]?.arrayValue {
             servers.append(["url": "/v0", "description": "The same operations without /api, as the pxyz client calls them"])
             document["servers"] = .array(servers)
@@ -93,8 +95,10 @@ enum OpenAPIDocument {
 
     /// What the extension operations take, as strictly as the routes check it.
     static func objectSchema(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
-        ["type": "object", "additionalProperties": false, "required": .array(required.map { .string($0) }),
-         "properties": .object(JSONObject(properties))]
+        var schema: JSONObject = ["type": "object", "additionalProperties": false, "properties": .object(JSONObject(properties))]
+        // OpenAPI 3.0 wants at least one name in `required` when it is there.
+        if !required.isEmpty { schema["required"] = .array(required.map { .string($0) }) }
+        return .object(schema)
     }
 
     static let idSchema: JSONValue = ["type": "string", "pattern": "^c[a-z0-9]{8,64}$"]
@@ -109,6 +113,8 @@ enum OpenAPIDocument {
         ("body", ["oneOf": [["type": "object"], ["type": "string"]]]),
         // JSON text of an object is taken too, but no schema can say which strings those are.
         ("variables", ["type": "object"]),
+        // Its sample data is the base when there are no variables.
+        ("templateId", idSchema),
     ], required: ["tenantId", "type", "body"])
 
     private static func path(_ path: String, _ operations: [(String, JSONValue)]) -> (String, JSONValue) {

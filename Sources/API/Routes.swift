@@ -159,6 +159,7 @@ public enum APIRoutes {
         ChannelRoutes.add(to: &builder, context)
         TemplateRoutes.add(to: &builder, context)
         TemplateRenderRoutes.add(to: &builder, context)
+        TemplateStudioRoutes.add(to: &builder, context)
         NotificationRoutes.add(to: &builder, context)
         TenantMemberRoutes.add(to: &builder, context)
         DomainRoutes.add(to: &builder, context)

@@ -16,25 +16,34 @@ enum TemplateRenderRoutes {
             let subject = input.optionalString("subject", max: 998)
             let locale = input.optionalString("locale", max: 35)
             let body = input.value("body")
-            let variables = variablesObject(input["variables"], into: &input)
+            let templateId = input.optionalString("templateId", pattern: Format.isId)
+            let variables = givenVariables(&input)
             try input.check()
             try await access.tenant(tenantId, .viewConfig)
+            // The tenant's context and the sample are read while the body compiles.
+            async let context = store.sendContext(tenantId: tenantId)
+            async let sample = sampleData(variables == nil ? templateId : nil, tenantId: tenantId, store: store)
             let normalized = TemplateRendering.normalizedBody(body, type: type)
             let compiled: CompiledTemplate
             do {
                 compiled = try TemplateRendering.compile(type: type, subject: subject, body: normalized)
             } catch let error as APIError {
-                return .json(["status": "error", "errors": .array(error.issues.map { .string($0) })])
+                return previewError(error)
             }
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
+            let tenantContext = try await context
+            let sampleVariables = try await sample
+            let data = tenantContext.merging(variables ?? sampleVariables ?? .object(JSONObject()))
             do {
-                let rendered = try TemplateRendering.render(compiled, variables: variables, locale: locale, partials: partials)
-                return .json(["status": "success", "data": [
+                let rendered = try TemplateRendering.render(compiled, variables: data, locale: locale, partials: partials)
+                var result: JSONObject = [
                     "rendered": rendered.jsonDocument, "locale": .string(rendered.locale),
-                    "missingVariables": .array(rendered.missingVariables.map { .string($0) }),
-                ]])
+                    "missingVariables": .array(rendered.missingVariables.map { .string($0) }), "variables": data,
+                ]
+                if type == TemplateType.sms.rawValue { result["sms"] = smsJSON(SMSMeasure(rendered.text ?? "")) }
+                return .json(["status": "success", "data": .object(result)])
             } catch let error as APIError {
-                return .json(["status": "error", "errors": .array(error.issues.map { .string($0) })])
+                return previewError(error)
             }
         }
 
@@ -42,18 +51,28 @@ enum TemplateRenderRoutes {
             var input = Validator(try request.jsonObject())
             let templateId = input.string("templateId", pattern: Format.isId)
             let dryRun = input.optionalBool("dryRun") ?? false
+            let useDraft = input.optionalBool("draft") ?? false
             let channelId = dryRun ? input.optionalString("channelId", pattern: Format.isId)
                                    : input.string("channelId", pattern: Format.isId)
-            let variables = variablesObject(input["variables"], into: &input)
+            let given = givenVariables(&input)
             let recipient = input.optionalObject("input") ?? JSONObject()
             try input.check()
             let tenantId = try await access.owner(of: templateId, .editConfig, lookup: store.templateTenant)
-            guard let stored = try await store.template(id: templateId, tenantId: tenantId) else { throw APIError.notFound }
+            guard var stored = try await store.template(id: templateId, tenantId: tenantId) else { throw APIError.notFound }
+            if useDraft {
+                guard let draft = try await store.templateDraft(id: templateId, tenantId: tenantId) else {
+                    throw APIError(.notFound, "The template has no draft")
+                }
+                stored = stored.replacing(subject: draft.subject, body: draft.body)
+            }
             let compiled = try TemplateRendering.compile(stored)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             // A dry run checks the recipients it is given as a real send would.
             let to: JSONValue? = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: stored.type)
             let locale = recipient["locale"]?.stringValue
+            var own = given ?? .object(JSONObject())
+            if given == nil, let sample = try await sampleData(templateId, tenantId: tenantId, store: store) { own = sample }
+            let variables = try await store.sendContext(tenantId: tenantId).merging(own)
             let rendered = try TemplateRendering.render(compiled, variables: variables, locale: locale, partials: partials)
             var data: JSONObject = ["notificationId": .null, "rendered": rendered.jsonDocument,
                                     "missingVariables": .array(rendered.missingVariables.map { .string($0) })]
@@ -66,11 +85,35 @@ enum TemplateRenderRoutes {
                 }
                 data["notificationId"] = .string(try await store.enqueue(Store.NewNotification(
                     tenantId: tenantId, templateId: stored.id, templateName: stored.name, channelId: channel.id,
-                    type: stored.type, to: to ?? .object(JSONObject()), locale: rendered.locale, variables: variables, rendered: rendered.jsonDocument,
+                    type: stored.type, to: to ?? .object(JSONObject()), locale: rendered.locale, variables: own, rendered: rendered.jsonDocument,
                     priority: .interactive, test: true)))
             }
             return .json(["status": "success", "data": .object(data)])
         }
+    }
+
+    /// A compile or render problem as preview data: the one-line texts and where each is.
+    static func previewError(_ error: APIError) -> APIResponse {
+        .json(["status": "error", "errors": .array(error.issues.map { .string($0) }),
+               "issues": TemplateRendering.issuesJSON(error)])
+    }
+
+    static func smsJSON(_ measure: SMSMeasure) -> JSONValue {
+        ["encoding": .string(measure.encoding.rawValue), "segments": .int(Int64(measure.segments)),
+         "length": .int(Int64(measure.length)), "ucs2Characters": .array(measure.ucs2Characters.map { .string($0) })]
+    }
+
+    /// The request's `variables`, or nil when it has none (then the sample data is used).
+    static func givenVariables(_ input: inout Validator) -> JSONValue? {
+        guard let value = input["variables"], !value.isNull else { return nil }
+        return variablesObject(value, into: &input)
+    }
+
+    /// The template's sample data; nil without a template id; 404 for a template not the tenant's.
+    static func sampleData(_ templateId: String?, tenantId: String, store: Store) async throws -> JSONValue? {
+        guard let templateId else { return nil }
+        guard let text = try await store.templateSample(id: templateId, tenantId: tenantId) else { throw APIError.notFound }
+        return try JSONParser.parse(text)
     }
 
     /// `variables` may be JSON text (as the contract has it) or an object.

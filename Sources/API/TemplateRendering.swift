@@ -14,8 +14,32 @@ enum TemplateRendering {
         do {
             return try TemplateDocument(type: templateType, subject: subject, body: body).compile()
         } catch {
-            throw APIError.validation(error.issues.map(\.description))
+            throw invalid(error.issues)
         }
+    }
+
+    /// A 400 whose issues carry where each problem is, for an editor to mark.
+    static func invalid(_ issues: [TemplateIssue]) -> APIError {
+        var error = APIError.validation(issues.map(\.description))
+        error.issueFields = issues.map(fields)
+        return error
+    }
+
+    /// `{message, part, locale, line, column, detail}`: `message` the one-line
+    /// text, `detail` the bare problem, line and column 0 without a position.
+    static func fields(_ issue: TemplateIssue) -> JSONObject {
+        let location = issue.location
+        return ["message": .string(issue.description), "part": .string(location.part),
+                "locale": location.locale.map(JSONValue.string) ?? .null,
+                "line": .int(Int64(issue.line)), "column": .int(Int64(issue.column)), "detail": .string(issue.message)]
+    }
+
+    /// Structured issues of an error thrown by `compile` or `render`, one per
+    /// issue string (plain `{message}` where there are no fields).
+    static func issuesJSON(_ error: APIError) -> JSONValue {
+        .array(error.issues.enumerated().map { index, message in
+            index < error.issueFields.count ? .object(error.issueFields[index]) : ["message": .string(message)]
+        })
     }
 
     static func compile(_ stored: Store.StoredTemplate) throws -> CompiledTemplate {
@@ -42,7 +66,7 @@ enum TemplateRendering {
         do {
             return try template.render(variables: variables, locale: locale, partials: partials)
         } catch {
-            throw APIError.validation([error.issue.description])
+            throw invalid([error.issue])
         }
     }
 

@@ -59,6 +59,23 @@ enum TemplateRoutes {
         }
 
         routes.owned("DELETE", "/notifications/templates/:id", .editConfig, lookup: store.templateTenant) { request, access, id, tenantId in
+            let force: Bool
+            switch request.query["force"] {
+            case nil, "false": force = false
+            case "true": force = true
+            default: throw APIError.validation(["force: must be true or false"])
+            }
+            // Deleting a partial or layout would break the templates using it at send time.
+            if !force, let template = try await store.template(id: id, tenantId: tenantId) {
+                let users = try await TemplateStudioRoutes.dependents(of: template, store: store)
+                if !users.isEmpty {
+                    var error = APIError(.conflict, "Other templates use \(template.name) as a partial or layout; "
+                                         + "delete with ?force=true to delete it anyway",
+                                         issues: users.map { "used by \($0.name) (\($0.type))" })
+                    error.extra["usedBy"] = .array(users.map(TemplateStudioRoutes.dependentJSON))
+                    throw error
+                }
+            }
             return .json(["deleted": .bool(try await store.deleteTemplate(id: id, tenantId: tenantId))])
         }
 

@@ -114,6 +114,16 @@ enum TenantRoutes {
                           "PXYZ_DOMAIN": .string(domain)])
         }
 
+        // The tenant of the calling key pair: a key pair alone does not say
+        // which tenant it is, and the template studio signs in with one.
+        routes.on("GET", "/auth/tenants/current") { _, access in
+            guard case .tenant(let id) = access.principal else {
+                throw APIError(.badRequest, "Only a tenant key pair has a current tenant; with a token, list GET /tenants")
+            }
+            guard let tenant = try await store.tenant(.id(id)) else { throw APIError.notFound }
+            return .json(text: tenant.json)
+        }
+
         routes.on("GET", "/auth/tenants/:id") { request, access in
             let id = try request.id()
             try await access.tenant(id, .viewConfig)

@@ -39,8 +39,10 @@ public struct Services: Sendable {
             return []
         }
         do {
+            let samples = TemplateLibrary.samples(directory: directory)
             return try TemplateLibrary.load(directory: directory).map {
-                Store.TemplateSeed(name: $0.name, type: $0.type.rawValue, subject: $0.subject, body: $0.body.jsonString)
+                Store.TemplateSeed(name: $0.name, type: $0.type.rawValue, subject: $0.subject, body: $0.body.jsonString,
+                                   sample: samples[$0.name].map { TemplateLibrary.tenantSample($0).jsonString })
             }
         } catch {
             logger.error("cannot load the built-in templates", ("directory", .string(directory)),

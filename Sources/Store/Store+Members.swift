@@ -121,18 +121,16 @@ extension Store {
                   \(Self.roleFields.map(\.column).joined(separator: ", ")))
                 VALUES ($1, $2, $3, $4, (SELECT u.id FROM platform_users u WHERE lower(u.email) = lower($3)), \(flags))
                 RETURNING (\(Projection.tenantInvitation))::text,
-                  (SELECT n.name FROM tenants n WHERE n.id = t.tenant_id),
                   (SELECT u.name FROM platform_users u WHERE u.id = $4), (SELECT u.email FROM platform_users u WHERE u.id = $4)
                 """, [id, new.tenantId, new.email, new.inviterId] + Self.binds(new.flags))
             // After the insert, so a second pending invitation is still a 409, not a 429.
             try self.takeRateLimit(connection, tenantId: new.tenantId, scope: .tenantInvitation, address: new.email)
             let row = rows[0]
-            let variables: JSONValue = [
-                "tenant": ["name": .string(try row.decode(1, as: String.self))],
-                "inviter": ["name": .string(try row.decode(2, as: String?.self) ?? ""),
-                            "email": .string(try row.decode(3, as: String?.self) ?? "")],
+            let variables = try Self.withSendContext(connection, tenantId: new.tenantId, [
+                "inviter": ["name": .string(try row.decode(1, as: String?.self) ?? ""),
+                            "email": .string(try row.decode(2, as: String?.self) ?? "")],
                 "acceptUrl": .string("\(new.publicURL)/accept-invitation?type=tenant&id=\(id)"),
-            ]
+            ])
             let notificationId = try Self.enqueue(connection, NewNotification(
                 tenantId: new.tenantId, templateId: nil, templateName: "tenant-invitation", channelId: nil, type: "email",
                 to: ["to": [.string(new.email)]], locale: new.locale, variables: variables, rendered: nil,

@@ -274,9 +274,9 @@ extension Store {
         let token = KeyToken.make(prefix: "", length: 40)
         let rows = try connection.query("""
             UPDATE organization_invitations i SET token_digest = $3, sent_at = herald_now()
-            FROM organizations o, tenants tn
-            WHERE i.id = $1 AND i.tenant_id = $2 AND o.id = i.organization_id AND tn.id = i.tenant_id
-            RETURNING i.email, tn.name, o.name, (SELECT r.name FROM roles r WHERE r.id = i.role_id),
+            FROM organizations o
+            WHERE i.id = $1 AND i.tenant_id = $2 AND o.id = i.organization_id
+            RETURNING i.email, o.name, (SELECT r.name FROM roles r WHERE r.id = i.role_id),
               (SELECT a.email_channel_id FROM tenant_auth_settings a WHERE a.tenant_id = i.tenant_id),
               (SELECT json_build_object('name', coalesce(u.name, ''),
                                         'email', (SELECT e.email FROM email_addresses e WHERE e.id = u.primary_email_id))::text
@@ -285,12 +285,9 @@ extension Store {
             """, [id, tenantId, keyring.digest(token), sending.callerPlatformUserId])
         guard let row = rows.first else { return }
         let email = try row.decode(0, as: String.self)
-        var variables: JSONObject = [
-            "tenant": ["name": .string(try row.decode(1, as: String.self))],
-            "organization": ["name": .string(try row.decode(2, as: String.self))],
-        ]
-        if let role = try row.decode(3, as: String?.self) { variables["role"] = ["name": .string(role)] }
-        if let inviter = try row.decode(5, as: String?.self) ?? row.decode(6, as: String?.self) {
+        var variables: JSONObject = ["organization": ["name": .string(try row.decode(1, as: String.self))]]
+        if let role = try row.decode(2, as: String?.self) { variables["role"] = ["name": .string(role)] }
+        if let inviter = try row.decode(4, as: String?.self) ?? row.decode(5, as: String?.self) {
             variables["inviter"] = try JSONParser.parse(inviter)
         }
         var base = sending.publicURL
@@ -298,7 +295,8 @@ extension Store {
         variables["acceptUrl"] = .string("\(base)/accept-invitation?type=organization&id=\(id)&token=\(token)")
         _ = try Self.enqueue(connection, NewNotification(
             tenantId: tenantId, templateId: nil, templateName: "organization-invitation",
-            channelId: try row.decode(4, as: String?.self), type: "email", to: ["to": [.string(email)]],
-            locale: sending.locale, variables: .object(variables), rendered: nil, priority: .interactive))
+            channelId: try row.decode(3, as: String?.self), type: "email", to: ["to": [.string(email)]],
+            locale: sending.locale, variables: try Self.withSendContext(connection, tenantId: tenantId, .object(variables)),
+            rendered: nil, priority: .interactive))
     }
 }

@@ -41,8 +41,8 @@ extension Store {
         public var failures: [String] = []
     }
 
-    /// Copies every template of `from` into `to` with body, subject, content and
-    /// its current version as the first of the copy's history. Templates whose
+    /// Copies every template of `from` into `to` with body, subject, content,
+    /// sample data and its current version as the first of the copy's history. Templates whose
     /// name and type already exist in `to` are left alone and reported as
     /// failures. The target's unset AuthSettings template ids are pointed at
     /// the copies. One transaction; progress is logged every `batch` copies.
@@ -72,8 +72,8 @@ extension Store {
                 _ = try connection.query("""
                     WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS m(source, copy, version_id)),
                     inserted AS (
-                      INSERT INTO notification_templates (id, tenant_id, name, type, subject, body, content)
-                      SELECT m.copy, $4, s.name, s.type, s.subject, s.body, s.content
+                      INSERT INTO notification_templates (id, tenant_id, name, type, subject, body, content, sample_data)
+                      SELECT m.copy, $4, s.name, s.type, s.subject, s.body, s.content, s.sample_data
                       FROM m JOIN notification_templates s ON s.id = m.source
                       RETURNING id, tenant_id, version, subject, body, content)
                     INSERT INTO notification_template_versions (id, tenant_id, template_id, version, subject, body, content)

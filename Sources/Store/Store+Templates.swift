@@ -16,6 +16,11 @@ extension Store {
         /// The body document as JSON text.
         public let body: String
         public let version: Int
+
+        /// The same template with other parts (a draft's, to render it).
+        public func replacing(subject: String?, body: String) -> StoredTemplate {
+            StoredTemplate(id: id, tenantId: tenantId, name: name, type: type, subject: subject, body: body, version: version)
+        }
     }
 
     /// A template to insert: built-in seeds, clones.
@@ -24,11 +29,14 @@ extension Store {
         public let type: String
         public let subject: String?
         public let body: String
-        public init(name: String, type: String, subject: String?, body: String) {
+        /// The template's sample data as JSON text of an object (built-ins: from `sample-data.json`).
+        public let sample: String?
+        public init(name: String, type: String, subject: String?, body: String, sample: String? = nil) {
             self.name = name
             self.type = type
             self.subject = subject
             self.body = body
+            self.sample = sample
         }
     }
 
@@ -111,10 +119,10 @@ extension Store {
                                content: String?) throws -> (id: String, json: String) {
         let id = Identifier.make()
         let rows = try connection.query("""
-            INSERT INTO notification_templates AS t (id, tenant_id, name, type, subject, body, content)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+            INSERT INTO notification_templates AS t (id, tenant_id, name, type, subject, body, content, sample_data)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, coalesce($8::jsonb, '{}'))
             RETURNING (\(Projection.template))::text
-            """, [id, tenantId, seed.name, seed.type, seed.subject, seed.body, content])
+            """, [id, tenantId, seed.name, seed.type, seed.subject, seed.body, content, seed.sample])
         try recordVersion(connection, templateId: id)
         return (id, try rows[0].decode(0, as: String.self))
     }
@@ -134,27 +142,35 @@ extension Store {
     public func updateTemplate(id: String, tenantId: String, name: String?, subject: String??, body: String?,
                                content: String? = nil, expectedVersion: Int?) async throws -> TemplateUpdate {
         try await pool.withTransaction { connection in
-            guard let current = try connection.query(
-                "SELECT version FROM notification_templates WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
-                .first?.decode(0, as: Int.self) else { return .notFound }
-            if let expectedVersion, expectedVersion != current { return .versionMismatch(current: current) }
-            let rows = try connection.query("""
-                UPDATE notification_templates t SET
-                  name = coalesce($3, t.name),
-                  subject = CASE WHEN $4 THEN $5 ELSE t.subject END,
-                  body = coalesce($6::jsonb, t.body),
-                  content = coalesce($7::jsonb, t.content),
-                  version = t.version + CASE WHEN ($4 AND $5 IS DISTINCT FROM t.subject)
-                                               OR ($6::jsonb IS NOT NULL AND $6::jsonb IS DISTINCT FROM t.body)
-                                               OR ($7::jsonb IS NOT NULL AND $7::jsonb IS DISTINCT FROM t.content)
-                                             THEN 1 ELSE 0 END,
-                  updated_at = herald_now()
-                WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.template))::text, t.version
-                """, [id, tenantId, name, subject != nil, subject ?? nil, body, content])
-            try Self.recordVersion(connection, templateId: id)
-            return .updated(json: try rows[0].decode(0, as: String.self), version: try rows[0].decode(1, as: Int.self))
+            try Self.updateTemplate(connection, id: id, tenantId: tenantId, name: name, subject: subject, body: body,
+                                    content: content, expectedVersion: expectedVersion)
         }
+    }
+
+    /// `updateTemplate` on the caller's transaction (publishing a draft runs it too).
+    static func updateTemplate(_ connection: PostgresConnection, id: String, tenantId: String, name: String?,
+                               subject: String??, body: String?, content: String?,
+                               expectedVersion: Int?) throws -> TemplateUpdate {
+        guard let current = try connection.query(
+            "SELECT version FROM notification_templates WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
+            .first?.decode(0, as: Int.self) else { return .notFound }
+        if let expectedVersion, expectedVersion != current { return .versionMismatch(current: current) }
+        let rows = try connection.query("""
+            UPDATE notification_templates t SET
+              name = coalesce($3, t.name),
+              subject = CASE WHEN $4 THEN $5 ELSE t.subject END,
+              body = coalesce($6::jsonb, t.body),
+              content = coalesce($7::jsonb, t.content),
+              version = t.version + CASE WHEN ($4 AND $5 IS DISTINCT FROM t.subject)
+                                           OR ($6::jsonb IS NOT NULL AND $6::jsonb IS DISTINCT FROM t.body)
+                                           OR ($7::jsonb IS NOT NULL AND $7::jsonb IS DISTINCT FROM t.content)
+                                         THEN 1 ELSE 0 END,
+              updated_at = herald_now()
+            WHERE t.id = $1 AND t.tenant_id = $2
+            RETURNING (\(Projection.template))::text, t.version
+            """, [id, tenantId, name, subject != nil, subject ?? nil, body, content])
+        try Self.recordVersion(connection, templateId: id)
+        return .updated(json: try rows[0].decode(0, as: String.self), version: try rows[0].decode(1, as: Int.self))
     }
 
     public func deleteTemplate(id: String, tenantId: String) async throws -> Bool {

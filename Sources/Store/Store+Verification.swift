@@ -37,28 +37,28 @@ extension Store {
               SELECT $2, c.tenant_id, c.id, $3, herald_now() + interval '\(Self.verificationMinutes) minutes'
               FROM \(kind.table) c WHERE c.id = $1
               RETURNING tenant_id)
-            SELECT c.tenant_id, c.\(kind.column), tn.name, u.name, \(userEmail), a.\(templateColumn), a.\(channelColumn)
-            FROM \(kind.table) c JOIN tenants tn ON tn.id = c.tenant_id
+            SELECT c.tenant_id, c.\(kind.column), u.name, \(userEmail), a.\(templateColumn), a.\(channelColumn)
+            FROM \(kind.table) c
             LEFT JOIN users u ON u.id = c.user_id
             LEFT JOIN email_addresses pe ON pe.id = u.primary_email_id
             LEFT JOIN tenant_auth_settings a ON a.tenant_id = c.tenant_id
             WHERE c.id = $1 AND EXISTS (SELECT 1 FROM code)
             """, [contactId, codeId, keyring.digest("verification:\(codeId):\(code)")]).first
         else { throw PostgresError(.invalidArgument, "no \(kind.table) row to verify") }
-        let templateId = try row.decode(5, as: String?.self)
-        let variables: JSONValue = [
-            "tenant": ["name": .string(try row.decode(2, as: String.self))],
-            "user": ["name": (try row.decode(3, as: String?.self)).map(JSONValue.string) ?? .null,
-                     "email": (try row.decode(4, as: String?.self)).map(JSONValue.string) ?? .null],
+        let tenantId = try row.decode(0, as: String.self)
+        let templateId = try row.decode(4, as: String?.self)
+        let variables = try Self.withSendContext(connection, tenantId: tenantId, [
+            "user": ["name": (try row.decode(2, as: String?.self)).map(JSONValue.string) ?? .null,
+                     "email": (try row.decode(3, as: String?.self)).map(JSONValue.string) ?? .null],
             "code": .string(code),
             "expiresInMinutes": .int(Int64(Self.verificationMinutes)),
-        ]
+        ])
         _ = try Self.enqueue(connection, NewNotification(
-            tenantId: try row.decode(0, as: String.self), templateId: templateId,
+            tenantId: tenantId, templateId: templateId,
             // The name too: should the AuthSettings template be deleted before
             // the send, the worker falls back to the well-known one.
             templateName: "verification-code",
-            channelId: try row.decode(6, as: String?.self), type: kind.notificationType,
+            channelId: try row.decode(5, as: String?.self), type: kind.notificationType,
             to: ["to": [.string(try row.decode(1, as: String.self))]], locale: locale, variables: variables,
             rendered: nil, priority: .interactive))
     }

@@ -58,12 +58,16 @@ import Testing
             let other = try await api.tenant(owner: owner, name: "Other Tenant")
             let base = #""tenantId":"\#(tenant.id)","type":"email""#
 
-            let broken = try await api.contractCall("POST", "/api/v0/notifications/templates", tenant.keys, json: """
+            // Template issues carry where they are (Herald's extension of the contract's issue objects).
+            let broken = try await api.call("POST", "/api/v0/notifications/templates", tenant.keys, json: """
                 {\(base),"name":"broken","body":{"html":"<p>\\n<ul>\\n  {{#items}}<li>{{.}}</li>\\n</ul>"}}
                 """)
             #expect(broken.status == 400)
             let issues = try broken.json()["issues"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
             #expect(issues == [#"body.html:3:3: unclosed section "items""#], "\(issues)")
+            let issue = try broken.json()["issues"]?.arrayValue?.first
+            #expect(issue?["part"] == "html" && issue?["locale"] == .null && issue?["line"] == 3 && issue?["column"] == 3)
+            #expect(issue?["detail"] == #"unclosed section "items""#)
 
             let missing = try await api.contractCall("POST", "/api/v0/notifications/templates", tenant.keys,
                                                      json: #"{"tenantId":"\#(tenant.id)","type":"fax","name":""}"#)

@@ -1,0 +1,45 @@
+import JSON
+import Postgres
+
+/// The variables every message of a tenant gets besides its own: `tenant`
+/// (name, and logo and home addresses where the tenant has them) and `brand`
+/// (the tenant's theme strings). One builder for everything that renders for
+/// a recipient — the enqueuers of codes and invitations, API sends — and for
+/// the template studio's preview and test, so a preview shows what a
+/// recipient gets. A send's own variables are laid over it (`merging`).
+extension Store {
+    /// One row: the context as JSON text. Keys the tenant has no value for are
+    /// left out (not null), so a template's `{{#tenant.logoUri}}` stays false
+    /// and missing-variable lists name only what is really absent.
+    static let sendContextQuery = """
+        SELECT json_build_object(
+          'tenant', jsonb_strip_nulls(jsonb_build_object(
+            'name', t.name, 'logoUri', nullif(t.logo_uri, ''), 'homeUri', nullif(a.settings->>'homeUri', ''))),
+          'brand', t.brand)::text
+        FROM tenants t LEFT JOIN tenant_auth_settings a ON a.tenant_id = t.id
+        WHERE t.id = $1
+        """
+
+    /// The context of `tenantId` on the caller's connection (inside its transaction).
+    static func sendContext(_ connection: PostgresConnection, tenantId: String) throws -> JSONValue {
+        guard let text = try connection.query(sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
+            return .object(JSONObject())
+        }
+        return try JSONParser.parse(text)
+    }
+
+    /// The context of `tenantId`, or `{}` for a tenant that no longer exists.
+    /// One statement through `pool.query`: previews run it on every keystroke.
+    public func sendContext(tenantId: String) async throws -> JSONValue {
+        guard let text = try await pool.query(Self.sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
+            return .object(JSONObject())
+        }
+        return try JSONParser.parse(text)
+    }
+
+    /// `variables` laid over the tenant's context: what a send renders with.
+    static func withSendContext(_ connection: PostgresConnection, tenantId: String,
+                                _ variables: JSONValue) throws -> JSONValue {
+        try sendContext(connection, tenantId: tenantId).merging(variables)
+    }
+}
