@@ -15,6 +15,7 @@ serve_only=0
 out=${HERALD_BROWSER_OUT:-.build/browser}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+rm -f "$out"/*.png  # this run's screenshots only
 
 ensure_packages
 ensure_test_peers
