@@ -286,6 +286,21 @@ def publish_diff_restore(studio):
     studio.tab("tab-preview")
 
 
+def publish_conflict_offers_overwrite(studio):
+    """Someone else publishes while the studio has the template open: Publish says so (412) and
+    Overwrite publishes the studio's text."""
+    template = template_by_name("studio-sms", "sms")
+    status, body, _ = api("PUT", f"/notifications/templates/{template['id']}", {"body": {"text": "Changed elsewhere {{code}}"}})
+    assert status == 200, body
+    studio.set_editor("Mine wins {{code}}")
+    studio.find("#publish").click()
+    studio.wait_text("#dialog-title", "changed elsewhere")
+    studio.shot("6b-conflict")
+    studio.answer_dialog("overwrite")
+    studio.wait(lambda: "Mine wins" in json.dumps(published(template["id"])["body"]), 10, "overwrite did not publish")
+    studio.wait_text("#save-state", "Published")
+
+
 def test_send_reaches_smtp(studio):
     mail_dir = tempfile.mkdtemp(prefix="herald-browser-smtp-")
     smtp = subprocess.Popen([sys.executable, os.path.join(ROOT, "deploy/test-peers/smtp_server.py"), "--dir", mail_dir,
@@ -394,7 +409,8 @@ def no_policy_violations(studio):
 
 
 SCENARIOS = [first_load, sign_in, invitation_shows_tenant, unclosed_section_marked, fix_changes_preview,
-             switch_to_german, draft_is_not_live, sms_segments, publish_diff_restore, test_send_reaches_smtp,
+             switch_to_german, draft_is_not_live, sms_segments, publish_diff_restore,
+             publish_conflict_offers_overwrite, test_send_reaches_smtp,
              script_does_not_run, delete_in_use_asks_twice, phone_layout,
              controls_are_labelled, assets_come_from_cache, no_policy_violations]
 

@@ -7,7 +7,7 @@ import { tokens } from "./mustache.js";
 let editorCount = 0;
 
 export class CodeEditor {
-  constructor({ label, mode = "mustache", onInput }) {
+  constructor({ label, mode = "mustache", onInput, describedBy = "issues" }) {
     const id = `code-${++editorCount}`;
     this.mode = mode;
     this.onInput = onInput;
@@ -18,7 +18,7 @@ export class CodeEditor {
     this.marks = h("div", { class: "marks", "aria-hidden": "true" });
     this.textarea = h("textarea", {
       id, class: "source", spellcheck: "false", wrap: "off", autocapitalize: "off", autocomplete: "off",
-      "aria-describedby": "issues", "aria-multiline": "true",
+      "aria-describedby": describedBy, "aria-multiline": "true",
     });
     this.label = h("label", { for: id, class: "visually-hidden" }, label);
     this.element = h("div", { class: "editor" }, this.label, this.gutter,

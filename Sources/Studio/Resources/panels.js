@@ -14,7 +14,8 @@ export class VariablesPanel {
     this.element = element;
     this.workbench = workbench;
     this.loaded = {};
-    this.sample = new CodeEditor({ label: "Sample data (JSON)", mode: "json", onInput: () => this.edited() });
+    this.sample = new CodeEditor({ label: "Sample data (JSON)", mode: "json", onInput: () => this.edited(),
+      describedBy: "sample-error" });
     this.sampleIssue = h("p", { class: "error", role: "alert", id: "sample-error" });
     this.missing = h("ul", { class: "chips", id: "missing-variables", "aria-label": "Missing variables" });
     this.context = h("pre", { class: "json", id: "context-variables", tabindex: "0", "aria-label": "Filled in by Herald" });

@@ -222,6 +222,9 @@ export class Workbench {
 
   async publish() {
     if (!this.template) return;
+    if (!this.dirty && !this.hasDraft) { toast("Nothing to publish: the editor shows the published template"); return; }
+    this.saveSoon.cancel();
+    this.previewSoon.now();
     if (!(await this.saveDraft())) { toast("Publishing needs a saved draft"); return; }
     await this.publishDraft(this.etag);
   }
