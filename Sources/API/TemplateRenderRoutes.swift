@@ -22,12 +22,14 @@ enum TemplateRenderRoutes {
             try await access.tenant(tenantId, .viewConfig)
             // The tenant's context and the sample are read while the body compiles.
             async let context = store.sendContext(tenantId: tenantId)
-            async let sample = sampleData(variables == nil ? templateId : nil, tenantId: tenantId, store: store)
+            // The template id is checked even when variables make its sample unused: another tenant's is a 404.
+            async let sample = sampleData(templateId, tenantId: tenantId, store: store)
             let normalized = TemplateRendering.normalizedBody(body, type: type)
             let compiled: CompiledTemplate
             do {
                 compiled = try TemplateRendering.compile(type: type, subject: subject, body: normalized)
             } catch let error as APIError {
+                _ = try await sample
                 return previewError(error)
             }
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)

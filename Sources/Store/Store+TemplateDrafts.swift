@@ -18,6 +18,7 @@ extension Store {
     public enum PublishOutcome: Sendable {
         case published(json: String, version: Int)
         case notFound
+        /// No draft, or it was deleted between being checked and published.
         case noDraft
         case versionMismatch(current: Int)
         /// The draft changed (or went) between being checked and published.
@@ -76,8 +77,8 @@ extension Store {
                                      expectedVersion: Int?) async throws -> PublishOutcome {
         do {
             return try await publish(id: id, tenantId: tenantId, draft, expectedVersion: expectedVersion)
-        } catch is DraftChanged {
-            return .draftChanged
+        } catch let changed as DraftChanged {
+            return changed.gone ? .noDraft : .draftChanged
         }
     }
 
@@ -98,13 +99,19 @@ extension Store {
                 WHERE template_id = $1 AND tenant_id = $2 AND subject IS NOT DISTINCT FROM $3
                   AND body = $4::jsonb AND content IS NOT DISTINCT FROM $5::jsonb
                 """, [id, tenantId, draft.subject, draft.body, draft.content]).affectedRows
-            guard deleted > 0 else { throw DraftChanged() }
+            guard deleted > 0 else {
+                let gone = try connection.query("SELECT 1 FROM notification_template_drafts WHERE template_id = $1", [id]).isEmpty
+                throw DraftChanged(gone: gone)
+            }
             return .published(json: json, version: version)
         }
     }
 
     /// Rolls the publish back: the draft is not the one that was checked.
-    private struct DraftChanged: Error, Sendable {}
+    private struct DraftChanged: Error, Sendable {
+        /// Deleted rather than changed.
+        let gone: Bool
+    }
 
     /// The tenant's other templates whose text holds `name` (a cheap filter:
     /// the caller compiles them to see which really use it as a partial or layout).

@@ -46,7 +46,30 @@ import Testing
             #expect(data["variables"]?["tenant"]?["homeUri"] == "https://home.example")
             #expect(data["variables"]?["brand"]?["primary"] == "#123456")
             #expect(data["variables"]?["brand"]?["primaryForeground"] == "#ffffff", "brand keys not overridden remain")
+            #expect(data["variables"]?["brand"]?["radius"] == "8px", "the brand's 0.5rem, as email clients understand it")
             #expect(data["rendered"]?["html"]?.stringValue?.contains("#123456") == true)
+        }
+    }
+
+    /// The enqueuers use the same builder: a queued invitation carries the tenant's context.
+    @Test func queuedInvitationsCarryTheSameContext() async throws {
+        try await APIHarness.with { api in
+            let owner = try await api.token(email: "studio-enqueue@example.com")
+            let tenant = try await api.tenant(owner: owner, name: "Lindenhof Shop")
+            _ = try await api.call("PUT", "/api/v0/tenants/\(tenant.id)/brand", owner, json: ##"{"primary":"#0f766e"}"##)
+            let invited = try await api.call("POST", "/api/v0/tenants/members/invite", owner, json:
+                #"{"tenantId":"\#(tenant.id)","email":"felix@example.com","roleViewConfig":true}"#)
+            #expect(invited.status == 200, "\(invited.bodyString)")
+            let stored = try await api.pool.withConnection { connection in
+                try connection.query("SELECT variables::text FROM notifications WHERE tenant_id = $1 AND template_name = 'tenant-invitation'",
+                                     [tenant.id])[0].decode(0, as: String.self)
+            }
+            let variables = try JSONParser.parse(stored)
+            let previewed = try await api.call("POST", "/api/v0/notifications/templates/preview", tenant.keys, json:
+                #"{"tenantId":"\#(tenant.id)","type":"sms","body":{"text":"x"}}"#).json()["data"]?["variables"]
+            #expect(variables["tenant"] == previewed?["tenant"] && variables["brand"] == previewed?["brand"])
+            #expect(variables["tenant"]?["name"] == "Lindenhof Shop" && variables["brand"]?["primary"] == "#0f766e")
+            #expect(variables["acceptUrl"]?.stringValue?.isEmpty == false)
         }
     }
 
@@ -130,6 +153,9 @@ import Testing
             #expect(notObject.status == 400)
             let other = try await api.tenant(owner: owner, name: "Other Tenant")
             #expect(try await api.call("GET", "/api/v0/notifications/templates/\(invitation)/sample", other.keys).status == 404)
+            let foreign = try await api.call("POST", "/api/v0/notifications/templates/preview", other.keys, json:
+                #"{"tenantId":"\#(other.id)","type":"sms","templateId":"\#(invitation)","body":{"text":"x"},"variables":{}}"#)
+            #expect(foreign.status == 404, "another tenant's template id names nothing")
 
             // Clone-all copies sample data: the other tenant's copies of the built-ins exist already,
             // so clone into a fresh tenant without templates.
