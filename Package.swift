@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto", "Logging"],
                 resources: [.copy("Migrations")]),
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
+        // The template studio's page: HTML, CSS and JavaScript modules served by the API.
+        .target(name: "Studio", dependencies: ["Crypto"], resources: [.copy("Resources")]),
         .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache",
-                                           "Delivery"],
+                                           "Delivery", "Studio"],
                 resources: [.copy("Resources")]),
         .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
         .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
@@ -47,8 +49,8 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "Delivery", "Rendering",
                                                         "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto", "Rendering",
-                                                     "HeraldTestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto",
+                                                     "Rendering", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

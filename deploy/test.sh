@@ -32,6 +32,13 @@ deploy/check-deploy.sh "$(swift build --show-bin-path)/herald"
 log "running the tests"
 swift test --skip-build "$@"
 
+# The template studio in headless Chromium against a served Herald (about a minute with the
+# build already done; HERALD_BROWSER_TESTS=0 skips it).
+if [ "${HERALD_BROWSER_TESTS:-1}" = 1 ]; then
+  log "the studio in a browser (deploy/test-browser.sh)"
+  deploy/test-browser.sh
+fi
+
 # Outside checks, on by default (HERALD_FUZZ_API=0 or HERALD_FUZZ_PARSERS=0 skips one):
 # schemathesis against a served Herald (about 1.5 minutes; fails on any server error or answer
 # that breaks the contract) and a 20-second libFuzzer pass over each parser (about 2 minutes

@@ -168,6 +168,7 @@ public enum APIRoutes {
         OrganizationRoutes.add(to: &builder, context)
         MediaRoutes.add(to: &builder, context)
         IdentityRoutes.add(to: &builder, context)
+        StudioRoutes.add(to: &builder)
         let aliases = builder.routes[probes...].filter { $0.pattern.hasPrefix(basePath + "/") }.map { route in
             Route(method: route.method, pattern: aliasPath + route.pattern.dropFirst(basePath.count), respond: route.respond)
         }

@@ -73,3 +73,18 @@ pg_stop() {
 
 # libpq URL for a database of a cluster started by pg_start.
 pg_url() { echo "postgresql:///${3:-postgres}?host=$1&port=$2&user=postgres"; }
+
+# The studio's browser tests: Debian's chromium and chromium-driver, selenium from PyPI.
+ensure_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing chromium and chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if ! python3 -c 'import selenium' 2>/dev/null; then
+    log "installing selenium"
+    local req; req="$(herald_root)/deploy/browser/requirements.txt"
+    python3 -m pip install -q -r "$req" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages -r "$req"
+  fi
+}
