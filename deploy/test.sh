@@ -12,7 +12,18 @@ ensure_test_peers
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
 chmod 755 "$tmp"
 port=$((20000 + RANDOM % 20000))
-cleanup() { pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+cleanup() {
+  # Processes the tests started and could not stop (a time limit cuts a test short) carry the
+  # test folder in their environment: stop them before their database goes.
+  local environ
+  for environ in /proc/[0-9]*/environ; do
+    if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qxF "HERALD_TEST_TMPDIR=$tmp"; then
+      environ=${environ#/proc/}; environ=${environ%/environ}
+      [ "$environ" = $$ ] || kill -9 "$environ" 2>/dev/null || true
+    fi
+  done
+  pg_stop "$tmp/pg"; rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 log "starting a throwaway PostgreSQL in $tmp/pg"

@@ -36,7 +36,11 @@ import Glibc
             "HERALD_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)?security=none&from=herald@example.com",
             "HERALD_WORKER_LEASE_SECONDS": "2", "HERALD_WORKER_CONCURRENCY": "8", "HERALD_WORKER_BATCH": "16",
             "HERALD_LOG_LEVEL": "warning",
+            // deploy/test.sh kills what still carries its folder when it ends (a time limit cuts this test short).
+            "HERALD_TEST_TMPDIR": ProcessInfo.processInfo.environment["HERALD_TEST_TMPDIR"] ?? "",
         ]
+        let launched = LaunchedProcesses()
+        defer { launched.killAll() }
         func launch() throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.heraldPath)
@@ -47,6 +51,7 @@ import Glibc
             log.seekToEndOfFile()
             process.standardError = log
             try process.run()
+            launched.add(process)
             return process
         }
 
@@ -97,5 +102,20 @@ import Glibc
         }
         #expect(duplicated.count <= rescued)
         print("crash test: 2000 notifications, 3 SIGKILLs (after \(sentAtKill) messages), \(copies.values.reduce(0, +)) messages received, \(duplicates) duplicates (sends finished but not committed when killed), \(rescued) rows rescued")
+    }
+}
+
+/// The workers a test started, killed when it ends however it ends, so a
+/// failed or timed-out run leaves no worker polling a removed database.
+final class LaunchedProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+
+    func add(_ process: Process) { lock.withLock { processes.append(process) } }
+
+    func killAll() {
+        for process in lock.withLock({ processes }) where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
     }
 }
