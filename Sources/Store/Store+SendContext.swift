@@ -25,7 +25,7 @@ extension Store {
         guard let text = try connection.query(sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
             return .object(JSONObject())
         }
-        return try JSONParser.parse(text)
+        return emailSafe(try JSONParser.parse(text))
     }
 
     /// The context of `tenantId`, or `{}` for a tenant that no longer exists.
@@ -34,7 +34,22 @@ extension Store {
         guard let text = try await pool.query(Self.sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
             return .object(JSONObject())
         }
-        return try JSONParser.parse(text)
+        return Self.emailSafe(try JSONParser.parse(text))
+    }
+
+    /// Brand lengths in `rem` (the brand's defaults, `0.5rem`) as `px` at 16 px
+    /// a rem: brand values go into inline CSS of emails, and many email clients
+    /// ignore `rem` (templates/README.md, "Brand colours").
+    static func emailSafe(_ context: JSONValue) -> JSONValue {
+        guard case .object(var object) = context, case .object(var brand)? = object["brand"] else { return context }
+        for (key, value) in brand {
+            guard let text = value.stringValue, text.hasSuffix("rem"), let rems = Double(text.dropLast(3)),
+                  rems >= 0, rems <= 100 else { continue }
+            let pixels = rems * 16
+            brand[key] = .string(pixels == pixels.rounded() ? "\(Int(pixels))px" : "\(pixels)px")
+        }
+        object["brand"] = .object(brand)
+        return .object(object)
     }
 
     /// `variables` laid over the tenant's context: what a send renders with.

@@ -46,6 +46,7 @@ import Testing
             #expect(data["variables"]?["tenant"]?["homeUri"] == "https://home.example")
             #expect(data["variables"]?["brand"]?["primary"] == "#123456")
             #expect(data["variables"]?["brand"]?["primaryForeground"] == "#ffffff", "brand keys not overridden remain")
+            #expect(data["variables"]?["brand"]?["radius"] == "8px", "the brand's 0.5rem, as email clients understand it")
             #expect(data["rendered"]?["html"]?.stringValue?.contains("#123456") == true)
         }
     }
