@@ -25,12 +25,11 @@ cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_s
 trap cleanup EXIT
 pg_start "$tmp/pg" "$pgport"
 export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
-export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export_throwaway_secrets
 export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
 "$bin" migrate >/dev/null
 "$bin" serve & pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+wait_healthy "http://127.0.0.1:$port" "$pid"
 
 python3 - "$port" "$idle" "$rounds" <<'PY'
 import socket, sys, time

@@ -27,13 +27,12 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop 
 trap cleanup EXIT
 pg_start "$tmp/pg" "$pgport"
 export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
-export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export_throwaway_secrets
 export HERALD_HOST=127.0.0.1 HERALD_PORT=$port HERALD_LOG_LEVEL=warning
 "$bin" migrate >/dev/null
 token=$("$bin" token create --email bench@herald.local)
 "$bin" serve >"$tmp/server.log" 2>&1 & pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+wait_healthy "http://127.0.0.1:$port" "$pid"
 
 log "measuring $requests previews and $requests health checks (after $warmup warm-ups each)"
 python3 - "$port" "$token" "$requests" "$warmup" <<'PY'

@@ -22,15 +22,14 @@ cleanup() { [ -n "${KEEP:-}" ] && { echo "pid=$pid"; sleep "$KEEP"; }; [ -n "${p
 trap cleanup EXIT
 pg_start "$tmp/pg" "$pgport"
 export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
-export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export_throwaway_secrets
 export HERALD_PORT=$port HERALD_LOG_LEVEL=warning HERALD_API_POOL_SIZE=$pool
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 
 "$bin" migrate >/dev/null
 token=$("$bin" token create --email bench@example.com)
 "$bin" serve & pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+wait_healthy "http://127.0.0.1:$port" "$pid"
 base="http://127.0.0.1:$port/api/v0"
 tenant=$(curl -fs "$base/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"name":"Bench Tenant","environment":"production"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

@@ -62,8 +62,7 @@ pg_port=$((20000 + RANDOM % 20000))
 log "starting a throwaway PostgreSQL in $tmp/pg"
 pg_start "$tmp/pg" "$pg_port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pg_port")
-export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
-export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export_throwaway_secrets
 export HERALD_PASSWORD_HASH_COST=test HERALD_LOG_LEVEL=${HERALD_LOG_LEVEL:-warning}
 # Webhook and SMTP tests may point at loopback; thousands of requests must not meet the
 # per-address limits meant for people. (Harmless where a build does not know these yet.)
@@ -78,11 +77,7 @@ log "serving on port $HERALD_PORT (log: $out/server.log)"
 "$herald" serve >"$out/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$HERALD_PORT"
-for _ in $(seq 1 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_healthy "$base" "$server_pid" "$out/server.log"
 
 # The tenant (and its key pair) come from the API, as a new user's would.
 tenant_id=$(curl -fsS "$base/api/v0/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

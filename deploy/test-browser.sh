@@ -38,8 +38,7 @@ pg_port=$((20000 + RANDOM % 20000))
 log "starting a throwaway PostgreSQL in $tmp/pg"
 pg_start "$tmp/pg" "$pg_port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pg_port")
-export HERALD_MASTER_KEY; HERALD_MASTER_KEY=$(openssl rand -hex 32)
-export HERALD_JWT_SECRET; HERALD_JWT_SECRET=$(openssl rand -hex 32)
+export_throwaway_secrets
 export HERALD_PASSWORD_HASH_COST=test HERALD_LOG_LEVEL=${HERALD_LOG_LEVEL:-warning}
 # The test send goes to an SMTP server on loopback.
 export HERALD_OUTBOUND_ALLOW=127.0.0.0/8
@@ -52,11 +51,7 @@ pids+=($!)
 "$herald" worker >"$out/worker.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$HERALD_PORT"
-for _ in $(seq 1 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "${pids[0]}" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_healthy "$base" "${pids[0]}" "$out/server.log"
 
 # A tenant as a new user makes one: through the API, which gives it the built-in templates.
 tenant_id=$(curl -fsS "$base/api/v0/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \

@@ -31,6 +31,8 @@ enum NotificationRoutes {
             }
             try input.check()
             try await access.tenant(tenantId, .editConfig)
+            // The tenant's context (Store.sendContext) needs nothing below: fetched meanwhile, not after.
+            async let context = store.sendContext(tenantId: tenantId)
             guard let channel = try await store.channelForSending(reference: channelReference, tenantId: tenantId) else {
                 throw APIError.validation(["channel: no channel with this key or id in the tenant"])
             }
@@ -45,9 +47,9 @@ enum NotificationRoutes {
             let compiled = try TemplateRendering.compile(template)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             let locale = recipient["locale"]?.stringValue ?? request.header("accept-language").map(Self.firstLanguage)
-            // Rendered with the tenant's context (Store.sendContext) under the caller's variables, as
-            // previews show it; the row keeps the caller's own variables (the message is rendered already).
-            let data = try await store.sendContext(tenantId: tenantId).merging(.object(variables))
+            // Rendered with the tenant's context under the caller's variables, as previews show it;
+            // the row keeps the caller's own variables (the message is rendered already).
+            let data = try await context.merging(.object(variables))
             let rendered = try TemplateRendering.render(compiled, variables: data, locale: locale, partials: partials)
             let outcome = try await store.send(
                 Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,

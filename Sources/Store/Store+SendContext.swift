@@ -22,19 +22,18 @@ extension Store {
 
     /// The context of `tenantId` on the caller's connection (inside its transaction).
     static func sendContext(_ connection: PostgresConnection, tenantId: String) throws -> JSONValue {
-        guard let text = try connection.query(sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
-            return .object(JSONObject())
-        }
-        return emailSafe(try JSONParser.parse(text))
+        try context(from: connection.query(sendContextQuery, [tenantId]))
     }
 
     /// The context of `tenantId`, or `{}` for a tenant that no longer exists.
     /// One statement through `pool.query`: previews run it on every keystroke.
     public func sendContext(tenantId: String) async throws -> JSONValue {
-        guard let text = try await pool.query(Self.sendContextQuery, [tenantId]).first?.decode(0, as: String.self) else {
-            return .object(JSONObject())
-        }
-        return Self.emailSafe(try JSONParser.parse(text))
+        try Self.context(from: await pool.query(Self.sendContextQuery, [tenantId]))
+    }
+
+    private static func context(from rows: PostgresRows) throws -> JSONValue {
+        guard let text = try rows.first?.decode(0, as: String.self) else { return .object(JSONObject()) }
+        return emailSafe(try JSONParser.parse(text))
     }
 
     /// Brand lengths in `rem` (the brand's defaults, `0.5rem`) as `px` at 16 px

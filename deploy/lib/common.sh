@@ -88,3 +88,26 @@ ensure_browser() {
       || python3 -m pip install -q --break-system-packages -r "$req"
   fi
 }
+
+# Fresh secrets for a throwaway Herald: each run has its own database, so nothing needs them again.
+export_throwaway_secrets() {
+  export HERALD_MASTER_KEY HERALD_JWT_SECRET
+  HERALD_MASTER_KEY=$(openssl rand -hex 32)
+  HERALD_JWT_SECRET=$(openssl rand -hex 32)
+}
+
+# wait_healthy BASE PID [LOG]: until BASE/healthz answers; fails (printing LOG) if PID exits
+# first or nothing answers within 20 s.
+wait_healthy() {
+  local base=$1 pid=$2 server_log=${3:-}
+  for _ in $(seq 1 100); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      [ -n "$server_log" ] && cat "$server_log" >&2
+      log "herald exited before answering /healthz"; return 1
+    fi
+    sleep 0.2
+  done
+  [ -n "$server_log" ] && cat "$server_log" >&2
+  log "herald did not answer $base/healthz within 20 s"; return 1
+}

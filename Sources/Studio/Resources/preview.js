@@ -2,7 +2,6 @@
 // Email HTML goes into a sandboxed frame (no scripts, no same origin: a script in a template
 // can neither run nor reach this page).
 import { h, clear } from "./dom.js";
-import { measure } from "./sms.js";
 
 export class PreviewPanel {
   constructor(element) {
@@ -85,10 +84,10 @@ export class PreviewPanel {
       h("details", { class: "text-part" }, h("summary", {}, "Text part"), h("pre", { id: "preview-text" }, rendered.text || "")));
   }
 
-  sms(text, fromServer) {
-    // Measured here too, so the counter follows every render even where the server says nothing.
-    const counted = fromServer || measure(text);
-    const local = measure(text);
+  sms(text, counted) {
+    // The server measures the rendered text (Rendering's SMSMeasure), so the page keeps no second
+    // copy of the GSM-7 alphabet.
+    counted ??= { encoding: "", length: text.length, segments: 0, ucs2Characters: [] };
     return h("div", { class: "sms-preview" },
       h("div", { class: "bubble", id: "preview-text" }, text),
       h("dl", { class: "sms-facts", "aria-label": "SMS length" },
@@ -96,8 +95,6 @@ export class PreviewPanel {
         h("dt", {}, "Length"), h("dd", { id: "sms-length" }, String(counted.length)),
         h("dt", {}, "Segments"), h("dd", { id: "sms-segments" }, String(counted.segments)),
         counted.ucs2Characters?.length ? [h("dt", {}, "Forces UCS-2"), h("dd", { id: "sms-ucs2" },
-          counted.ucs2Characters.map((c) => h("code", {}, c)))] : null),
-      local.segments !== counted.segments || local.encoding !== counted.encoding
-        ? h("p", { class: "muted" }, `Counted in the browser: ${local.encoding}, ${local.segments} segment(s).`) : null);
+          counted.ucs2Characters.map((c) => h("code", {}, c)))] : null));
   }
 }
