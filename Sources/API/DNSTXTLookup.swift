@@ -23,11 +23,10 @@ struct DNSTXTLookup: Sendable {
     var timeout: Double = 2
     var tries = 2
 
-    /// The resolver configured for this process, read at each use.
-    static func configured() -> DNSTXTLookup {
-        if let value = DNSResolverSetting.override ?? getenv("HERALD_DNS_RESOLVER").map({ String(cString: $0) }),
-           !value.isEmpty,
-           let address = parseAddress(value) {
+    /// `setting` (`HERALD_DNS_RESOLVER`, read by the configuration), else
+    /// the first nameserver of /etc/resolv.conf.
+    static func configured(_ setting: String?) -> DNSTXTLookup {
+        if let value = setting, !value.isEmpty, let address = parseAddress(value) {
             return DNSTXTLookup(host: address.host, port: address.port)
         }
         let conf = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
@@ -188,17 +187,4 @@ enum DNSMessage {
         }
         return nil
     }
-}
-
-/// Lets a test point domain verification at its own DNS server without
-/// `setenv`, which is unsafe while other threads read the environment
-/// (posix_spawn, getenv).
-public enum DNSResolverSetting {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var value: String?
-
-    static var override: String? { lock.withLock { value } }
-
-    /// `host:port` of the resolver to ask instead of HERALD_DNS_RESOLVER.
-    public static func use(_ address: String?) { lock.withLock { value = address } }
 }

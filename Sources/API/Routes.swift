@@ -15,11 +15,14 @@ public struct APIContext: Sendable {
     /// Runs in the transaction that creates a tenant: gives it its built-in templates.
     public let tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)?
     public let metrics: MetricsRegistry
+    /// Media folder and DNS resolver, from the configuration.
+    public let settings: APISettings
 
     public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
                 readiness: @escaping @Sendable () async -> Bool,
                 tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil,
-                metrics: MetricsRegistry = MetricsRegistry()) {
+                metrics: MetricsRegistry = MetricsRegistry(), settings: APISettings = APISettings()) {
+        self.settings = settings
         self.tenantSeed = tenantSeed
         self.metrics = metrics
         self.store = store

@@ -137,7 +137,7 @@ import Glibc
 
 /// A tiny authoritative DNS server on loopback for the tests: answers TXT
 /// queries from a table, NXDOMAIN for names it does not know. One per test
-/// process; Herald finds it through HERALD_DNS_RESOLVER.
+/// process; the harness's Herald finds it through HERALD_DNS_RESOLVER.
 final class TestDNSServer: @unchecked Sendable {
     let port: UInt16
     private let fd: Int32
@@ -145,11 +145,8 @@ final class TestDNSServer: @unchecked Sendable {
     private var records: [String: (values: [String], split: Bool, rcode: UInt8)] = [:]
     private var counts: [String: Int] = [:]
 
-    static let shared: TestDNSServer = {
-        let server = TestDNSServer()
-        DNSResolverSetting.use("127.0.0.1:\(server.port)")
-        return server
-    }()
+    /// `APIHarness` points HERALD_DNS_RESOLVER at it.
+    static let shared = TestDNSServer()
 
     private init() {
         let socketFD = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
