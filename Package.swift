@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Herald: no package dependencies. C libraries come in through the two
+// Herald: no package dependencies. C libraries come in through the
 // system-library shims; everything else is built on Foundation and Glibc.
 let package = Package(
     name: "Herald",
@@ -13,6 +13,8 @@ let package = Package(
         // C shims: a header and a module map each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // libresolv (glibc's), for DNS TXT lookups.
+        .systemLibrary(name: "CResolv"),
 
         // Pure Swift building blocks.
         .target(name: "JSON"),
@@ -33,7 +35,7 @@ let package = Package(
         // The template studio's page: HTML, CSS and JavaScript modules served by the API.
         .target(name: "Studio", dependencies: ["Crypto"], resources: [.copy("Resources")]),
         .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache",
-                                           "Delivery", "Studio"],
+                                           "Delivery", "Studio", "CResolv"],
                 resources: [.copy("Resources")]),
         .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
         .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "LocalPostgres", "HTTP", "Crypto", "JSON", "Mustache"]),
