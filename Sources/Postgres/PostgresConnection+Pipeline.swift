@@ -45,7 +45,7 @@ extension PostgresConnection {
         var stale: [Int] = []
         // One deadline for the whole pipeline; past it the connection is gone
         // (and `pg` freed), so every later statement fails with that error.
-        let deadline = options.queryTimeout.map { ContinuousClock.now + $0 }
+        let deadline = currentDeadline()
         var abandoned: (any Error)?
         for index in sent {
             if let abandoned {

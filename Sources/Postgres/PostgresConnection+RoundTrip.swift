@@ -16,7 +16,7 @@ extension PostgresConnection {
     func roundTrip(sql: String?, _ send: (OpaquePointer) -> Int32) throws -> OpaquePointer? {
         let pg = try live()
         guard send(pg) == 1 else { throw makeError(nil, sql: sql) }
-        let deadline = options.queryTimeout.map { ContinuousClock.now + $0 }
+        let deadline = currentDeadline()
         var kept: OpaquePointer?
         while let result = try nextResult(pg, deadline: deadline, sql: sql) {
             let status = PQresultStatus(result)
@@ -35,6 +35,13 @@ extension PostgresConnection {
             if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH { break }
         }
         return kept
+    }
+
+    /// Now plus the query timeout, or the caller's budget if that ends sooner.
+    func currentDeadline() -> ContinuousClock.Instant? {
+        let own = options.queryTimeout.map { ContinuousClock.now + $0 }
+        guard let budgetDeadline else { return own }
+        return own.map { min($0, budgetDeadline) } ?? budgetDeadline
     }
 
     static func isFailure(_ result: OpaquePointer) -> Bool {

@@ -23,6 +23,10 @@ public final class PostgresConnection {
     /// Settable between statements, e.g. to lift the deadline for a migration.
     public var options: PostgresSessionOptions
     public var connectTimeout: Int { options.connectTimeout }
+    /// The end of the current caller's budget (set by the pool for a caller
+    /// that waited for this connection): no round trip, and no reconnect,
+    /// lasts past it, whatever `options` allow.
+    var budgetDeadline: ContinuousClock.Instant?
 
     var pg: OpaquePointer?
     var broken = false
@@ -47,9 +51,14 @@ public final class PostgresConnection {
         try self.init(url: url, options: PostgresSessionOptions(connectTimeout: connectTimeout))
     }
 
-    public init(url: String, options: PostgresSessionOptions) throws {
+    public convenience init(url: String, options: PostgresSessionOptions) throws {
+        try self.init(url: url, options: options, budget: nil)
+    }
+
+    init(url: String, options: PostgresSessionOptions, budget: ContinuousClock.Instant?) throws {
         self.url = url
         self.options = options
+        self.budgetDeadline = budget
         try open()
     }
 
@@ -114,7 +123,13 @@ public final class PostgresConnection {
 
     private func open() throws {
         close()
-        let settings = options.connectionSettings(url: url)
+        var effective = options
+        if let budgetDeadline {
+            // libpq's connect_timeout is whole seconds, at least 2.
+            let left = Int((budgetDeadline - ContinuousClock.now).seconds.rounded(.up))
+            effective.connectTimeout = max(2, min(options.connectTimeout, left))
+        }
+        let settings = effective.connectionSettings(url: url)
         let keys = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
         defer {

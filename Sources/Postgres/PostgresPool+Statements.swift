@@ -21,6 +21,8 @@ extension PostgresPool {
 
     struct QueuedStatement {
         let statement: PipelinedStatement
+        /// When the caller asked: bounds the pipeline's time (`budget(requestedAt:)`).
+        let queuedAt: ContinuousClock.Instant
         let resume: @Sendable (Result<PostgresRows, any Error>) -> Void
     }
 
@@ -29,7 +31,7 @@ extension PostgresPool {
     /// statements. For reads and single writes that need no transaction.
     public func query(_ sql: String, _ params: [(any PostgresBind)?] = []) async throws -> PostgresRows {
         try await withCheckedThrowingContinuation { continuation in
-            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params)) {
+            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params), queuedAt: .now) {
                 continuation.resume(with: $0)
             }
             let startSender = statementQueue.withLock { queue -> Bool in
@@ -66,15 +68,17 @@ extension PostgresPool {
                         return Array(queue.items.prefix(count))
                     }
                     var results: [Result<PostgresRows, any Error>] = []
+                    var failure: (any Error)?
                     if !batch.isEmpty {
                         do {
-                            results = try worker.slot.checkout().pipelined(batch.map(\.statement))
+                            let budget = self.budget(requestedAt: batch.map(\.queuedAt).min()!)
+                            results = try worker.slot.checkout(budget: budget).pipelined(batch.map(\.statement))
                         } catch {
+                            failure = error
                             results = batch.map { _ in .failure(error) }
                         }
                     }
-                    worker.slot.checkin()
-                    self.release(worker)
+                    self.finishJob(worker, failure: failure)
                     let again = self.statementQueue.withLock { queue -> Bool in
                         if queue.items.isEmpty {
                             queue.senders -= 1

@@ -82,22 +82,50 @@ public final class PostgresPool: Sendable {
     ///     let rows = try await pool.withConnection { try $0.query("SELECT 1") }
     ///
     /// Cancelling the task while it waits for a connection throws
-    /// CancellationError; once `body` runs it is not interrupted (no
-    /// PQcancel), so keep bodies short or set `statement_timeout`.
+    /// CancellationError. Each round trip of `body` has the session's query
+    /// deadline; a caller that had to wait for the connection also has what is
+    /// left of the acquire timeout as its budget, so no caller waits much
+    /// longer than the acquire timeout in all (queueing, reconnecting and
+    /// running together).
     @discardableResult
     public func withConnection<T: Sendable>(
         _ body: sending @escaping (PostgresConnection) throws -> T
     ) async throws -> T {
+        let requested = ContinuousClock.now
         let worker = try await acquire()
+        let budget = budget(requestedAt: requested)
         let body = UnsafeTransfer(body)
         return try await withCheckedThrowingContinuation { continuation in
             worker.submit {
-                let result = Result { try body.value(try worker.slot.checkout()) }
-                worker.slot.checkin()
-                self.release(worker)
+                let result = Result { try body.value(try worker.slot.checkout(budget: budget)) }
+                var failure: (any Error)?
+                if case .failure(let error) = result { failure = error }
+                self.finishJob(worker, failure: failure)
                 continuation.resume(with: result)
             }
         }
+    }
+
+    /// The end of the budget of a caller that asked at `requestedAt`: nil when
+    /// it did not wait; else what is left of the acquire timeout, at least a
+    /// second (so a caller that waited long still gets one try).
+    func budget(requestedAt: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        let now = ContinuousClock.now
+        guard now - requestedAt >= .milliseconds(50) else { return nil }
+        return max(requestedAt + configuration.acquireTimeout, now + .seconds(1))
+    }
+
+    /// Returns a worker after a job. A job that could not even connect means
+    /// the server is unreachable: the callers queued behind it fail now with
+    /// that error instead of each waiting for a connection that would fail
+    /// the same way.
+    func finishJob(_ worker: PoolWorker, failure: (any Error)?) {
+        worker.slot.checkin()
+        if let error = failure as? PostgresError, error.code == .connectionFailed {
+            let waiters = state.withLock { $0.failAll() }
+            for waiter in waiters { waiter.finish(.failure(error)) }
+        }
+        release(worker)
     }
 
     /// `withConnection` inside BEGIN ... COMMIT; ROLLBACK (and rethrow) when

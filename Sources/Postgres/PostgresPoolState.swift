@@ -97,6 +97,12 @@ struct PostgresPoolState<Worker, Waiter: AnyObject> {
         return true
     }
 
+    /// Removes every queued waiter, to fail them (the server is unreachable).
+    mutating func failAll() -> [Waiter] {
+        defer { waiters = [] }
+        return waiters.map(\.waiter)
+    }
+
     /// Closes the pool: the waiters to fail and the idle workers to stop.
     mutating func close() -> (waiters: [Waiter], idle: [Worker]) {
         closed = true

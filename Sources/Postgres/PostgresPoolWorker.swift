@@ -67,12 +67,15 @@ final class ConnectionSlot {
 
     /// A live connection: reuses the open one (reconnecting if the server
     /// dropped it while idle) or connects. Throws `.connectionFailed`.
-    func checkout() throws -> PostgresConnection {
+    /// `budget`: the end of the caller's time (it waited for this
+    /// connection), which bounds reconnecting and every round trip.
+    func checkout(budget: ContinuousClock.Instant? = nil) throws -> PostgresConnection {
         if let connection {
+            connection.budgetDeadline = budget
             try connection.reconnectIfNeeded()
             return connection
         }
-        let fresh = try PostgresConnection(url: url, options: options)
+        let fresh = try PostgresConnection(url: url, options: options, budget: budget)
         connection = fresh
         return fresh
     }
@@ -82,6 +85,7 @@ final class ConnectionSlot {
     /// back, and a broken or confused session is dropped (reconnect later).
     func checkin() {
         guard let current = connection else { return }
+        current.budgetDeadline = nil
         guard current.isConnected else {
             connection = nil
             return

@@ -47,7 +47,8 @@ import Testing
         #expect(ContinuousClock.now - metricsStart < .seconds(5))
         #expect(try await TestHTTPClient.request(port: port, path: "/healthz").status == 200)
         // More requests than connections: each fails cleanly, none waits
-        // past the pool timeout (10 s) plus a deadline.
+        // much past the pool timeout (10 s): the budget of a caller that
+        // waited for a connection bounds its reconnect and queries too.
         let outcomes = try await withThrowingTaskGroup(of: (Int, Duration).self) { group in
             for _ in 0..<8 {
                 group.addTask {
@@ -60,7 +61,7 @@ import Testing
         }
         #expect(outcomes.allSatisfy { $0.0 == 503 }, "\(outcomes.map(\.0))")
         let longest = outcomes.map(\.1).max() ?? .zero
-        #expect(longest < .seconds(12), "a request waited \(longest)")
+        #expect(longest < .seconds(11), "a request waited \(longest)")
 
         proxy.heal()
         let healed = ContinuousClock.now

@@ -100,4 +100,15 @@ import Testing
         #expect(error.code == .poolClosed)
         #expect(state.total == 1 && state.inUse == 1)
     }
+
+    @Test func anUnreachableServerFailsEveryQueuedWaiterAtOnce() {
+        var state = State(size: 1, acquireTimeout: .seconds(10))
+        _ = state.acquire(Caller("a"), now: start)
+        _ = state.acquire(Caller("b"), now: start)
+        _ = state.acquire(Caller("c"), now: start)
+        let failed = state.failAll()
+        #expect(failed.map(\.name) == ["b", "c"])
+        guard case .idle = state.release("w1") else { Issue.record("a failed waiter was handed a worker"); return }
+        #expect(state.waiters.isEmpty && state.inUse == 0)
+    }
 }
