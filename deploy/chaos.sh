@@ -208,6 +208,15 @@ run_scenario() {
   python3 "$here/chaos/load.py" --port "$api_port" --tenant "$tenant_id" --public-key "$public_key" \
     --secret-key "$secret_key" --rate "$rate" --log "$load" & load_pid=$!
   sleep "$((window + 2))"
+  if ! grep -q '^send [^ ]* [^ ]* 200 ' "$load"; then
+    # Nothing works before any fault: no figures to compare, say why and move on.
+    kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
+    local reason; reason=$(cat "$tmp/$scenario.api.log" "$tmp/$scenario.worker.log" | grep -m1 -o 'Error[.a-zA-Z]*: [^"]*' | head -c 160)
+    printf '%s\t0\t-\t-\t-\t-\t0.0\t-\t-\t-\t-\t%s\t-\t-\tFAIL: no send answered 200 before the fault: %s\n' \
+      "$scenario" "$(grep -c '^send' "$load")" "${reason:-see the logs}" >>"$tmp/rows.tsv"
+    tail -n 1 "$tmp/rows.tsv" >&2
+    failed=1; stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""; return
+  fi
   local fault_start; fault_start=$(now)
   case $scenario in
     restart|pgbouncer) fault_restart ;;
@@ -225,6 +234,8 @@ run_scenario() {
   fi
   kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
   python3 "$here/chaos/report.py" drained "$load" "$tmp/mail.log" "$drain" >/dev/null
+  local notes=()
+  kill -0 "$worker_pid" 2>/dev/null || notes=(--note "the worker exited: $(grep -m1 -o 'Error[.a-zA-Z]*: [^"]*' "$tmp/$scenario.worker.log" | head -c 120)")
   stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""
   # Not arrived: still queued (a retry waiting for its time) is pending, anything else is lost.
   python3 "$here/chaos/report.py" missing "$load" "$tmp/mail.log" >"$tmp/$scenario.missing"
@@ -235,7 +246,7 @@ run_scenario() {
   fi
   local row status=0
   row=$(python3 "$here/chaos/report.py" row "$scenario" "$load" "$tmp/mail.log" "$fault_start" "$fault_end" \
-    "$recovered_at" "$window" --pending "$pending" "${partition_flag[@]}" "${bars[@]}") || status=$?
+    "$recovered_at" "$window" --pending "$pending" "${partition_flag[@]}" "${notes[@]}" "${bars[@]}") || status=$?
   [ $status = 0 ] || failed=1
   echo "$row" >>"$tmp/rows.tsv"
   echo "$row" >&2

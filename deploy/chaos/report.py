@@ -111,15 +111,19 @@ def row(args):
     latencies = [s[1] - s[0] for s in ok if fault_start - window <= s[0] < fault_start]
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
 
-    during = [p for p in probes if fault_start <= p[0] <= fault_end]
+    # Probes the fault caught (started before it and still waiting count too) must all answer
+    # within the bar; those started during it must say 503.
+    during = [p for p in probes if p[0] <= fault_end and p[1] >= fault_start]
     probe_note = "-"
     broken = []
     if args.partition:
         slowest = max((p[1] - p[0] for p in during), default=0.0)
-        not_503 = sum(1 for p in during if p[2] != 503)
+        not_503 = sum(1 for p in during if p[2] != 503 and p[0] >= fault_start)
         probe_note = f"{slowest:.1f}s/{not_503}x!503" if not_503 else f"{slowest:.1f}s"
         if during and (slowest > args.bar_readyz or not_503):
             broken.append(f"readyz {probe_note} (bar: 503 within {args.bar_readyz:g} s)")
+    if args.note:
+        broken.append(args.note)
     if lost > args.bar_lost:
         broken.append(f"lost {lost}")
     if twice > args.bar_twice:
@@ -158,6 +162,7 @@ def main():
     parser.add_argument("window", type=float)
     parser.add_argument("--partition", action="store_true")
     parser.add_argument("--pending", type=int, default=0)
+    parser.add_argument("--note", help="a failure the harness saw itself (the worker exited)")
     parser.add_argument("--bar-lost", type=int, default=0)
     parser.add_argument("--bar-twice", type=int, default=0)
     parser.add_argument("--bar-recovery", type=float, default=10)
