@@ -92,6 +92,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
+# The first error in Herald's log lines on stdin, quotes unescaped, cut short.
+first_error() { { sed "s/\\\\\"/'/g" | grep -m1 -o 'Error[.a-zA-Z]*: [^"]*' | head -c 160; } || true; }
 log "PostgreSQL in network namespace $ns at $pg_addr:$pg_port"
 netns_create "$ns" "$host_addr" "$pg_addr"
 pg_start_netns "$ns" "$tmp/pg" "$pg_addr" "$pg_port"
@@ -211,7 +213,7 @@ run_scenario() {
   if ! grep -q '^send [^ ]* [^ ]* 200 ' "$load"; then
     # Nothing works before any fault: no figures to compare, say why and move on.
     kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
-    local reason; reason=$(cat "$tmp/$scenario.api.log" "$tmp/$scenario.worker.log" | grep -m1 -o 'Error[.a-zA-Z]*: [^"]*' | head -c 160)
+    local reason; reason=$(cat "$tmp/$scenario.api.log" "$tmp/$scenario.worker.log" | first_error) || true
     printf '%s\t0\t-\t-\t-\t-\t0.0\t-\t-\t-\t-\t%s\t-\t-\tFAIL: no send answered 200 before the fault: %s\n' \
       "$scenario" "$(grep -c '^send' "$load")" "${reason:-see the logs}" >>"$tmp/rows.tsv"
     tail -n 1 "$tmp/rows.tsv" >&2
@@ -235,7 +237,7 @@ run_scenario() {
   kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
   python3 "$here/chaos/report.py" drained "$load" "$tmp/mail.log" "$drain" >/dev/null
   local notes=()
-  kill -0 "$worker_pid" 2>/dev/null || notes=(--note "the worker exited: $(grep -m1 -o 'Error[.a-zA-Z]*: [^"]*' "$tmp/$scenario.worker.log" | head -c 120)")
+  kill -0 "$worker_pid" 2>/dev/null || notes=(--note "the worker exited: $(first_error <"$tmp/$scenario.worker.log")")
   stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""
   # Not arrived: still queued (a retry waiting for its time) is pending, anything else is lost.
   python3 "$here/chaos/report.py" missing "$load" "$tmp/mail.log" >"$tmp/$scenario.missing"
