@@ -12,7 +12,7 @@
 # Scenarios: restart (PostgreSQL stopped and started), terminate (pg_terminate_backend of every
 # Herald backend), partition (20 s; 10 s with --short), partition-lease (2x the lease), locks (the
 # queue tables locked against writes for 15 s: every pooled connection waits), kill (the worker
-# SIGKILLed three times, restarted a second later each time, as systemd would), smtp (the mail
+# SIGKILLed three times, restarted 2 s later each time, as deploy/systemd's RestartSec=2 would), smtp (the mail
 # server stalls every message mid-DATA and drops every other new connection for 20 s), pgbouncer
 # (PgBouncer in transaction mode in front of it all, HERALD_DATABASE_POOL_MODE=transaction, LISTEN
 # direct, and PostgreSQL restarted behind it).
@@ -29,7 +29,7 @@
 #   --bar-lost N (0)  --bar-twice N (0)  --bar-recovery S (10)  --bar-throughput R (0.95)
 #   --bar-wait S (11: the pool's 10 s timeout and a second)  --bar-readyz S (2)  --no-bars
 # Settings: --lease S (HERALD_WORKER_LEASE_SECONDS; 30, --short 10), --rate N sends/s (40),
-# --window S (10), HERALD_BIN=path (a built herald; default: a release build), CHAOS_KEEP=1 keeps
+# --window S (10), --workers N worker processes (1; kill kills the first), HERALD_BIN=path (a built herald; default: a release build), CHAOS_KEEP=1 keeps
 # the logs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,13 +38,14 @@ source "$here/lib/netns.sh"
 source "$here/lib/pgbouncer.sh"
 cd "$(herald_root)"
 
-short=0; names=(); lease=""; rate=40; window=10; bars=()
+short=0; names=(); lease=""; rate=40; window=10; workers=1; bars=()
 while [ $# -gt 0 ]; do
   case $1 in
     --short) short=1 ;;
     --lease) lease=$2; shift ;;
     --rate) rate=$2; shift ;;
     --window) window=$2; shift ;;
+    --workers) workers=$2; shift ;;
     --bar-*) bars+=("$1" "$2"); shift ;;
     --no-bars) bars+=(--bar-lost 1000000 --bar-twice 1000000 --bar-recovery 1e9 --bar-throughput 0 --bar-wait 1e9 --bar-readyz 1e9) ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -78,10 +79,10 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-chaos.XXXXXX"); chmod 755 "$tmp"
 ns="hchaos$$"; subnet="10.213.$((RANDOM % 250))"; host_addr="$subnet.1"; pg_addr="$subnet.2"; pg_port=5432
 bouncer_port=$((20000 + RANDOM % 20000)); api_port=$((40000 + RANDOM % 10000))
-api_pid=""; worker_pid=""; load_pid=""; smtp_pid=""; lock_pid=""
+api_pid=""; worker_pid=""; extra_pids=(); load_pid=""; smtp_pid=""; lock_pid=""
 cleanup() {
   local pid
-  for pid in $load_pid $api_pid $worker_pid $lock_pid $smtp_pid; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in $load_pid $api_pid $worker_pid "${extra_pids[@]}" $lock_pid $smtp_pid; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pgbouncer_stop "$tmp/bouncer"
   pg_stop "$tmp/pg"
@@ -124,6 +125,19 @@ herald_env() {
 }
 start_api() { env $(herald_env "${1:-}") "$bin" serve >>"$tmp/$scenario.api.log" 2>&1 & api_pid=$!; }
 start_worker() { env $(herald_env "${1:-}") "$bin" worker >>"$tmp/$scenario.worker.log" 2>&1 & worker_pid=$!; }
+# The other workers (--workers): never killed by a fault, so takeovers between live workers show.
+start_extra_workers() {
+  local n
+  extra_pids=()
+  for n in $(seq 2 "$workers"); do
+    env $(herald_env "${1:-}") "$bin" worker >>"$tmp/$scenario.worker$n.log" 2>&1 & extra_pids+=($!)
+  done
+}
+stop_herald() {
+  local pid
+  for pid in "$api_pid" "$worker_pid" "${extra_pids[@]}"; do stop_process "$pid"; done
+  api_pid=""; worker_pid=""; extra_pids=()
+}
 stop_process() {
   local pid=$1
   [ -n "$pid" ] || return 0
@@ -186,7 +200,7 @@ fault_kill() {
   local round
   for round in 1 2 3; do
     kill -9 "$worker_pid" 2>/dev/null || true; wait "$worker_pid" 2>/dev/null || true
-    sleep 1; start_worker "$via"
+    sleep 2; start_worker "$via"
     [ $round = 3 ] || sleep 4
   done
   fault_end=$(now)
@@ -200,11 +214,11 @@ run_scenario() {
   scenario=$1; via=""; local partition_flag=() drain=$((2 * lease + 20))
   [ "$scenario" = pgbouncer ] && via=pgbouncer
   log "scenario $scenario"
-  start_api "$via"; start_worker "$via"
+  start_api "$via"; start_worker "$via"; start_extra_workers "$via"
   if ! wait_healthy "http://127.0.0.1:$api_port" "$api_pid" "$tmp/$scenario.api.log" 2>"$tmp/$scenario.start.err"; then
     printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tFAIL: herald did not start: %s\n' "$scenario" \
       "$(grep -m1 -o '"message":"[^"]*"' "$tmp/$scenario.api.log" | head -c 200)" >>"$tmp/rows.tsv"
-    failed=1; stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""; return
+    failed=1; stop_herald; return
   fi
   local load="$tmp/$scenario.load"
   python3 "$here/chaos/load.py" --port "$api_port" --tenant "$tenant_id" --public-key "$public_key" \
@@ -217,7 +231,7 @@ run_scenario() {
     printf '%s\t0\t-\t-\t-\t-\t0.0\t-\t-\t-\t-\t%s\t-\t-\tFAIL: no send answered 200 before the fault: %s\n' \
       "$scenario" "$(grep -c '^send' "$load")" "${reason:-see the logs}" >>"$tmp/rows.tsv"
     tail -n 1 "$tmp/rows.tsv" >&2
-    failed=1; stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""; return
+    failed=1; stop_herald; return
   fi
   local fault_start; fault_start=$(now)
   case $scenario in
@@ -238,7 +252,7 @@ run_scenario() {
   python3 "$here/chaos/report.py" drained "$load" "$tmp/mail.log" "$drain" >/dev/null
   local notes=()
   kill -0 "$worker_pid" 2>/dev/null || notes=(--note "the worker exited: $(first_error <"$tmp/$scenario.worker.log")")
-  stop_process "$api_pid"; stop_process "$worker_pid"; api_pid=""; worker_pid=""
+  stop_herald
   # Not arrived: still queued (a retry waiting for its time) is pending, anything else is lost.
   python3 "$here/chaos/report.py" missing "$load" "$tmp/mail.log" >"$tmp/$scenario.missing"
   local pending=0
@@ -257,6 +271,6 @@ run_scenario() {
 for name in "${names[@]}"; do run_scenario "$name"; done
 
 echo
-echo "chaos suite: lease ${lease}s, ${rate} sends/s, windows of ${window}s, herald at $bin"
+echo "chaos suite: $workers worker(s), lease ${lease}s, ${rate} sends/s, windows of ${window}s, herald at $bin"
 column -t -s $'\t' "$tmp/rows.tsv"
 exit $failed
