@@ -39,7 +39,9 @@ public struct PostgresNotification: Sendable, Hashable {
 /// re-LISTENs every channel, then yields a `.reconnected` event.
 /// `notifications` is meant for a single consumer.
 ///
-/// Every `pingInterval` it sends itself a NOTIFY: a listener that is connected
+/// Every `pingInterval` it sends itself a NOTIFY (from another session, the
+/// way real notifications come: `pingVia`, e.g. the URL and options of the
+/// pool that sends them; else from its own): a listener that is connected
 /// but deaf (a network partition, or a transaction-mode pooler that drops
 /// notifications) is noticed within `pingInterval + pingTimeout`, reported to
 /// `onDeaf` and reconnected, instead of waiting on a silent socket forever.
@@ -50,16 +52,20 @@ public final class PostgresListener: Sendable {
     /// Starts the thread, which connects at once (and keeps retrying).
     public init(url: String, reconnectDelay: Duration = .milliseconds(100),
                 maxReconnectDelay: Duration = .seconds(2), connectTimeout: Int = 5,
+                poolMode: PostgresSessionOptions.PoolMode = .session,
                 pingInterval: Duration? = .seconds(5), pingTimeout: Duration = .seconds(3),
+                pingVia: (url: String, options: PostgresSessionOptions)? = nil,
                 onDeaf: (@Sendable (String) -> Void)? = nil) {
         let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream(bufferingPolicy: .unbounded)
         notifications = stream
         shared = ListenerShared(continuation: continuation)
-        // LISTEN needs a session of its own: never a transaction-mode one.
-        let options = PostgresSessionOptions(poolMode: .session, connectTimeout: connectTimeout, queryTimeout: pingTimeout)
+        // LISTEN needs a session of its own. Behind a transaction-mode pooler
+        // it connects (no startup options) but goes deaf, which the pings tell.
+        let options = PostgresSessionOptions(poolMode: poolMode, connectTimeout: connectTimeout, queryTimeout: pingTimeout)
         let loop = ListenerLoop(url: url, shared: shared, options: options,
                                 minDelay: reconnectDelay.seconds, maxDelay: maxReconnectDelay.seconds,
-                                ping: pingInterval.map { ListenerPing(interval: $0, timeout: pingTimeout) }, onDeaf: onDeaf)
+                                ping: pingInterval.map { ListenerPing(interval: $0, timeout: pingTimeout, via: pingVia) },
+                                onDeaf: onDeaf)
         let thread = Thread { loop.run() }
         thread.name = "herald-pg-listener"
         thread.start()

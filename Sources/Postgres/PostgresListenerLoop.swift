@@ -11,6 +11,9 @@ struct ListenerPing {
     static let channel = "herald_listener_ping"
     let interval: Duration
     let timeout: Duration
+    /// Where pings are sent from: another session (one a pooler may route
+    /// like the application's own NOTIFYs), or nil for the listener's own.
+    let via: (url: String, options: PostgresSessionOptions)?
 }
 
 /// The listener thread: owns the connection, never shares it.
@@ -28,6 +31,8 @@ final class ListenerLoop: @unchecked Sendable {
     /// The payload of the ping in flight and when it was sent.
     private var pingInFlight: (payload: String, sentAt: ContinuousClock.Instant)?
     private var nextPingAt = ContinuousClock.now
+    /// The session pings are sent from (`ping.via`), opened when first needed.
+    private var pingConnection: PostgresConnection?
 
     init(url: String, shared: ListenerShared, options: PostgresSessionOptions, minDelay: Double, maxDelay: Double,
          ping: ListenerPing?, onDeaf: (@Sendable (String) -> Void)?) {
@@ -94,6 +99,7 @@ final class ListenerLoop: @unchecked Sendable {
             }
         }
         connection?.close()
+        pingConnection?.close()
         shared.setConnected(false)
         shared.finish()
     }
@@ -115,14 +121,38 @@ final class ListenerLoop: @unchecked Sendable {
         guard now >= nextPingAt else { return true }
         pingSequence += 1
         let payload = "\(token).\(pingSequence)"
-        do {
-            try connection.query("SELECT pg_notify($1, $2)", [ListenerPing.channel, payload])
-        } catch {
-            return false // the connection failed (or missed its deadline): reconnect
+        if !sendPing(payload, via: ping) {
+            // The other session cannot reach the server: ping through our own,
+            // which at least tells whether this connection still works.
+            do {
+                try connection.query("SELECT pg_notify($1, $2)", [ListenerPing.channel, payload])
+            } catch {
+                return false // the connection failed (or missed its deadline): reconnect
+            }
         }
         pingInFlight = (payload, now)
         nextPingAt = now + ping.interval
         return true
+    }
+
+    /// Sends the ping from `ping.via`'s session; false when there is none or it failed.
+    private func sendPing(_ payload: String, via ping: ListenerPing) -> Bool {
+        guard let via = ping.via else { return false }
+        do {
+            if pingConnection == nil {
+                var options = via.options
+                options.queryTimeout = ping.timeout
+                options.connectTimeout = min(options.connectTimeout, 2)
+                pingConnection = try PostgresConnection(url: via.url, options: options)
+            }
+            try pingConnection?.reconnectIfNeeded()
+            try pingConnection?.query("SELECT pg_notify($1, $2)", [ListenerPing.channel, payload])
+            return true
+        } catch {
+            pingConnection?.close()
+            pingConnection = nil
+            return false
+        }
     }
 
     /// How long poll() may sleep before a ping is due or overdue.
