@@ -67,7 +67,6 @@ partition_seconds=$([ $short = 1 ] && echo 10 || echo 20)
 ensure_packages
 ensure_test_peers
 ensure_netns_tools
-ensure_pgbouncer
 if [ -n "${HERALD_BIN:-}" ]; then
   bin=$HERALD_BIN
 else
@@ -223,7 +222,7 @@ run_scenario() {
   local load="$tmp/$scenario.load"
   python3 "$here/chaos/load.py" --port "$api_port" --tenant "$tenant_id" --public-key "$public_key" \
     --secret-key "$secret_key" --rate "$rate" --log "$load" & load_pid=$!
-  sleep "$((window + 2))"
+  sleep "$((window + 5))"
   if ! grep -q '^send [^ ]* [^ ]* 200 ' "$load"; then
     # Nothing works before any fault: no figures to compare, say why and move on.
     kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""

@@ -1,13 +1,7 @@
 # PgBouncer in front of a PostgreSQL, for the chaos suite and its CI run:
-# sourced, never run. Debian's package (1.18 on Debian 12), run as postgres
-# (PgBouncer refuses root), trusting every client on loopback.
-
-ensure_pgbouncer() {
-  command -v pgbouncer >/dev/null && return 0
-  log "installing pgbouncer"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
-}
+# sourced, never run. Debian's package (1.18 on Debian 12; ensure_packages
+# installs it), run as postgres (PgBouncer refuses root), trusting every
+# client on loopback.
 
 # pgbouncer_start DIR LISTEN_PORT PG_HOST PG_PORT [MODE] [POOL_SIZE]: listens on
 # 127.0.0.1:LISTEN_PORT, every database forwarded to PG_HOST:PG_PORT; MODE is
@@ -35,7 +29,8 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
   [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
-  as_pg_owner pgbouncer -d -q "$dir/pgbouncer.ini"
+  local binary; binary=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+  as_pg_owner "$binary" -d -q "$dir/pgbouncer.ini"
   local _
   for _ in $(seq 1 50); do
     [ -s "$dir/pgbouncer.pid" ] && psql -Atq "postgresql://postgres@127.0.0.1:$port/postgres" -c 'SELECT 1' >/dev/null 2>&1 && return 0
