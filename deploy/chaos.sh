@@ -22,7 +22,10 @@
 # but still queued for a retry), twice (Message-IDs that arrived more than once), recovery (from
 # the fault's end to the first send started after it that was answered 200 and delivered),
 # sends/s answered in the WINDOW seconds before the fault and after recovery and their ratio, the
-# longest wait of any send that overlapped the fault, and for partitions the slowest /readyz.
+# longest wait of any send that overlapped the fault, for partitions the slowest /readyz, sends not
+# answered 200, sends skipped (every client still waiting), and before the fault the median of a
+# send's answer and of its trip from the answer to the mail server (milliseconds while the worker
+# hears NOTIFY; its poll interval when it is deaf).
 #
 # Exits 1 when a row breaks a bar. The bars are options, so a known failure can be reported with
 # its figures instead of hidden:
@@ -207,7 +210,7 @@ fault_kill() {
 fault_smtp() { kill -USR1 "$smtp_pid"; sleep 20; kill -USR2 "$smtp_pid"; fault_end=$(now); }
 
 # --- one scenario -----------------------------------------------------------------------------
-printf 'scenario\tsent\tlost\tpending\ttwice\trecovery_s\tbefore_per_s\tafter_per_s\tratio\tlongest_wait_s\treadyz_slowest\tnot_200\tskipped\tp50_ms\tverdict\n' >"$tmp/rows.tsv"
+printf 'scenario\tsent\tlost\tpending\ttwice\trecovery_s\tbefore_per_s\tafter_per_s\tratio\tlongest_wait_s\treadyz_slowest\tnot_200\tskipped\tp50_ms\tmail_p50_ms\tverdict\n' >"$tmp/rows.tsv"
 failed=0
 run_scenario() {
   scenario=$1; via=""; local partition_flag=() drain=$((2 * lease + 20))
@@ -215,7 +218,7 @@ run_scenario() {
   log "scenario $scenario"
   start_api "$via"; start_worker "$via"; start_extra_workers "$via"
   if ! wait_healthy "http://127.0.0.1:$api_port" "$api_pid" "$tmp/$scenario.api.log" 2>"$tmp/$scenario.start.err"; then
-    printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tFAIL: herald did not start: %s\n' "$scenario" \
+    printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tFAIL: herald did not start: %s\n' "$scenario" \
       "$(grep -m1 -o '"message":"[^"]*"' "$tmp/$scenario.api.log" | head -c 200)" >>"$tmp/rows.tsv"
     failed=1; stop_herald; return
   fi
@@ -227,7 +230,7 @@ run_scenario() {
     # Nothing works before any fault: no figures to compare, say why and move on.
     kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
     local reason; reason=$(cat "$tmp/$scenario.api.log" "$tmp/$scenario.worker.log" | first_error) || true
-    printf '%s\t0\t-\t-\t-\t-\t0.0\t-\t-\t-\t-\t%s\t-\t-\tFAIL: no send answered 200 before the fault: %s\n' \
+    printf '%s\t0\t-\t-\t-\t-\t0.0\t-\t-\t-\t-\t%s\t-\t-\t-\tFAIL: no send answered 200 before the fault: %s\n' \
       "$scenario" "$(grep -c '^send' "$load")" "${reason:-see the logs}" >>"$tmp/rows.tsv"
     tail -n 1 "$tmp/rows.tsv" >&2
     failed=1; stop_herald; return

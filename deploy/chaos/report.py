@@ -110,6 +110,11 @@ def row(args):
     unanswered = sum(1 for s in sends if s[2] == 0)
     latencies = [s[1] - s[0] for s in ok if fault_start - window <= s[0] < fault_start]
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
+    # Answered -> arrived at the mail server, before the fault: milliseconds while the worker
+    # hears NOTIFY, its poll interval when it has gone deaf.
+    to_mail = [first_times[s[3]] - s[1] for s in ok
+               if fault_start - window <= s[0] < fault_start and s[3] in first_times]
+    mail_p50 = statistics.median(to_mail) * 1000 if to_mail else 0.0
 
     # Probes the fault caught (started before it and still waiting count too) must all answer
     # within the bar; those started during it must say 503.
@@ -138,7 +143,7 @@ def row(args):
     fields = [args.name, str(len(ok)), str(lost), str(args.pending), str(twice),
               "never" if recovery is None else f"{recovery:.1f}",
               f"{before:.1f}", f"{after:.1f}", f"{ratio:.2f}", f"{longest:.1f}", probe_note,
-              str(unanswered + sum(1 for s in sends if s[2] not in (0, 200))), str(skipped), f"{p50:.0f}",
+              str(unanswered + sum(1 for s in sends if s[2] not in (0, 200))), str(skipped), f"{p50:.0f}", f"{mail_p50:.0f}",
               "ok" if not broken else "FAIL: " + ", ".join(broken)]
     print("\t".join(fields))
     return 1 if broken else 0
