@@ -30,7 +30,7 @@
 # Exits 1 when a row breaks a bar. The bars are options, so a known failure can be reported with
 # its figures instead of hidden:
 #   --bar-lost N (0)  --bar-twice N (0)  --bar-recovery S (10)  --bar-throughput R (0.95)
-#   --bar-wait S (11: the pool's 10 s timeout and a second)  --bar-readyz S (2)  --no-bars
+#   --bar-wait S (11: the pool's 10 s timeout and a second)  --bar-readyz S (2.1: 2 s and the round trip)  --no-bars
 # Settings: --lease S (HERALD_WORKER_LEASE_SECONDS; 30, --short 10), --rate N sends/s (40),
 # --window S (10), --workers N worker processes (1; kill kills the first), HERALD_BIN=path (a built herald; default: a release build), CHAOS_KEEP=1 keeps
 # the logs.

@@ -117,13 +117,14 @@ def row(args):
     mail_p50 = statistics.median(to_mail) * 1000 if to_mail else 0.0
 
     # Probes the fault caught (started before it and still waiting count too) must all answer
-    # within the bar; those started during it must say 503.
+    # within the bar; those that started and ended during it must say 503 (one still waiting when
+    # the fault ends may rightly get through).
     during = [p for p in probes if p[0] <= fault_end and p[1] >= fault_start]
     probe_note = "-"
     broken = []
     if args.partition:
         slowest = max((p[1] - p[0] for p in during), default=0.0)
-        not_503 = sum(1 for p in during if p[2] != 503 and p[0] >= fault_start)
+        not_503 = sum(1 for p in during if p[2] != 503 and p[0] >= fault_start and p[1] <= fault_end)
         probe_note = f"{slowest:.1f}s/{not_503}x!503" if not_503 else f"{slowest:.1f}s"
         if during and (slowest > args.bar_readyz or not_503):
             broken.append(f"readyz {probe_note} (bar: 503 within {args.bar_readyz:g} s)")
@@ -173,7 +174,8 @@ def main():
     parser.add_argument("--bar-recovery", type=float, default=10)
     parser.add_argument("--bar-throughput", type=float, default=0.95)
     parser.add_argument("--bar-wait", type=float, default=11)
-    parser.add_argument("--bar-readyz", type=float, default=2)
+    # 2 s, and 0.1 s for the loopback round trip on a loaded machine (Herald's own deadline is 2 s).
+    parser.add_argument("--bar-readyz", type=float, default=2.1)
     return row(parser.parse_args())
 
 
