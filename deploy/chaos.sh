@@ -190,7 +190,8 @@ fault_terminate() {
   fault_end=$(now)
 }
 fault_partition() {
-  netns_partition "$ns" "$pg_port"; sleep "$1"; netns_heal "$ns" "$pg_port"; fault_end=$(now)
+  # The fault ends when healing starts: a /readyz answered 200 before that would be a lie.
+  netns_partition "$ns" "$pg_port"; sleep "$1"; fault_end=$(now); netns_heal "$ns" "$pg_port"
 }
 fault_locks() {
   # EXCLUSIVE lets plain reads through (sign-in, lookups) but blocks every write to the queue.
