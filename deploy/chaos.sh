@@ -19,7 +19,9 @@
 #
 # Each scenario runs a fresh API and worker against the same database and prints one row: sent
 # (answered 200), lost (answered 200, never arrived and no longer queued), pending (not arrived yet
-# but still queued for a retry), twice (Message-IDs that arrived more than once), recovery (from
+# but still queued for a retry), twice (Message-IDs that arrived more than once; "2 (1 at kill)"
+# when one first arrived in the second before a SIGKILL, which at-least-once delivery cannot
+# avoid: the bar counts only the others), recovery (from
 # the fault's end to the first send started after it that was answered 200 and delivered),
 # sends/s answered in the WINDOW seconds before the fault and after recovery and their ratio, the
 # longest wait of any send that overlapped the fault, for partitions the slowest /readyz, sends not
@@ -202,6 +204,7 @@ fault_locks() {
 fault_kill() {
   local round
   for round in 1 2 3; do
+    now >>"$tmp/$scenario.kills"
     kill -9 "$worker_pid" 2>/dev/null || true; wait "$worker_pid" 2>/dev/null || true
     sleep 2; start_worker "$via"
     [ $round = 3 ] || sleep 4
@@ -254,7 +257,8 @@ run_scenario() {
   kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=""
   python3 "$here/chaos/report.py" drained "$load" "$tmp/mail.log" "$drain" >/dev/null
   local notes=()
-  kill -0 "$worker_pid" 2>/dev/null || notes=(--note "the worker exited: $(first_error <"$tmp/$scenario.worker.log")")
+  [ -s "$tmp/$scenario.kills" ] && notes+=(--kills "$tmp/$scenario.kills")
+  kill -0 "$worker_pid" 2>/dev/null || notes+=(--note "the worker exited: $(first_error <"$tmp/$scenario.worker.log")")
   stop_herald
   # Not arrived: still queued (a retry waiting for its time) is pending, anything else is lost.
   python3 "$here/chaos/report.py" missing "$load" "$tmp/mail.log" >"$tmp/$scenario.missing"
