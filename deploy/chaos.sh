@@ -20,7 +20,7 @@
 # Each scenario runs a fresh API and worker against the same database and prints one row: sent
 # (answered 200), lost (answered 200, never arrived and no longer queued), pending (not arrived yet
 # but still queued for a retry), twice (Message-IDs that arrived more than once; "2 (1 at kill)"
-# when one first arrived in the second before a SIGKILL, which at-least-once delivery cannot
+# when one first arrived in the second around a SIGKILL, which at-least-once delivery cannot
 # avoid: the bar counts only the others), recovery (from
 # the fault's end to the first send started after it that was answered 200 and delivered),
 # sends/s answered in the WINDOW seconds before the fault and after recovery and their ratio, the

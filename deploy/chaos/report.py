@@ -96,12 +96,14 @@ def row(args):
     span_start = min((s[0] for s in sends), default=0)
     twice = sum(1 for i, t in deliveries.items()
                 if len(t) > 1 and (i in ids or span_start <= first_times[i]))
-    # A message that arrived in the second before a SIGKILL was sent by a worker that died before
-    # it could record the outcome: delivered again after the lease, whatever Herald does.
+    # A message that arrived in the second before a SIGKILL (or within 0.2 s after it: the server
+    # logs it once it has read the end of DATA the worker wrote before dying) was sent by a worker
+    # that died before it could record the outcome: delivered again after the lease, whatever
+    # Herald does.
     kills = [float(l) for l in open(args.kills)] if args.kills else []
     at_kill = sum(1 for i, t in deliveries.items()
                   if len(t) > 1 and (i in ids or span_start <= first_times[i])
-                  and any(k - 1.0 <= first_times[i] <= k for k in kills))
+                  and any(k - 1.0 <= first_times[i] <= k + 0.2 for k in kills))
     fault_start, fault_end, window = args.fault_start, args.fault_end, args.window
     before = rate(sends, fault_start - window, fault_start)
     if args.recovered_at == "none":
