@@ -70,3 +70,11 @@ if [ "${HERALD_FUZZ_PARSERS:-1}" = 1 ]; then
   log "fuzzing the parsers (deploy/fuzz.sh --smoke)"
   deploy/fuzz.sh --smoke
 fi
+
+# The chaos suite's short version (PostgreSQL restart, pg_terminate_backend, the worker SIGKILLed,
+# a 10 s partition, PgBouncer in transaction mode) against the debug build: about 3 minutes;
+# HERALD_CHAOS=0 skips it. Needs root (network namespaces).
+if [ "${HERALD_CHAOS:-1}" = 1 ]; then
+  log "the chaos suite, short (deploy/chaos.sh --short)"
+  HERALD_BIN="$(swift build --show-bin-path)/herald" deploy/chaos.sh --short
+fi

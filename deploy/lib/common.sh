@@ -14,6 +14,8 @@ ensure_packages() {
   [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
   pg_bindir >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
+  # PgBouncer for the tests and the chaos suite that run Herald behind it (Debian 12: 1.18).
+  [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing+=(pgbouncer)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""
