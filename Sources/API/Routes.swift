@@ -1,6 +1,5 @@
 import Logging
 import Metrics
-import Postgres
 import Store
 
 /// Everything a handler may use.
@@ -12,13 +11,13 @@ public struct APIContext: Sendable {
     public let publicURL: String
     /// Answers whether the database is reachable and migrated, for `/readyz`.
     public let readiness: @Sendable () async -> Bool
-    /// Runs in the transaction that creates a tenant: gives it its built-in templates.
-    public let tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)?
+    /// Copied into every new tenant in the transaction that creates it: its built-in templates.
+    public let tenantSeed: [Store.TemplateSeed]?
     public let metrics: MetricsRegistry
 
     public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
                 readiness: @escaping @Sendable () async -> Bool,
-                tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil,
+                tenantSeed: [Store.TemplateSeed]? = nil,
                 metrics: MetricsRegistry = MetricsRegistry()) {
         self.tenantSeed = tenantSeed
         self.metrics = metrics

@@ -49,7 +49,7 @@ public struct Migrator: Sendable {
                 """)
             _ = try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
             defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
-            let applied = Set(try connection.query("SELECT version FROM schema_migrations", []).map { try $0.decode(0, as: Int.self) })
+            let applied = Set(try connection.query("SELECT version FROM schema_migrations", []).map { try $0.decode("version", as: Int.self) })
             var done: [Migration] = []
             for migration in migrations where !applied.contains(migration.version) {
                 try connection.execute("BEGIN")
@@ -72,10 +72,10 @@ public struct Migrator: Sendable {
     /// The highest applied version, or 0 on an empty database.
     public func currentVersion(_ pool: PostgresPool) async throws -> Int {
         try await pool.withConnection { connection in
-            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", [])
-            guard try exists.first?.decode(0, as: Bool.self) == true else { return 0 }
-            let rows = try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", [])
-            return try rows.first.map { try $0.decode(0, as: Int.self) } ?? 0
+            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS migrated", [])
+            guard try exists.first?.decode("migrated", as: Bool.self) == true else { return 0 }
+            let rows = try connection.query("SELECT coalesce(max(version), 0) AS version FROM schema_migrations", [])
+            return try rows.first.map { try $0.decode("version", as: Int.self) } ?? 0
         }
     }
 }
