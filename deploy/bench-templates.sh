@@ -75,23 +75,35 @@ python3 -c "print('herald_share_of_raw=%.1f%%' % (100 * float('$rps') / float('$
 if [ -n "${BASELINE_BIN:-}" ]; then
   # Both binaries serve the same database in turn; rounds alternate so drift hits both alike.
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  # Prints "requests/s CPU-µs-per-request": the CPU Herald's process spent per
+  # request is steadier than the rate on a machine busy with other work.
   rate_of() {
     "$1" serve >&2 & pid=$!
     wait_healthy "http://127.0.0.1:$port" "$pid"
-    wrk -t2 -c64 -d"$duration" -s deploy/bench/template-get.lua "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}'
+    local before after out
+    before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    out=$(wrk -t2 -c64 -d"$duration" -s deploy/bench/template-get.lua "http://127.0.0.1:$port")
+    after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     kill "$pid"; wait "$pid" 2>/dev/null || true
+    echo "$out" | awk -v cpu=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %.1f\n", r, cpu / hz * 1e6 / n}'
   }
-  base_rates=(); cand_rates=()
+  base_runs=(); cand_runs=()
   for round in $(seq "${ROUNDS:-3}"); do
-    base_rates+=("$(rate_of "$BASELINE_BIN")")
-    cand_rates+=("$(rate_of "$bin")")
-    echo "round=$round baseline_rps=${base_rates[-1]} candidate_rps=${cand_rates[-1]}"
+    base_runs+=("$(rate_of "$BASELINE_BIN")")
+    cand_runs+=("$(rate_of "$bin")")
+    echo "round=$round baseline_rps_cpu_us=(${base_runs[-1]}) candidate_rps_cpu_us=(${cand_runs[-1]})"
   done
-  python3 - "${base_rates[*]}" "${cand_rates[*]}" <<'PY'
+  python3 - "${base_runs[*]}" "${cand_runs[*]}" <<'PY'
 import statistics, sys
-base = [float(x) for x in sys.argv[1].split()]; cand = [float(x) for x in sys.argv[2].split()]
-b, c = statistics.median(base), statistics.median(cand)
-print(f"baseline_median_rps={b:.0f} candidate_median_rps={c:.0f} candidate_over_baseline={c / b:.3f}")
+def split(text):
+    v = [float(x) for x in text.split()]
+    return v[0::2], v[1::2]
+(b_rps, b_cpu), (c_rps, c_cpu) = split(sys.argv[1]), split(sys.argv[2])
+rb, rc = statistics.median(b_rps), statistics.median(c_rps)
+cb, cc = statistics.median(b_cpu), statistics.median(c_cpu)
+print(f"baseline_median_rps={rb:.0f} candidate_median_rps={rc:.0f} candidate_over_baseline={rc / rb:.3f}")
+print(f"baseline_cpu_us_per_request={cb:.1f} candidate_cpu_us_per_request={cc:.1f} candidate_over_baseline={cc / cb:.3f}")
 PY
   "$bin" serve & pid=$!
   wait_healthy "http://127.0.0.1:$port" "$pid"
