@@ -54,7 +54,7 @@ public final class PostgresPool: Sendable {
     }
 
     public let configuration: Configuration
-    private let state: Locked<State>
+    private let state: Locked<PostgresPoolState<PoolWorker, Waiter>>
     /// Single statements waiting to be pipelined (PostgresPool+Statements).
     let statementQueue = Locked(StatementQueue())
 
@@ -64,7 +64,7 @@ public final class PostgresPool: Sendable {
 
     public init(configuration: Configuration) {
         self.configuration = configuration
-        self.state = Locked(State())
+        self.state = Locked(PostgresPoolState(size: configuration.size, acquireTimeout: configuration.acquireTimeout))
     }
 
     // Not waiting: the last reference may be dropped on a worker thread.
@@ -150,15 +150,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func shutdown(wait: Bool) {
-        let (waiters, idle) = state.withLock { state -> ([Waiter], [PoolWorker]) in
-            state.closed = true
-            let waiters = state.waiters
-            let idle = state.idle
-            state.waiters = []
-            state.idle = []
-            state.total -= idle.count
-            return (waiters, idle)
-        }
+        let (waiters, idle) = state.withLock { $0.close() }
         for waiter in waiters {
             waiter.finish(.failure(PostgresError(.poolClosed, "the connection pool is closed")))
         }
@@ -166,23 +158,6 @@ public final class PostgresPool: Sendable {
     }
 
     // MARK: - Acquire / release
-
-    private struct State {
-        var idle: [PoolWorker] = []
-        var waiters: [Waiter] = []
-        var total = 0
-        var inUse = 0
-        var peakInUse = 0
-        var nextWorkerID = 0
-        var closed = false
-        /// Whether a sweep for expired waiters is scheduled.
-        var sweeping = false
-
-        mutating func markInUse() {
-            inUse += 1
-            peakInUse = max(peakInUse, inUse)
-        }
-    }
 
     private func acquire() async throws -> PoolWorker {
         let waiter = Waiter(nil)
@@ -194,9 +169,7 @@ public final class PostgresPool: Sendable {
         } onCancel: {
             let removed = state.withLock { state -> Bool in
                 waiter.cancelled = true
-                guard let index = state.waiters.firstIndex(where: { $0 === waiter }) else { return false }
-                state.waiters.remove(at: index)
-                return true
+                return state.cancel(waiter)
             }
             if removed { waiter.finish(.failure(CancellationError())) }
         }
@@ -204,32 +177,22 @@ public final class PostgresPool: Sendable {
 
     /// Hands `waiter` an idle or new worker, or queues it with a timeout.
     func acquire(_ waiter: Waiter) {
-        enum Decision { case fail(any Error), reuse(PoolWorker), create(Int), wait }
-        let decision = state.withLock { state -> Decision in
-            if state.closed { return .fail(PostgresError(.poolClosed, "the connection pool is closed")) }
-            if waiter.cancelled { return .fail(CancellationError()) }
-            if let worker = state.idle.popLast() {
-                state.markInUse()
-                return .reuse(worker)
-            }
-            if state.total < configuration.size {
-                state.total += 1
-                state.nextWorkerID += 1
-                state.markInUse()
-                return .create(state.nextWorkerID)
-            }
-            state.waiters.append(waiter)
-            return .wait
+        let now = ContinuousClock.now
+        let action = state.withLock { state -> PostgresPoolState<PoolWorker, Waiter>.AcquireAction? in
+            if waiter.cancelled { return nil }
+            return state.acquire(waiter, now: now)
         }
-        switch decision {
+        switch action {
+        case nil:
+            waiter.finish(.failure(CancellationError()))
         case .fail(let error):
             waiter.finish(.failure(error))
         case .reuse(let worker):
             waiter.finish(.success(worker))
         case .create(let id):
             waiter.finish(.success(PoolWorker(id: id, url: configuration.url, options: configuration.session)))
-        case .wait:
-            scheduleSweep()
+        case .wait(let startSweep):
+            if startSweep { scheduleSweep() }
         }
     }
 
@@ -240,50 +203,21 @@ public final class PostgresPool: Sendable {
     static let sweepInterval = 0.1
 
     private func scheduleSweep() {
-        let start = state.withLock { state -> Bool in
-            guard !state.sweeping else { return false }
-            state.sweeping = true
-            return true
-        }
-        guard start else { return }
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.sweepInterval) { [weak self] in self?.sweep() }
     }
 
-    /// Fails the waiters queued longer than the acquire timeout. The queue is
-    /// FIFO with one timeout, so the expired ones are at its front.
+    /// Fails the waiters queued longer than the acquire timeout.
     private func sweep() {
         let now = ContinuousClock.now
-        let (expired, again, message) = state.withLock { state -> ([Waiter], Bool, String) in
-            var expired: [Waiter] = []
-            while let first = state.waiters.first, now - first.queuedAt >= configuration.acquireTimeout {
-                expired.append(state.waiters.removeFirst())
-            }
-            state.sweeping = !state.waiters.isEmpty
-            return (expired, state.sweeping, "no connection available within \(configuration.acquireTimeout) "
-                + "(pool size \(configuration.size), \(state.inUse) in use, \(state.waiters.count) still waiting)")
-        }
-        for waiter in expired { waiter.finish(.failure(PostgresError(.poolTimeout, message))) }
-        if again {
-            DispatchQueue.global().asyncAfter(deadline: .now() + Self.sweepInterval) { [weak self] in self?.sweep() }
-        }
+        let (expired, error, more) = state.withLock { $0.expire(now: now) }
+        for waiter in expired { waiter.finish(.failure(error)) }
+        if more { scheduleSweep() }
     }
 
     /// Returns a worker: to the first waiter, else to the idle stack (LIFO,
     /// so the warmest connections are reused and extra ones stay idle).
     func release(_ worker: PoolWorker) {
-        enum Next { case handOff(Waiter), stop, idle }
-        let next = state.withLock { state -> Next in
-            if state.closed {
-                state.inUse -= 1
-                state.total -= 1
-                return .stop
-            }
-            if !state.waiters.isEmpty { return .handOff(state.waiters.removeFirst()) }
-            state.inUse -= 1
-            state.idle.append(worker)
-            return .idle
-        }
-        switch next {
+        switch state.withLock({ $0.release(worker) }) {
         case .handOff(let waiter): waiter.finish(.success(worker))
         case .stop: worker.stop()
         case .idle: break
@@ -296,8 +230,6 @@ public final class PostgresPool: Sendable {
 final class Waiter: @unchecked Sendable {
     private let lock = NSLock()
     private var resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?
-    /// When it joined the queue, for the acquire timeout.
-    let queuedAt = ContinuousClock.now
     /// Guarded by the pool's lock.
     var cancelled = false
 

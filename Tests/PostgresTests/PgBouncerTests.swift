@@ -27,7 +27,9 @@ import Testing
 
     /// 200 concurrent lookups of two statements with the same parameter
     /// count; every answer is checked against the statement that was asked.
-    private func concurrentLookups(_ pool: PostgresPool) async -> (right: Int, wrong: Int, failed: [String]) {
+    /// `holding`: each lookup takes a connection of its own (all of the pool's
+    /// connections in use at once) rather than joining a pipeline.
+    private func concurrentLookups(_ pool: PostgresPool, holding: Bool = false) async -> (right: Int, wrong: Int, failed: [String]) {
         await withTaskGroup(of: (Bool?, String?).self) { group in
             for i in 0..<200 {
                 group.addTask {
@@ -35,7 +37,9 @@ import Testing
                     let table = i % 2 == 0 ? "fruits" : "colours"
                     let noun = i % 2 == 0 ? "fruit" : "colour"
                     do {
-                        let rows = try await pool.query("SELECT name FROM \(table) WHERE id = $1", [id])
+                        let sql = "SELECT name FROM \(table) WHERE id = $1"
+                        let rows = holding ? try await pool.withConnection { try $0.query(sql, [id]) }
+                            : try await pool.query(sql, [id])
                         let name = try rows.first?.decode("name", as: String.self)
                         return (name == "\(noun) \(id)", nil)
                     } catch {
@@ -114,7 +118,7 @@ import Testing
             defer { pool.close() }
             var wrong = 0
             for _ in 0..<3 {
-                let result = await concurrentLookups(pool)
+                let result = await concurrentLookups(pool, holding: true)
                 wrong += result.wrong
                 for failure in result.failed {
                     #expect(failure.contains("prepared statement"), "\(failure)")
