@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Herald: no package dependencies. C libraries come in through the two
+// Herald: no package dependencies. C libraries come in through the
 // system-library shims; everything else is built on Foundation and Glibc.
 let package = Package(
     name: "Herald",
@@ -13,6 +13,8 @@ let package = Package(
         // C shims: a header and a module map each.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // libresolv (glibc's), for DNS TXT lookups.
+        .systemLibrary(name: "CResolv"),
 
         // Pure Swift building blocks.
         .target(name: "JSON"),
@@ -20,6 +22,8 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["Mustache", "JSON"]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // A private PostgreSQL cluster in a folder: only `herald dev` and tests start one.
+        .target(name: "LocalPostgres", dependencies: ["Postgres"]),
         .target(name: "HTTP"),
         .target(name: "Logging"),
         .target(name: "Metrics"),
@@ -31,25 +35,25 @@ let package = Package(
         // The template studio's page: HTML, CSS and JavaScript modules served by the API.
         .target(name: "Studio", dependencies: ["Crypto"], resources: [.copy("Resources")]),
         .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "JSON", "Crypto", "Mustache",
-                                           "Delivery", "Studio"],
+                                           "Delivery", "Studio", "CResolv"],
                 resources: [.copy("Resources")]),
         .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "LocalPostgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.
-        .target(name: "HeraldTestSupport", dependencies: ["Postgres", "JSON", "HTTP"]),
+        .target(name: "HeraldTestSupport", dependencies: ["Postgres", "LocalPostgres", "JSON", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON", "HeraldTestSupport"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Mustache", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HeraldTestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "Delivery", "Rendering",
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "LocalPostgres", "Delivery", "Rendering",
                                                         "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "HTTP", "JSON", "Crypto",
+        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "LocalPostgres", "HTTP", "JSON", "Crypto",
                                                      "Rendering", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,7 +33,7 @@ enum AuthUserRoutes {
             try input.check()
             try await access.tenant(tenantId, .editUsers)
             try await checkRole(roleId, tenantId: tenantId, store: store)
-            let hash: String? = if let password { await Passwords.hash(password) } else { nil }
+            let hash: String? = if let password { await store.passwords.hash(password) } else { nil }
             let json = try await store.createUser(tenantId: tenantId, Store.NewUser(
                 name: name, username: username, roleId: roleId, email: email, phone: phone, passwordHash: hash,
                 publicMeta: publicMeta, privateMeta: privateMeta),
@@ -73,7 +73,7 @@ enum AuthUserRoutes {
             var input = Validator(try request.jsonObject())
             let password = input.string("password", min: 6, max: 255)
             try input.check()
-            let hash = await Passwords.hash(password)
+            let hash = await store.passwords.hash(password)
             guard let json = try await store.setPassword(userId: id, tenantId: tenantId, hash: hash) else {
                 throw APIError.notFound
             }

@@ -5,6 +5,7 @@ import Store
 enum DomainRoutes {
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
+        let resolver = context.settings.dnsResolver
 
         routes.on("GET", "/domains") { request, access in
             let tenantId = request.query["tenantId"] ?? ""
@@ -36,7 +37,7 @@ enum DomainRoutes {
         routes.owned("POST", "/domains/:id/verify", .editConfig, lookup: store.domainTenant) { request, access, id, tenantId in
             guard let challenge = try await store.domainChallenge(id: id, tenantId: tenantId) else { throw APIError.notFound }
             let (verified, reason) = challenge.verified
-                ? (true, nil) : await check(challenge, DNSTXTLookup.configured())
+                ? (true, nil) : await check(challenge, DNSTXTLookup.configured(resolver))
             guard let json = try await store.recordDomainCheck(id: id, tenantId: tenantId, verified: verified, reason: reason)
             else { throw APIError.notFound }
             return .json(text: json)

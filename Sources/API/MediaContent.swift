@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where uploaded bytes live: `<root>/<tenantId>/<fileId>`. The root is
-/// `HERALD_DATA_DIR`, default `.herald/data`. Ids come from the database
+/// `HERALD_DATA_DIR`, default `.herald/data` (read by `Configuration`). Ids come from the database
 /// (Herald made them), never from a request, so they are safe path parts.
 public struct MediaStorage: Sendable {
     public let root: String
@@ -9,11 +9,6 @@ public struct MediaStorage: Sendable {
     public static let maxBytes = 1 << 20
 
     public init(root: String) { self.root = root }
-
-    public static func configured(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> MediaStorage {
-        let root = environment["HERALD_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? ".herald/data"
-        return MediaStorage(root: root)
-    }
 
     public func path(tenantId: String, fileId: String) -> String { "\(root)/\(tenantId)/\(fileId)" }
 

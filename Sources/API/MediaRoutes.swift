@@ -7,7 +7,7 @@ import Store
 enum MediaRoutes {
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
-        let storage = MediaStorage.configured()
+        let storage = context.settings.media
 
         routes.on("GET", "/tenants/:tenantId/media/uploads") { request, access in
             let tenantId = try request.id("tenantId")

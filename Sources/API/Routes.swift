@@ -14,11 +14,14 @@ public struct APIContext: Sendable {
     /// Copied into every new tenant in the transaction that creates it: its built-in templates.
     public let tenantSeed: [Store.TemplateSeed]?
     public let metrics: MetricsRegistry
+    /// Media folder and DNS resolver, from the configuration.
+    public let settings: APISettings
 
     public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
                 readiness: @escaping @Sendable () async -> Bool,
                 tenantSeed: [Store.TemplateSeed]? = nil,
-                metrics: MetricsRegistry = MetricsRegistry()) {
+                metrics: MetricsRegistry = MetricsRegistry(), settings: APISettings = APISettings()) {
+        self.settings = settings
         self.tenantSeed = tenantSeed
         self.metrics = metrics
         self.store = store

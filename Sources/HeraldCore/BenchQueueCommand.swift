@@ -41,13 +41,12 @@ public enum BenchQueueCommand {
             let store = Store(pool: pool, keyring: Keyring(masterKey: try MasterKey(hex: MasterKey.generateHex())))
             let bench = try await BenchTenant.create(pool)
             defer { Task { try? await bench.remove(pool) } }
-            var settings = try WorkerCommand.workerSettings()
-            let environment = ProcessInfo.processInfo.environment
+            var settings = configuration.workerConfiguration()
             // A worker configured for bulk throughput (env overrides it): a
             // claim of 1,024 rows and as many sends in flight as two claims,
             // so claims, sends and outcome writes overlap (README).
-            if environment["HERALD_WORKER_CONCURRENCY"] == nil { settings.concurrency = 2048 }
-            if environment["HERALD_WORKER_BATCH"] == nil { settings.batchSize = 1024 }
+            settings.concurrency = configuration.worker.concurrency ?? 2048
+            settings.batchSize = configuration.worker.batchSize ?? 1024
             settings.retentionDays = 0
             let logger = Logger(label: "herald", level: configuration.logLevel)
 

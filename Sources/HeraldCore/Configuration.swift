@@ -5,7 +5,9 @@ import Logging
 import Postgres
 import Store
 
-/// Herald's settings, all from the environment (listed in README).
+/// Herald's settings, all from the environment (listed in README). The one
+/// place Herald reads its environment: commands build one at start-up and
+/// hand the values down; no module below reads a variable itself.
 public struct Configuration: Sendable {
     public var databaseURL: String?
     /// The connection LISTEN uses (`HERALD_LISTEN_DATABASE_URL`, default
@@ -44,27 +46,30 @@ public struct Configuration: Sendable {
     /// servers (`HERALD_SMTP_CA_FILE`): the operator's, since tenants
     /// cannot name files on the server.
     public var smtpCAFile: String?
+    /// `HERALD_WORKER_*`, `HERALD_SHUTDOWN_SECONDS`, `HERALD_RETENTION_DAYS`, `HERALD_WORKER_METRICS_PORT`.
+    public var worker: WorkerSettings
+    /// Folders, binaries, the DNS resolver and the password hash cost.
+    public var local: LocalSettings
+    /// What the settings were read from, for `addingDefaults`.
+    private let environment: [String: String]
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 4000
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func nonEmpty(_ key: String) -> String? {
-            guard let value = environment[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-            return value
-        }
-        func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let text = nonEmpty(key) else { return fallback }
-            guard let value = Int(text), range.contains(value) else {
-                throw ConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
+    /// The process's environment. Read here only: `init()` takes it, and
+    /// `templates pull/push` reads its tenant keys from it.
+    public static var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+
+    public init(environment: [String: String] = Configuration.processEnvironment) throws {
+        self.environment = environment
+        let reader = SettingsReader(environment: environment)
+        let nonEmpty = reader.text
+        let integer = reader.integer
         databaseURL = nonEmpty("DATABASE_URL")
         listenDatabaseURL = nonEmpty("HERALD_LISTEN_DATABASE_URL")
         var session = PostgresSessionOptions(
             connectTimeout: try integer("HERALD_DATABASE_CONNECT_TIMEOUT", 5, 2...300),
-            queryTimeout: .milliseconds(try integer("HERALD_DATABASE_QUERY_TIMEOUT_MS", 5000, 100...3_600_000)))
+            queryTimeout: try reader.milliseconds("HERALD_DATABASE_QUERY_TIMEOUT_MS", 100...3_600_000) ?? .milliseconds(5000))
         if let mode = nonEmpty("HERALD_DATABASE_POOL_MODE") {
             guard let parsed = PostgresSessionOptions.PoolMode(rawValue: mode.lowercased()) else {
                 throw ConfigurationError("HERALD_DATABASE_POOL_MODE must be session or transaction")
@@ -104,8 +109,17 @@ public struct Configuration: Sendable {
         if let path = smtpCAFile, !FileManager.default.isReadableFile(atPath: path) {
             throw ConfigurationError("HERALD_SMTP_CA_FILE: cannot read \(path)")
         }
+        worker = try WorkerSettings(reader)
+        local = LocalSettings(reader)
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
+    }
+
+    /// These settings with `defaults` for the variables the environment leaves
+    /// unset or empty (`herald dev`'s generated secrets and its own PostgreSQL).
+    public func addingDefaults(_ defaults: [String: String]) throws -> Configuration {
+        let given = environment.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        return try Configuration(environment: defaults.merging(given) { _, fromEnvironment in fromEnvironment })
     }
 
     /// The two secrets `serve` cannot run without, checked with a clear message.

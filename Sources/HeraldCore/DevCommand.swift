@@ -1,6 +1,7 @@
 import API
 import Crypto
 import Foundation
+import LocalPostgres
 import Logging
 import Postgres
 import Store
@@ -14,22 +15,23 @@ enum DevCommand {
     static let demoEmail = "demo@herald.local"
 
     static func run(_ arguments: [String]) async throws -> Int32 {
-        let environment = ProcessInfo.processInfo.environment
-        let folder = URL(fileURLWithPath: environment["HERALD_DEV_DIR"] ?? ".herald").standardizedFileURL.path
+        let startup = try Configuration()
+        let folder = URL(fileURLWithPath: startup.local.devDirectory).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try letPostgresPassThrough(folder)
-        var merged = try devSecrets(folder: folder)
-        merged.merge(environment) { _, fromEnvironment in fromEnvironment }
-        // Development peers (a local mail catcher, a webhook receiver) listen on loopback.
-        if merged["HERALD_OUTBOUND_ALLOW"] == nil { merged["HERALD_OUTBOUND_ALLOW"] = "127.0.0.0/8,::1/128" }
+        // What the environment leaves unset: this folder's secrets, and
+        // development peers (a local mail catcher, a webhook receiver) on loopback.
+        var defaults = try devSecrets(folder: folder)
+        defaults["HERALD_OUTBOUND_ALLOW"] = "127.0.0.0/8,::1/128"
 
         var cluster: LocalPostgresCluster?
-        if merged["DATABASE_URL"]?.isEmpty ?? true {
+        if startup.databaseURL == nil {
             printOut("Starting a private PostgreSQL in \(folder)/postgres …")
-            let started = try LocalPostgresCluster.start(directory: folder + "/postgres")
+            let started = try LocalPostgresCluster.start(directory: folder + "/postgres",
+                                                         binaries: startup.local.postgresBinaries)
             cluster = started
             if !(try databaseExists(started, "herald")) { try started.createDatabase("herald") }
-            merged["DATABASE_URL"] = started.url(database: "herald")
+            defaults["DATABASE_URL"] = started.url(database: "herald")
         }
         defer {
             if let cluster {
@@ -38,7 +40,7 @@ enum DevCommand {
             }
         }
 
-        let configuration = try Configuration(environment: merged)
+        let configuration = try startup.addingDefaults(defaults)
         let secrets = try configuration.requireSecrets()
         let logger = Logger(label: "herald", level: configuration.logLevel)
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
@@ -70,7 +72,7 @@ enum DevCommand {
         let outbox = URL(fileURLWithPath: folder + "/outbox")
         try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
         let delivery = try DeliveryProviders(configuration: configuration, outbox: outbox)
-        let worker = services.makeWorker(configuration: try WorkerCommand.workerSettings(merged), providers: delivery.lookup)
+        let worker = services.makeWorker(configuration: configuration.workerConfiguration(), providers: delivery.lookup)
         let working = Task { await worker.run() }
         let base = "http://\(configuration.host):\(server.port)"
         printOut("""

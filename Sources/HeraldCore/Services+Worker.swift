@@ -18,6 +18,7 @@ extension Services {
                          labels: ["event"])
         metrics.register("herald_worker_in_flight", .gauge, help: "Notifications a worker holds right now")
         let worker = Worker(configuration: configuration, pool: pool, store: store, providers: providers, logger: logger,
+                            builtInTemplates: builtInLibrary,
                             attemptObserver: { provider, outcome, seconds in
                                 metrics.increment("herald_notifications_sent_total", [provider, outcome])
                                 metrics.observe("herald_delivery_attempt_duration_seconds", [provider], seconds)

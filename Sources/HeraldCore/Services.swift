@@ -22,6 +22,8 @@ public struct Services: Sendable {
     public let metrics: MetricsRegistry
     /// The built-in templates every new tenant gets a copy of.
     public let builtInTemplates: [Store.TemplateSeed]
+    /// The same templates as the worker renders them, for tenants without their own.
+    public let builtInLibrary: [Rendering.TemplateSeed]
 
     public init(configuration: Configuration, databaseURL: String, masterKey: MasterKey, jwtSecret: String,
                 poolSize: Int, logger: Logger) {
@@ -46,31 +48,36 @@ public struct Services: Sendable {
         self.listenURL = configuration.listenURL(databaseURL: databaseURL)
         var store = Store(pool: pool, keyring: Keyring(masterKey: masterKey))
         store.rateLimits = configuration.rateLimits
+        store.passwords = Passwords(hasher: configuration.local.passwordHasher)
         self.store = store
         self.authenticator = Authenticator(store: store, jwtSecret: jwtSecret)
         self.logger = logger
-        self.builtInTemplates = Self.loadBuiltInTemplates(logger: logger)
+        let directory = TemplateLibrary.defaultDirectory(configured: configuration.local.templatesDirectory,
+                                                         searchPath: configuration.local.searchPath)
+        (self.builtInLibrary, self.builtInTemplates) = Self.loadBuiltInTemplates(directory: directory, logger: logger)
         metrics.register("herald_db_shared_session_total", .counter,
                          help: "Times prepared statements met a server session shared with other clients (set HERALD_DATABASE_POOL_MODE=transaction)")
         Self.registerMetrics(metrics, pools: [("main", pool)], probe: probePool)
     }
 
-    static func loadBuiltInTemplates(logger: Logger) -> [Store.TemplateSeed] {
-        guard let directory = TemplateLibrary.defaultDirectory() else {
+    static func loadBuiltInTemplates(directory: String?, logger: Logger)
+        -> (library: [Rendering.TemplateSeed], seeds: [Store.TemplateSeed]) {
+        guard let directory else {
             logger.warning("no templates/ folder found (set HERALD_TEMPLATES_DIR): new tenants get no built-in templates")
-            return []
+            return ([], [])
         }
         do {
             let samples = TemplateLibrary.samples(directory: directory)
-            return try TemplateLibrary.load(directory: directory).map {
+            let library = try TemplateLibrary.load(directory: directory)
+            return (library, library.map {
                 Store.TemplateSeed(name: $0.name, type: $0.type.rawValue, subject: $0.subject, body: $0.body.jsonString,
                                    sample: (samples["\($0.name)/\($0.type.rawValue)"] ?? samples[$0.name])
                                        .map { TemplateLibrary.tenantSample($0).jsonString })
-            }
+            })
         } catch {
             logger.error("cannot load the built-in templates", ("directory", .string(directory)),
                          ("error", .string(String(describing: error))))
-            return []
+            return ([], [])
         }
     }
 
@@ -95,6 +102,8 @@ public struct Services: Sendable {
     public func apiContext() -> APIContext {
         APIContext(store: store, authenticator: authenticator, logger: logger.with(("component", "api")),
                    publicURL: configuration.publicURL, readiness: { await self.isReady() },
-                   tenantSeed: builtInTemplates, metrics: metrics)
+                   tenantSeed: builtInTemplates, metrics: metrics,
+                   settings: APISettings(media: MediaStorage(root: configuration.local.dataDirectory),
+                                         dnsResolver: configuration.local.dnsResolver))
     }
 }

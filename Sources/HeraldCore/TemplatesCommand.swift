@@ -42,7 +42,13 @@ public enum TemplatesCommand {
                 return ExitCode.usage
             }
         }
-        guard let directory = directory ?? TemplateLibrary.defaultDirectory() else {
+        let local: Configuration.LocalSettings
+        do { local = try Configuration().local } catch {
+            printError("herald: \(error)")
+            return ExitCode.config
+        }
+        guard let directory = directory ?? TemplateLibrary.defaultDirectory(configured: local.templatesDirectory,
+                                                                            searchPath: local.searchPath) else {
             printError("herald: no templates folder found; pass --dir or set HERALD_TEMPLATES_DIR")
             return ExitCode.failure
         }

@@ -22,7 +22,7 @@ public enum TemplatesSyncCommand {
     }
 
     public static func run(_ arguments: [String],
-                           environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+                           environment: [String: String] = Configuration.processEnvironment) async -> Int32 {
         let parsed: Arguments
         switch parse(arguments, environment: environment) {
         case .success(let value): parsed = value

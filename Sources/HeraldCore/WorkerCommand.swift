@@ -12,7 +12,7 @@ enum WorkerCommand {
     static func run(_ arguments: [String]) async throws -> Int32 {
         let configuration = try Configuration()
         let secrets = try configuration.requireSecrets()
-        let workerConfiguration = try workerSettings()
+        let workerConfiguration = configuration.workerConfiguration()
         let logger = Logger(label: "herald", level: configuration.logLevel)
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
                                 masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret,
@@ -27,10 +27,7 @@ enum WorkerCommand {
         let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
         let worker = services.makeWorker(configuration: workerConfiguration, providers: delivery.lookup)
         let metricsServer: HTTPServer?
-        if let text = ProcessInfo.processInfo.environment["HERALD_WORKER_METRICS_PORT"], !text.isEmpty {
-            guard let port = Int(text), (1...65535).contains(port) else {
-                throw ConfigurationError("HERALD_WORKER_METRICS_PORT must be a port number")
-            }
+        if let port = configuration.worker.metricsPort {
             metricsServer = try services.startMetricsServer(port: port)
         } else {
             metricsServer = nil
@@ -43,15 +40,6 @@ enum WorkerCommand {
         await running.value
         await delivery.shutdown()
         return 0
-    }
-
-    /// The HERALD_WORKER_* settings, with a bad value reported like the others (exit 78).
-    static func workerSettings(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerConfiguration {
-        do {
-            return try WorkerConfiguration(environment: environment)
-        } catch let error as WorkerConfigurationError {
-            throw ConfigurationError(error.description)
-        }
     }
 }
 

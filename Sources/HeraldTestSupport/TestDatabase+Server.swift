@@ -1,8 +1,19 @@
 import Foundation
+import LocalPostgres
 import Postgres
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension LocalPostgresCluster.Binaries {
+    /// `HERALD_PG_BIN` and `PATH` of the test process: tests have no
+    /// `Configuration`, so test support reads these two itself.
+    public static var testEnvironment: LocalPostgresCluster.Binaries {
+        let environment = ProcessInfo.processInfo.environment
+        return LocalPostgresCluster.Binaries(explicitDirectory: environment["HERALD_PG_BIN"],
+                                             searchPath: environment["PATH"] ?? "")
+    }
+}
 
 /// The process-wide server behind `TestDatabase`.
 final class TestServer: @unchecked Sendable {
@@ -31,7 +42,7 @@ final class TestServer: @unchecked Sendable {
         } else {
             Self.removeStaleClusters()
             let directory = NSTemporaryDirectory() + Self.prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let cluster = try LocalPostgresCluster.start(directory: directory, forTests: true)
+            let cluster = try LocalPostgresCluster.start(directory: directory, forTests: true, binaries: .testEnvironment)
             TestServer.clusterDirectory = cluster.directory
             TestServer.postmasterPIDFile = cluster.dataDirectory + "/postmaster.pid"
             atexit { TestServer.stopClusterAtExit() }

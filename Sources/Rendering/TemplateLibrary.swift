@@ -39,16 +39,16 @@ public enum TemplateLibrary {
         return scan.seeds
     }
 
-    /// `HERALD_TEMPLATES_DIR`; else `./templates`; else a `templates` folder
-    /// beside a `Package.swift` above the executable (`.build/release/herald`).
-    public static func defaultDirectory() -> String? {
+    /// `configured` (`HERALD_TEMPLATES_DIR`, read by the caller); else
+    /// `./templates`; else a `templates` folder beside a `Package.swift` above
+    /// the executable (`.build/release/herald`), found by name in `searchPath`
+    /// (`PATH`) when run by a bare name.
+    public static func defaultDirectory(configured: String? = nil, searchPath: String = "") -> String? {
         let files = FileManager.default
-        if let configured = ProcessInfo.processInfo.environment["HERALD_TEMPLATES_DIR"], !configured.isEmpty {
-            return configured
-        }
+        if let configured, !configured.isEmpty { return configured }
         let local = URL(fileURLWithPath: files.currentDirectoryPath).appendingPathComponent("templates").path
         if isDirectory(local) { return local }
-        guard let executable = executablePath() else { return nil }
+        guard let executable = executablePath(searchPath: searchPath) else { return nil }
         var folder = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         while folder.path != "/" && !folder.path.isEmpty {
             let candidate = folder.appendingPathComponent("templates").path
@@ -60,15 +60,15 @@ public enum TemplateLibrary {
         return nil
     }
 
-    /// `CommandLine.arguments[0]` made absolute (searching `PATH` for a bare
-    /// name), else what the kernel says the executable is.
-    private static func executablePath() -> String? {
+    /// `CommandLine.arguments[0]` made absolute (searching `searchPath` for a
+    /// bare name), else what the kernel says the executable is.
+    private static func executablePath(searchPath: String) -> String? {
         let files = FileManager.default
         if let first = CommandLine.arguments.first, !first.isEmpty {
             if first.contains("/") {
                 return URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: files.currentDirectoryPath)).path
             }
-            for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            for folder in searchPath.split(separator: ":") {
                 let candidate = "\(folder)/\(first)"
                 if files.isExecutableFile(atPath: candidate) { return candidate }
             }

@@ -163,12 +163,14 @@ extension Store {
 }
 
 /// Password hashing away from the cooperative pool and the HTTP loop threads:
-/// scrypt at OWASP cost takes ~0.4 s and 128 MiB, so at most two run at once,
-/// on their own threads. `HERALD_PASSWORD_HASH_COST=test` picks cheap
-/// parameters for test suites.
-public enum Passwords {
-    public static let hasher: PasswordHasher =
-        ProcessInfo.processInfo.environment["HERALD_PASSWORD_HASH_COST"] == "test" ? .testing : PasswordHasher()
+/// scrypt at OWASP cost takes ~0.4 s and 128 MiB, so at most two run at once
+/// in the process, on their own threads. The hasher comes from the
+/// configuration (`HERALD_PASSWORD_HASH_COST=test` picks cheap parameters
+/// for test suites).
+public struct Passwords: Sendable {
+    public let hasher: PasswordHasher
+
+    public init(hasher: PasswordHasher = PasswordHasher()) { self.hasher = hasher }
 
     private static let queue: OperationQueue = {
         let queue = OperationQueue()
@@ -177,12 +179,14 @@ public enum Passwords {
         return queue
     }()
 
-    public static func hash(_ password: String) async -> String {
-        await run { hasher.hash(password) }
+    public func hash(_ password: String) async -> String {
+        let hasher = hasher
+        return await Self.run { hasher.hash(password) }
     }
 
-    public static func verify(_ password: String, against stored: String) async -> Bool {
-        await run { hasher.verify(password, against: stored) }
+    public func verify(_ password: String, against stored: String) async -> Bool {
+        let hasher = hasher
+        return await Self.run { hasher.verify(password, against: stored) }
     }
 
     private static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {

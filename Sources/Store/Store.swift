@@ -11,6 +11,8 @@ public struct Store: Sendable {
     public let keyring: Keyring
     /// How often codes and invitations may be sent (Store+RateLimits.swift).
     public var rateLimits = RateLimits.standard
+    /// Hashes and checks users' passwords (Store+Users.swift), at the configured cost.
+    public var passwords = Passwords()
 
     public init(pool: PostgresPool, keyring: Keyring) {
         self.pool = pool

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The worker's settings; `init(environment:)` reads the `HERALD_WORKER_*`
-/// variables so `herald worker` and `herald dev` configure it the same way.
+/// The worker's settings. HeraldCore's `Configuration` reads the
+/// `HERALD_WORKER_*` variables and fills this in; the defaults are here.
 public struct WorkerConfiguration: Sendable {
     /// Sends running at once (`HERALD_WORKER_CONCURRENCY`, default 32).
     public var concurrency: Int
@@ -45,21 +45,6 @@ public struct WorkerConfiguration: Sendable {
         self.workerId = workerId
     }
 
-    public init(environment: [String: String]) throws {
-        func integer(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let text = environment[key]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
-            guard let value = Int(text), range.contains(value) else {
-                throw WorkerConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return value
-        }
-        self.init(concurrency: try integer("HERALD_WORKER_CONCURRENCY", 32, 1...10_000),
-                  batchSize: try integer("HERALD_WORKER_BATCH", 32, 1...5_000),
-                  lease: .seconds(try integer("HERALD_WORKER_LEASE_SECONDS", 30, 1...86_400)),
-                  shutdownTimeout: .seconds(try integer("HERALD_SHUTDOWN_SECONDS", 25, 0...3_600)),
-                  retentionDays: try integer("HERALD_RETENTION_DAYS", 30, 0...36_500))
-    }
-
     /// `host-pid-random`: readable in `locked_by`, and never reused by a
     /// restarted process (the random part), so a new process cannot mistake
     /// its predecessor's leases for its own.
@@ -68,9 +53,4 @@ public struct WorkerConfiguration: Sendable {
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         return "\(host.prefix(40))-\(getpid())-\(suffix)"
     }
-}
-
-public struct WorkerConfigurationError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -19,6 +19,9 @@ final class APIHarness: APIClient {
     let jwtSecret: String
     let contract: OpenAPIContract
 
+    /// Where every harness's API keeps uploads (`HERALD_DATA_DIR`).
+    static let media = MediaStorage(root: ".herald/data")
+
     var port: Int { server.port }
     var store: Store { services.store }
     var pool: PostgresPool { services.pool }
@@ -28,8 +31,11 @@ final class APIHarness: APIClient {
                       logSink: (@Sendable (String) -> Void)? = nil,
                       settings: [String: String] = [:]) async throws -> APIHarness {
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
+        // Cheap password hashes, the uploads folder, and domain verification
+        // asking the loopback DNS server of the tests.
         var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0",
-                           "HERALD_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128"]
+                           "HERALD_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128", "HERALD_PASSWORD_HASH_COST": "test",
+                           "HERALD_DATA_DIR": media.root, "HERALD_DNS_RESOLVER": "127.0.0.1:\(TestDNSServer.shared.port)"]
         environment.merge(settings) { $1 }
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
         let jwtSecret = Hex.encode(SecureRandom.bytes(32))

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HeraldCore
 import HeraldTestSupport
+import LocalPostgres
 import Logging
 import Postgres
 import Store
@@ -14,7 +15,7 @@ import Testing
 @Suite struct DatabaseRestartTests {
     @Test func apiRecoversAfterPostgresRestarts() async throws {
         let directory = NSTemporaryDirectory() + "herald-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try await onOwnThread { try LocalPostgresCluster.start(directory: directory, forTests: true) }
+        let cluster = try await onOwnThread { try LocalPostgresCluster.start(directory: directory, forTests: true, binaries: .testEnvironment) }
         defer {
             try? cluster.stop()
             try? FileManager.default.removeItem(atPath: directory)

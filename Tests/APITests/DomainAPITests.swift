@@ -113,7 +113,7 @@ import Glibc
     @Test func lookupFailuresAreReasons() async throws {
         // Nothing listens on a port just closed: the lookup fails and says so.
         let deadPort = TestDNSServer.unusedPort()
-        let dead = DNSTXTLookup(host: "127.0.0.1", port: deadPort, timeout: 0.3, tries: 1)
+        let dead = DNSTXTLookup(host: "127.0.0.1", port: deadPort, timeout: 1, tries: 1)
         guard case .failed(let message) = await dead.txt("_herald-challenge.example.com") else {
             Issue.record("expected a failure")
             return
@@ -129,6 +129,16 @@ import Glibc
         dns.set("broken.example.com", [], rcode: 2)
         let live = DNSTXTLookup(host: "127.0.0.1", port: dns.port)
         #expect(await live.txt("broken.example.com") == .failed("the DNS resolver answered with error code 2"))
+        // Replies that break their own bounds are refused, not read past.
+        dns.set("past-record.example.com", ["herald-verify=x"], damage: .stringPastRecord)
+        #expect(await live.txt("past-record.example.com") == .failed("malformed DNS reply"))
+        dns.set("past-message.example.com", ["herald-verify=x"], damage: .recordPastMessage)
+        #expect(await live.txt("past-message.example.com") == .failed("malformed DNS reply"))
+        // A name that exists without TXT records has none; one that does not is NXDOMAIN.
+        dns.set("empty.example.com", [])
+        #expect(await live.txt("empty.example.com") == .records([]))
+        #expect(await live.txt("missing-\(UUID().uuidString.prefix(8)).example.com") == .noSuchName)
+        #expect(await live.txt("bad..name") == .failed("invalid name bad..name"))
         #expect(DNSTXTLookup.parseAddress("[::1]:5353")! == ("::1", 5353))
         #expect(DNSTXTLookup.parseAddress("10.0.0.2")! == ("10.0.0.2", 53))
         #expect(DNSTXTLookup.parseAddress("10.0.0.2:x") == nil)
@@ -137,19 +147,24 @@ import Glibc
 
 /// A tiny authoritative DNS server on loopback for the tests: answers TXT
 /// queries from a table, NXDOMAIN for names it does not know. One per test
-/// process; Herald finds it through HERALD_DNS_RESOLVER.
+/// process; the harness's Herald finds it through HERALD_DNS_RESOLVER.
 final class TestDNSServer: @unchecked Sendable {
     let port: UInt16
     private let fd: Int32
     private let lock = NSLock()
-    private var records: [String: (values: [String], split: Bool, rcode: UInt8)] = [:]
+    private var records: [String: (values: [String], split: Bool, rcode: UInt8, damage: Damage?)] = [:]
+
+    /// Ways to break a reply, to see that Herald reads replies strictly.
+    enum Damage {
+        /// A TXT character-string says it is longer than its record.
+        case stringPastRecord
+        /// The last record says its data is longer than the message.
+        case recordPastMessage
+    }
     private var counts: [String: Int] = [:]
 
-    static let shared: TestDNSServer = {
-        let server = TestDNSServer()
-        DNSResolverSetting.use("127.0.0.1:\(server.port)")
-        return server
-    }()
+    /// `APIHarness` points HERALD_DNS_RESOLVER at it.
+    static let shared = TestDNSServer()
 
     private init() {
         let socketFD = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -182,9 +197,9 @@ final class TestDNSServer: @unchecked Sendable {
     }
 
     /// TXT values for `name`; `split` sends each value as two character-strings.
-    func set(_ name: String, _ values: [String], split: Bool = false, rcode: UInt8 = 0) {
+    func set(_ name: String, _ values: [String], split: Bool = false, rcode: UInt8 = 0, damage: Damage? = nil) {
         lock.lock()
-        records[name.lowercased()] = (values, split, rcode)
+        records[name.lowercased()] = (values, split, rcode, damage)
         lock.unlock()
     }
 
@@ -238,6 +253,14 @@ final class TestDNSServer: @unchecked Sendable {
                 ? [Array(bytes[..<(bytes.count / 2)]), Array(bytes[(bytes.count / 2)...])] : [bytes]
             let rdata = parts.flatMap { [UInt8($0.count)] + $0 }
             reply += [0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, UInt8(rdata.count >> 8), UInt8(rdata.count & 0xff)] + rdata
+        }
+        if !values.isEmpty, let lastValue = values.last {
+            let dataStart = reply.count - (Array(lastValue.utf8).count + 1)
+            switch entry?.damage {
+            case .stringPastRecord?: reply[dataStart] &+= 5
+            case .recordPastMessage?: reply[dataStart - 1] &+= 40
+            case nil: break
+            }
         }
         return reply
     }

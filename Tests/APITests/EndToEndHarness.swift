@@ -72,6 +72,7 @@ final class EndToEndHarness: APIClient {
                 "DATABASE_URL": url, "HERALD_PORT": "0",
                 "HERALD_MASTER_KEY": MasterKey.generateHex(), "HERALD_JWT_SECRET": jwtSecret,
                 "HERALD_PUBLIC_URL": publicURL, "HERALD_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128",
+                "HERALD_PASSWORD_HASH_COST": "test",
                 "HERALD_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)?security=none&from=\(sender)",
             ])
             let logger = Logger(label: "e2e", level: .error)

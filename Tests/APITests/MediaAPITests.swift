@@ -41,7 +41,7 @@ import Testing
 
     /// Removes what a test left in the data folder.
     static func cleanUp(_ tenant: TestTenant) {
-        try? FileManager.default.removeItem(atPath: MediaStorage.configured().root + "/" + tenant.id)
+        try? FileManager.default.removeItem(atPath: APIHarness.media.root + "/" + tenant.id)
     }
 
     static func count(_ api: APIHarness, _ sql: String, _ id: String) async throws -> Int {
@@ -66,7 +66,7 @@ import Testing
             #expect(file["mime"] == "image/png" && file["size"] == .int(Int64(Self.png.count)))
             #expect(file["originalFilename"] == "dot.png")
 
-            let onDisk = MediaStorage.configured().path(tenantId: tenant.id, fileId: fileId)
+            let onDisk = APIHarness.media.path(tenantId: tenant.id, fileId: fileId)
             #expect(FileManager.default.contents(atPath: onDisk).map([UInt8].init) == Self.png)
             let permissions = try FileManager.default.attributesOfItem(atPath: onDisk)[.posixPermissions] as? Int
             #expect(permissions == 0o600)
@@ -105,7 +105,7 @@ import Testing
             let file = try await Self.put(api, upload.target, Self.gif).json()
             #expect(file["width"] == 9 && file["height"] == 4)
             let fileId = try #require(file["id"]?.stringValue)
-            let onDisk = MediaStorage.configured().path(tenantId: tenant.id, fileId: fileId)
+            let onDisk = APIHarness.media.path(tenantId: tenant.id, fileId: fileId)
             #expect(FileManager.default.fileExists(atPath: onDisk))
 
             let deleted = try await api.contractCall("DELETE", "/api/v0/media/uploads/\(upload.id)", tenant.keys)
@@ -192,7 +192,7 @@ import Testing
             let other = try await api.tenant(owner: owner, name: "Other Tenant")
             let upload = try await Self.createUpload(api, tenant, mime: "image/png", size: Self.png.count)
             let fileId = try #require(try await Self.put(api, upload.target, Self.png).json()["id"]?.stringValue)
-            let onDisk = MediaStorage.configured().path(tenantId: tenant.id, fileId: fileId)
+            let onDisk = APIHarness.media.path(tenantId: tenant.id, fileId: fileId)
 
             for (method, path) in [("GET", "/api/v0/media/uploads/\(upload.id)"), ("DELETE", "/api/v0/media/uploads/\(upload.id)"),
                                    ("GET", "/api/v0/media/files/\(fileId)"), ("DELETE", "/api/v0/files/\(fileId)"),

@@ -66,7 +66,8 @@ import Testing
         #expect(badLimit.stderr.contains("HERALD_RATE_LIMIT_ADDRESS_PER_HOUR"), "\(badLimit.stderr)")
         // Outbound settings are checked at start too (issue 11).
         for (name, value) in [("HERALD_OUTBOUND_ALLOW", "127.0.0.0/8,not-a-range"), ("HERALD_OUTBOUND_ALLOW", "10.0.0.1/8"),
-                              ("HERALD_SMTP_CA_FILE", "/nonexistent/ca.pem")] {
+                              ("HERALD_SMTP_CA_FILE", "/nonexistent/ca.pem"), ("HERALD_WORKER_BATCH", "0"),
+                              ("HERALD_WORKER_METRICS_PORT", "70000"), ("HERALD_SHUTDOWN_SECONDS", "soon")] {
             let bad = try await Self.run(["worker"], environment: [name: value])
             #expect(bad.status == 78 && bad.stderr.contains(name), "\(name)=\(value): \(bad.stderr)")
         }

@@ -55,7 +55,7 @@ enum UserTestSupport {
             // The password is stored only as a scrypt hash and never answered.
             let stored = try #require(try await api.services.store.passwordHash(userId: id, tenantId: tenant.id))
             #expect(stored.hasPrefix("$scrypt$") && !stored.contains("correct horse"))
-            #expect(await Passwords.verify("correct horse", against: stored))
+            #expect(await api.services.store.passwords.verify("correct horse", against: stored))
 
             let list = try await api.contractCall("GET", "/api/v0/auth/users?tenantId=\(tenant.id)", tenant.keys)
             #expect(try list.json()["data"]?.arrayValue?.count == 1)
@@ -83,8 +83,8 @@ enum UserTestSupport {
                                                      json: #"{"password":"battery staple"}"#)
             #expect(changed.status == 200 && !changed.bodyString.contains("battery"))
             let rehashed = try #require(try await api.services.store.passwordHash(userId: id, tenantId: tenant.id))
-            #expect(await Passwords.verify("battery staple", against: rehashed))
-            #expect(await !Passwords.verify("correct horse", against: rehashed))
+            #expect(await api.services.store.passwords.verify("battery staple", against: rehashed))
+            #expect(await !api.services.store.passwords.verify("correct horse", against: rehashed))
             let short = try await api.call("PUT", "/api/v0/auth/users/\(id)/change-password", tenant.keys, json: #"{"password":"abc"}"#)
             #expect(short.status == 400 && short.bodyString.contains("password"))
 

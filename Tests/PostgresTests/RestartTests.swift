@@ -1,4 +1,5 @@
 import Foundation
+import LocalPostgres
 import Postgres
 import Testing
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Glibc
         // The `herald-pg-test-<pid>-` prefix lets TestDatabase sweep it up
         // if this process dies before cleaning up.
         let directory = NSTemporaryDirectory() + "herald-pg-test-\(getpid())-restart-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try await onThread { try LocalPostgresCluster.start(directory: directory, port: 0, forTests: true) }
+        let cluster = try await onThread { try LocalPostgresCluster.start(directory: directory, port: 0, forTests: true, binaries: .testEnvironment) }
         let tcpURL = try #require(cluster.tcpURL())
         defer {
             try? cluster.stop()
@@ -89,7 +90,7 @@ import Glibc
         #expect(events.values == ["notification:before", "reconnected:", "notification:after"])
 
         // Starting again on the same directory adopts the running server.
-        let again = try await onThread { try LocalPostgresCluster.start(directory: directory, forTests: true) }
+        let again = try await onThread { try LocalPostgresCluster.start(directory: directory, forTests: true, binaries: .testEnvironment) }
         #expect(again.port == cluster.port && again.listensOnTCP)
         let connectedTo = try await onThread {
             try again.createDatabase("extra_db")

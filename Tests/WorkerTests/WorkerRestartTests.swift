@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LocalPostgres
 import Postgres
 import Store
 import Testing
@@ -15,7 +16,7 @@ import Glibc
     func finishesTheRunAcrossAPostgreSQLRestart() async throws {
         // The `herald-pg-test-<pid>-` prefix lets TestDatabase sweep it up if this process dies.
         let directory = NSTemporaryDirectory() + "herald-pg-test-\(getpid())-worker-restart-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try await blocking { try LocalPostgresCluster.start(directory: directory, port: 0, forTests: true) }
+        let cluster = try await blocking { try LocalPostgresCluster.start(directory: directory, port: 0, forTests: true, binaries: .testEnvironment) }
         defer {
             try? cluster.stop()
             try? FileManager.default.removeItem(atPath: directory)

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 #if canImport(Glibc)
 import Glibc
 #endif

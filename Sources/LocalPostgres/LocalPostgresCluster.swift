@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,34 +31,38 @@ public final class LocalPostgresCluster: Sendable {
     ///   0 = also listen on 127.0.0.1 on a free port; N = 127.0.0.1:N.
     /// - forTests: durability off (fsync, synchronous_commit,
     ///   full_page_writes) and more connections, for throwaway clusters.
-    public static func start(directory: String, port: Int? = nil, forTests: Bool = false) throws -> LocalPostgresCluster {
-        let cluster = try LocalPostgresCluster(directory: directory, port: port, forTests: forTests)
+    /// - binaries: where initdb, pg_ctl and postgres are looked for.
+    public static func start(directory: String, port: Int? = nil, forTests: Bool = false,
+                             binaries: Binaries = Binaries()) throws -> LocalPostgresCluster {
+        let binDirectory = try binaries.directory()
+        let cluster = try LocalPostgresCluster(directory: directory, port: port, forTests: forTests, binDirectory: binDirectory)
         try cluster.initializeIfNeeded(forTests: forTests)
         if let running = cluster.runningServer() {
             // Adopt it, with the port and socket it was started with.
             return try LocalPostgresCluster(directory: directory, port: running.port, tcp: running.tcp,
-                                            socketDirectory: running.socket, forTests: forTests)
+                                            socketDirectory: running.socket, forTests: forTests, binDirectory: binDirectory)
         }
         try cluster.start()
         return cluster
     }
 
-    private convenience init(directory: String, port: Int?, forTests: Bool) throws {
+    private convenience init(directory: String, port: Int?, forTests: Bool, binDirectory: String) throws {
         let chosen: Int
         if let port { chosen = port == 0 ? try Self.freeTCPPort() : port } else { chosen = 5432 }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         try self.init(directory: absolute, port: chosen, tcp: port != nil,
-                      socketDirectory: absolute + "/socket", forTests: forTests)
+                      socketDirectory: absolute + "/socket", forTests: forTests, binDirectory: binDirectory)
     }
 
-    private init(directory: String, port: Int, tcp: Bool, socketDirectory: String, forTests: Bool) throws {
+    private init(directory: String, port: Int, tcp: Bool, socketDirectory: String, forTests: Bool,
+                 binDirectory: String) throws {
         self.directory = directory
         self.dataDirectory = directory + "/data"
         self.socketDirectory = socketDirectory
         self.logFile = directory + "/postgres.log"
         self.port = port
         self.listensOnTCP = tcp
-        self.binDirectory = try Self.findBinDirectory()
+        self.binDirectory = binDirectory
         guard (socketDirectory + "/.s.PGSQL.\(port)").utf8.count < 108 else {
             throw PostgresError(.cluster, "socket path too long (Unix sockets allow 107 bytes): \(socketDirectory)")
         }
@@ -120,23 +125,36 @@ public final class LocalPostgresCluster: Sendable {
 
     // MARK: - Binaries
 
-    /// `$HERALD_PG_BIN`, then `PATH`, then the highest `/usr/lib/postgresql/*/bin`.
-    public static func findBinDirectory() throws -> String {
-        let fm = FileManager.default
-        func hasTools(_ dir: String) -> Bool {
-            ["initdb", "pg_ctl", "postgres"].allSatisfy { fm.isExecutableFile(atPath: dir + "/" + $0) }
+    /// Where the server binaries are looked for: the caller reads
+    /// `HERALD_PG_BIN` and `PATH` (this library reads no environment).
+    public struct Binaries: Sendable {
+        /// `HERALD_PG_BIN`: used when it holds the tools.
+        public var explicitDirectory: String?
+        /// `PATH`, colon-separated.
+        public var searchPath: String
+
+        public init(explicitDirectory: String? = nil, searchPath: String = "") {
+            self.explicitDirectory = explicitDirectory
+            self.searchPath = searchPath
         }
-        let env = ProcessInfo.processInfo.environment
-        if let explicit = env["HERALD_PG_BIN"], hasTools(explicit) { return explicit }
-        for dir in (env["PATH"] ?? "").split(separator: ":").map(String.init) where hasTools(dir) {
-            return dir
+
+        /// The explicit folder, then `searchPath`, then the highest `/usr/lib/postgresql/*/bin`.
+        public func directory() throws -> String {
+            let fm = FileManager.default
+            func hasTools(_ dir: String) -> Bool {
+                ["initdb", "pg_ctl", "postgres"].allSatisfy { fm.isExecutableFile(atPath: dir + "/" + $0) }
+            }
+            if let explicitDirectory, hasTools(explicitDirectory) { return explicitDirectory }
+            for dir in searchPath.split(separator: ":").map(String.init) where hasTools(dir) {
+                return dir
+            }
+            let root = "/usr/lib/postgresql"
+            let versions = ((try? fm.contentsOfDirectory(atPath: root)) ?? [])
+                .filter { hasTools("\(root)/\($0)/bin") }
+                .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
+            if let best = versions.first { return "\(root)/\(best)/bin" }
+            throw PostgresError(.cluster, "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in PATH or /usr/lib/postgresql/*/bin")
         }
-        let root = "/usr/lib/postgresql"
-        let versions = ((try? fm.contentsOfDirectory(atPath: root)) ?? [])
-            .filter { hasTools("\(root)/\($0)/bin") }
-            .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
-        if let best = versions.first { return "\(root)/\(best)/bin" }
-        throw PostgresError(.cluster, "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in PATH or /usr/lib/postgresql/*/bin")
     }
 
     // MARK: - Internals

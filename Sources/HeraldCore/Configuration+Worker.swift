@@ -1,0 +1,42 @@
+import Foundation
+import Worker
+
+extension Configuration {
+    /// The `HERALD_WORKER_*` settings, read with the others so `herald worker`,
+    /// `herald dev` and the queue benchmark configure the worker the same way.
+    /// Unset values are nil and take the worker's own defaults.
+    public struct WorkerSettings: Sendable {
+        /// `HERALD_WORKER_CONCURRENCY` (1–10,000): sends in flight.
+        public var concurrency: Int?
+        /// `HERALD_WORKER_BATCH` (1–5,000): rows per claim.
+        public var batchSize: Int?
+        /// `HERALD_WORKER_LEASE_SECONDS` (1–86,400).
+        public var lease: Duration?
+        /// `HERALD_SHUTDOWN_SECONDS` (0–3,600).
+        public var shutdownTimeout: Duration?
+        /// `HERALD_RETENTION_DAYS` (0–36,500; 0 keeps rows forever).
+        public var retentionDays: Int?
+        /// `HERALD_WORKER_METRICS_PORT`: where `herald worker` serves /metrics; nil for none.
+        public var metricsPort: Int?
+
+        init(_ reader: SettingsReader) throws {
+            concurrency = try reader.optionalInteger("HERALD_WORKER_CONCURRENCY", 1...10_000)
+            batchSize = try reader.optionalInteger("HERALD_WORKER_BATCH", 1...5_000)
+            lease = try reader.seconds("HERALD_WORKER_LEASE_SECONDS", 1...86_400)
+            shutdownTimeout = try reader.seconds("HERALD_SHUTDOWN_SECONDS", 0...3_600)
+            retentionDays = try reader.optionalInteger("HERALD_RETENTION_DAYS", 0...36_500)
+            metricsPort = try reader.port("HERALD_WORKER_METRICS_PORT")
+        }
+    }
+
+    /// The worker's configuration: these settings over the worker's defaults.
+    public func workerConfiguration() -> WorkerConfiguration {
+        let standard = WorkerConfiguration()
+        return WorkerConfiguration(concurrency: worker.concurrency ?? standard.concurrency,
+                                   batchSize: worker.batchSize ?? standard.batchSize,
+                                   lease: worker.lease ?? standard.lease,
+                                   shutdownTimeout: worker.shutdownTimeout ?? standard.shutdownTimeout,
+                                   retentionDays: worker.retentionDays ?? standard.retentionDays,
+                                   workerId: standard.workerId)
+    }
+}
