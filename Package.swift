@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
         // The template studio's page: HTML, CSS and JavaScript modules served by the API.
         .target(name: "Studio", dependencies: ["Crypto"], resources: [.copy("Resources")]),
-        .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "Postgres", "JSON", "Crypto", "Mustache",
+        .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "JSON", "Crypto", "Mustache",
                                            "Delivery", "Studio", "CResolv"],
                 resources: [.copy("Resources")]),
         .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),

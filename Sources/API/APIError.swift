@@ -1,5 +1,5 @@
 import JSON
-import Postgres
+import Store
 
 /// An error as the contract shows it: `{message, code, issues?}` with the HTTP
 /// status of its code. Handlers throw these; anything else becomes a 500 whose
@@ -69,10 +69,13 @@ extension APIError {
     /// become 409, an unreachable database 503, the rest 500.
     static func from(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
-        if let error = error as? PostgresError {
-            if error.isUniqueViolation { return APIError(.conflict, "A resource with these values already exists") }
-            if error.isForeignKeyViolation { return APIError(.badRequest, "A referenced resource does not exist") }
-            if error.isConnectionError || error.code == .poolTimeout { return APIError(.serviceUnavailable, "The database is unavailable, try again shortly") }
+        if let error = error as? StoreError {
+            switch error.code {
+            case .conflict: return APIError(.conflict, "A resource with these values already exists")
+            case .missingReference: return APIError(.badRequest, "A referenced resource does not exist")
+            case .unavailable: return APIError(.serviceUnavailable, "The database is unavailable, try again shortly")
+            default: break
+            }
         }
         return .internalError
     }

@@ -4,7 +4,7 @@ import Store
 
 /// The five Channel operations, with provider validation and masked secrets.
 enum ChannelRoutes {
-    static let types = ["email", "sms", "push", "webhook", "inapp", "chat"]
+    static let types = ChannelType.allCases.map(\.rawValue)
 
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
@@ -52,7 +52,7 @@ enum ChannelRoutes {
                     throw APIError.notFound
                 }
                 // Stored settings are checked again only when the provider changes.
-                try validate(provider: provider ?? current.provider, type: type ?? current.type,
+                try validate(provider: provider ?? current.provider, type: type ?? current.type.rawValue,
                              settings: settings ?? current.settings, partial: settings == nil && provider == nil)
             }
             guard let json = try await store.updateChannel(id: id, tenantId: tenantId, name: name, key: key,
@@ -81,7 +81,7 @@ enum ChannelRoutes {
                                        + ChannelCatalog.supportedNames.joined(separator: ", ")])
         }
         var issues: [String] = []
-        if provider.type != type { issues.append("type: provider \(name) sends \(provider.type), not \(type)") }
+        if provider.type.rawValue != type { issues.append("type: provider \(name) sends \(provider.type.rawValue), not \(type)") }
         for key in provider.required {
             guard let value = settings[key]?.stringValue, !value.isEmpty else {
                 issues.append("providerSettings.\(key): Required for \(name)")

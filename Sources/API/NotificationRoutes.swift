@@ -7,7 +7,7 @@ import Store
 /// actions, and the notification stats.
 enum NotificationRoutes {
     /// The log paths and the type each lists.
-    static let logs = ["emails": "email", "sms": "sms", "push": "push", "inapp": "inapp", "webhooks": "webhook"]
+    static let logs: [String: ChannelType] = ["emails": .email, "sms": .sms, "push": .push, "inapp": .inapp, "webhooks": .webhook]
 
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
@@ -36,13 +36,13 @@ enum NotificationRoutes {
             guard let channel = try await store.channelForSending(reference: channelReference, tenantId: tenantId) else {
                 throw APIError.validation(["channel: no channel with this key or id in the tenant"])
             }
-            guard let template = try await store.template(reference: templateReference, tenantId: tenantId, type: channel.type)
-            else { throw APIError.validation(["template: no \(channel.type) template with this name or id in the tenant"]) }
-            guard template.type == channel.type else {
-                throw APIError.validation(["template: a \(template.type) template cannot go through a \(channel.type) channel"])
+            guard let template = try await store.template(reference: templateReference, tenantId: tenantId, type: channel.type.rawValue)
+            else { throw APIError.validation(["template: no \(channel.type.rawValue) template with this name or id in the tenant"]) }
+            guard template.type == channel.type.rawValue else {
+                throw APIError.validation(["template: a \(template.type) template cannot go through a \(channel.type.rawValue) channel"])
             }
             guard channel.enabled else { throw APIError.validation(["channel: the channel is disabled"]) }
-            let to = try Recipients.parse(recipient, type: template.type)
+            let to = try Recipients.parse(recipient, type: channel.type)
             // Render once now, so template errors answer here rather than fail in the worker.
             let compiled = try TemplateRendering.compile(template)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
@@ -53,7 +53,7 @@ enum NotificationRoutes {
             let rendered = try TemplateRendering.render(compiled, variables: data, locale: locale, partials: partials)
             let outcome = try await store.send(
                 Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,
-                                      channelId: channel.id, type: template.type, to: to, locale: rendered.locale,
+                                      channelId: channel.id, type: channel.type, to: to, locale: rendered.locale,
                                       variables: .object(variables), rendered: rendered.jsonDocument),
                 scheduledAt: scheduledAt, idempotencyKey: idempotencyKey,
                 requestDigest: Hex.encode(SHA256.hash(request.body)))
@@ -86,7 +86,7 @@ enum NotificationRoutes {
                 case .done(let json): return .envelope(json)
                 case .notFound: throw APIError.notFound
                 case .wrongState(let status):
-                    throw APIError(.conflict, "A \(status) notification cannot be \(action == .retry ? "retried" : "cancelled")")
+                    throw APIError(.conflict, "A \(status.rawValue) notification cannot be \(action == .retry ? "retried" : "cancelled")")
                 }
             }
         }
@@ -95,9 +95,9 @@ enum NotificationRoutes {
             let (tenantId, range, from, to) = try statsQuery(request)
             try await access.tenant(tenantId, .viewConfig)
             let figures = try await store.statFigures(tenantId: tenantId, range: range, from: from, to: to, figures: [
-                ("Notifications", .notifications), ("Sent", .notifications(status: "sent")),
-                ("Failed", .notifications(status: "failed")), ("Emails", .notifications(type: "email")),
-                ("SMS", .notifications(type: "sms")),
+                ("Notifications", .notifications), ("Sent", .notifications(status: .sent)),
+                ("Failed", .notifications(status: .failed)), ("Emails", .notifications(type: .email)),
+                ("SMS", .notifications(type: .sms)),
             ])
             return .json(.array(figures.map {
                 ["name": .string($0.name), "value": .int(Int64($0.value)), "change": .double($0.change),

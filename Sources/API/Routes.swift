@@ -1,6 +1,5 @@
 import Logging
 import Metrics
-import Postgres
 import Store
 
 /// Everything a handler may use.
@@ -12,15 +11,15 @@ public struct APIContext: Sendable {
     public let publicURL: String
     /// Answers whether the database is reachable and migrated, for `/readyz`.
     public let readiness: @Sendable () async -> Bool
-    /// Runs in the transaction that creates a tenant: gives it its built-in templates.
-    public let tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)?
+    /// Copied into every new tenant in the transaction that creates it: its built-in templates.
+    public let tenantSeed: [Store.TemplateSeed]?
     public let metrics: MetricsRegistry
     /// Media folder and DNS resolver, from the configuration.
     public let settings: APISettings
 
     public init(store: Store, authenticator: Authenticator, logger: Logger, publicURL: String,
                 readiness: @escaping @Sendable () async -> Bool,
-                tenantSeed: (@Sendable (PostgresConnection, String) throws -> Void)? = nil,
+                tenantSeed: [Store.TemplateSeed]? = nil,
                 metrics: MetricsRegistry = MetricsRegistry(), settings: APISettings = APISettings()) {
         self.settings = settings
         self.tenantSeed = tenantSeed

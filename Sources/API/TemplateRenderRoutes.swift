@@ -70,7 +70,7 @@ enum TemplateRenderRoutes {
             let compiled = try TemplateRendering.compile(stored)
             let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
             // A dry run checks the recipients it is given as a real send would.
-            let to: JSONValue? = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: stored.type)
+            let to: JSONValue? = dryRun && recipient.isEmpty ? nil : try Recipients.parse(recipient, type: ChannelType(rawValue: stored.type))
             let locale = recipient["locale"]?.stringValue
             var own = given ?? .object(JSONObject())
             if given == nil, let sample = try await sampleData(templateId, tenantId: tenantId, store: store) { own = sample }
@@ -82,12 +82,12 @@ enum TemplateRenderRoutes {
                 guard let channelId, let channel = try await store.channelForSending(reference: channelId, tenantId: tenantId) else {
                     throw APIError.validation(["channelId: no such channel in this tenant"])
                 }
-                guard channel.type == stored.type else {
-                    throw APIError.validation(["channelId: a \(channel.type) channel cannot send a \(stored.type) template"])
+                guard channel.type.rawValue == stored.type else {
+                    throw APIError.validation(["channelId: a \(channel.type.rawValue) channel cannot send a \(stored.type) template"])
                 }
                 data["notificationId"] = .string(try await store.enqueue(Store.NewNotification(
                     tenantId: tenantId, templateId: stored.id, templateName: stored.name, channelId: channel.id,
-                    type: stored.type, to: to ?? .object(JSONObject()), locale: rendered.locale, variables: own, rendered: rendered.jsonDocument,
+                    type: channel.type, to: to ?? .object(JSONObject()), locale: rendered.locale, variables: own, rendered: rendered.jsonDocument,
                     priority: .interactive, test: true)))
             }
             return .json(["status": "success", "data": .object(data)])
@@ -143,7 +143,7 @@ enum TemplateRenderRoutes {
 
 /// Who a notification goes to: `{to: [...], cc?, bcc?}` checked for its type.
 enum Recipients {
-    static func parse(_ input: JSONObject, type: String) throws -> JSONValue {
+    static func parse(_ input: JSONObject, type: ChannelType?) throws -> JSONValue {
         var issues: [String] = []
         var result = JSONObject()
         for key in ["to", "cc", "bcc"] {
@@ -160,15 +160,15 @@ enum Recipients {
                     issues.append("input.\(key): addresses must not contain control characters")
                     continue
                 }
-                if type == "email", !Format.isEmail(address) { issues.append("input.\(key): \(address) is not an email address") }
-                if type == "sms", !Format.isPhone(address) { issues.append("input.\(key): \(address) is not an E.164 phone number") }
+                if type == .email, !Format.isEmail(address) { issues.append("input.\(key): \(address) is not an email address") }
+                if type == .sms, !Format.isPhone(address) { issues.append("input.\(key): \(address) is not an E.164 phone number") }
                 addresses.append(.string(address))
             }
             result[key] = .array(addresses)
         }
-        let needsRecipient = ["email", "sms", "inapp", "push"].contains(type)
+        let needsRecipient = type.map { [.email, .sms, .inapp, .push].contains($0) } ?? false
         if needsRecipient, (result["to"]?.arrayValue ?? []).isEmpty { issues.append("input.to: Required") }
-        if type != "email", result["cc"] != nil || result["bcc"] != nil { issues.append("input.cc: only email has cc and bcc") }
+        if type != .email, result["cc"] != nil || result["bcc"] != nil { issues.append("input.cc: only email has cc and bcc") }
         if !issues.isEmpty { throw APIError.validation(issues) }
         return .object(result)
     }

@@ -56,9 +56,9 @@ public enum BenchQueueCommand {
             // rows over the span of their own completion times.
             let span = try await pool.withConnection { connection in
                 try connection.query("""
-                    SELECT count(*)::float8 / greatest(extract(epoch FROM max(sent_at) - min(sent_at)), 0.001)::float8
+                    SELECT count(*)::float8 / greatest(extract(epoch FROM max(sent_at) - min(sent_at)), 0.001)::float8 AS rate
                     FROM notifications WHERE tenant_id = $1 AND status = 'sent'
-                    """, [bench.tenantId])[0].decode(0, as: Double.self)
+                    """, [bench.tenantId])[0].decode("rate", as: Double.self)
             }
             let latency = try await measureLatency(samples: samples, pool: pool, store: store, bench: bench,
                                                    settings: settings, logger: logger)
@@ -146,7 +146,7 @@ public enum BenchQueueCommand {
             let start = ContinuousClock.now
             let id = try await store.enqueue(Store.NewNotification(
                 tenantId: bench.tenantId, templateId: nil, templateName: "verification-code", channelId: bench.channelId,
-                type: "inapp", to: ["user"], locale: "en", variables: [:], rendered: ["text": "Your code is 123456"],
+                type: .inapp, to: ["user"], locale: "en", variables: [:], rendered: ["text": "Your code is 123456"],
                 priority: .interactive))
             latencies.append(await probe.dispatched(id) - start)
             try await Task.sleep(for: .milliseconds(20)) // idle again between samples

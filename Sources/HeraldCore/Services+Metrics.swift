@@ -26,7 +26,7 @@ extension Services {
             async let depthRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.queueDepth(probe) }
             async let oldestRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.oldestQueuedAge(probe) }
             let (depth, oldest) = await (depthRead, oldestRead)
-            return (depth ?? []).map { ("herald_queue_depth", ["status": $0.status, "type": $0.type], Double($0.count)) }
+            return (depth ?? []).map { ("herald_queue_depth", ["status": $0.status.rawValue, "type": $0.type.rawValue], Double($0.count)) }
                 + (oldest.map { [("herald_queue_oldest_queued_age_seconds", [:], $0)] } ?? [])
         }
     }

@@ -100,13 +100,10 @@ public struct Services: Sendable {
     }
 
     public func apiContext() -> APIContext {
-        let seeds = builtInTemplates
-        return APIContext(store: store, authenticator: authenticator, logger: logger.with(("component", "api")),
-                          publicURL: configuration.publicURL, readiness: { await self.isReady() },
-                          tenantSeed: { connection, tenantId in
-                              try Store.seedTemplates(connection, tenantId: tenantId, seeds: seeds)
-                          }, metrics: metrics,
-                          settings: APISettings(media: MediaStorage(root: configuration.local.dataDirectory),
-                                                dnsResolver: configuration.local.dnsResolver))
+        APIContext(store: store, authenticator: authenticator, logger: logger.with(("component", "api")),
+                   publicURL: configuration.publicURL, readiness: { await self.isReady() },
+                   tenantSeed: builtInTemplates, metrics: metrics,
+                   settings: APISettings(media: MediaStorage(root: configuration.local.dataDirectory),
+                                         dnsResolver: configuration.local.dnsResolver))
     }
 }

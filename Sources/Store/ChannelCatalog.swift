@@ -4,23 +4,23 @@
 public enum ChannelCatalog {
     public struct Provider: Sendable {
         public let name: String
-        public let type: String
+        public let type: ChannelType
         public let required: [String]
         public let optional: [String]
     }
 
     public static let providers: [Provider] = [
-        Provider(name: "email_pxyz", type: "email", required: [],
+        Provider(name: "email_pxyz", type: .email, required: [],
                  optional: ["host", "port", "security", "username", "password", "from", "fromName"]),
-        Provider(name: "email_postmark", type: "email", required: ["serverToken", "from"],
+        Provider(name: "email_postmark", type: .email, required: ["serverToken", "from"],
                  optional: ["fromName", "messageStream", "baseUrl"]),
-        Provider(name: "email_sendgrid", type: "email", required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
-        Provider(name: "email_resend", type: "email", required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
-        Provider(name: "sms_pxyz", type: "sms", required: [], optional: ["from", "url"]),
-        Provider(name: "sms_twilio", type: "sms", required: ["accountSid", "authToken", "from"], optional: ["baseUrl"]),
-        Provider(name: "webhook", type: "webhook", required: ["url"], optional: ["secret", "headers"]),
-        Provider(name: "inapp_pxyz", type: "inapp", required: [], optional: []),
-        Provider(name: "chat_slack", type: "chat", required: ["webhookUrl"], optional: ["username", "iconEmoji"]),
+        Provider(name: "email_sendgrid", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
+        Provider(name: "email_resend", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
+        Provider(name: "sms_pxyz", type: .sms, required: [], optional: ["from", "url"]),
+        Provider(name: "sms_twilio", type: .sms, required: ["accountSid", "authToken", "from"], optional: ["baseUrl"]),
+        Provider(name: "webhook", type: .webhook, required: ["url"], optional: ["secret", "headers"]),
+        Provider(name: "inapp_pxyz", type: .inapp, required: [], optional: []),
+        Provider(name: "chat_slack", type: .chat, required: ["webhookUrl"], optional: ["username", "iconEmoji"]),
     ]
 
     public static func provider(named name: String) -> Provider? { providers.first { $0.name == name } }

@@ -128,7 +128,7 @@ extension PostgresConnection {
         }
         binds.append(request.perPage + 1)
         let rows = try self.query("""
-            SELECT (\(query.projection))::text, herald_ts(t.created_at), t.seq FROM \(query.from)
+            SELECT (\(query.projection))::text AS json, herald_ts(t.created_at) AS created_at, t.seq FROM \(query.from)
             WHERE \(condition) ORDER BY t.created_at DESC, t.seq DESC LIMIT $\(binds.count)
             """, binds)
         var items: [String] = []
@@ -137,28 +137,29 @@ extension PostgresConnection {
         for (index, row) in rows.enumerated() {
             if index == request.perPage {
                 let last = rows[index - 1]
-                next = Cursor.encode(createdAt: try last.decode(1, as: String.self), seq: try last.decode(2, as: Int64.self))
+                next = Cursor.encode(createdAt: try last.decode("created_at", as: String.self),
+                                     seq: try last.decode("seq", as: Int64.self))
                 break
             }
-            items.append(try row.decode(0, as: String.self))
+            items.append(try row.decode("json", as: String.self))
         }
-        let total = try self.query("SELECT count(*) FROM \(query.from) WHERE \(query.filter)", query.binds)
-            .first?.decode(0, as: Int.self) ?? 0
+        let total = try self.query("SELECT count(*) AS total FROM \(query.from) WHERE \(query.filter)", query.binds)
+            .first?.decode("total", as: Int.self) ?? 0
         var prev: String?
         if let cursor = request.cursor {
             // The page before this one: the rows at or after the cursor, oldest first.
             let newer = try self.query("""
-                SELECT herald_ts(t.created_at), t.seq FROM \(query.from)
+                SELECT herald_ts(t.created_at) AS created_at, t.seq FROM \(query.from)
                 WHERE \(query.filter) AND (t.created_at, t.seq) >= ($\(n + 1)::timestamptz, $\(n + 2)::bigint)
                 ORDER BY t.created_at ASC, t.seq ASC LIMIT $\(n + 3)
                 """, query.binds + [cursor.timestamp, cursor.seq, request.perPage + 1])
             if newer.count > request.perPage {
                 let row = newer[request.perPage]
-                prev = Cursor.encode(createdAt: try row.decode(0, as: String.self), seq: try row.decode(1, as: Int64.self))
+                prev = Cursor.encode(createdAt: try row.decode("created_at", as: String.self), seq: try row.decode("seq", as: Int64.self))
             } else if let newest = newer.last {
                 // The previous page is the first one: a cursor just past the newest row.
-                prev = Cursor.encode(createdAt: try newest.decode(0, as: String.self),
-                                     seq: try newest.decode(1, as: Int64.self) + 1)
+                prev = Cursor.encode(createdAt: try newest.decode("created_at", as: String.self),
+                                     seq: try newest.decode("seq", as: Int64.self) + 1)
             }
         }
         return Page(items: items, total: total, perPage: request.perPage, next: next, prev: prev)

@@ -23,7 +23,7 @@ extension Store {
                                           _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let customerId = Identifier.make()
         let subscriptionId = Identifier.make()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             _ = try connection.query("""
                 INSERT INTO tenant_customers (id, tenant_id, email)
                 VALUES ($1, $2, coalesce((SELECT u.email FROM tenants n JOIN platform_users u ON u.id = n.creator_id
@@ -54,8 +54,8 @@ extension Store {
     }
 
     private static func subscription(_ connection: PostgresConnection, _ tenantId: String) throws -> String {
-        try connection.query("SELECT (\(Projection.subscription))::text FROM tenant_subscriptions t WHERE t.tenant_id = $1",
-                             [tenantId])[0].decode(0, as: String.self)
+        try connection.query("SELECT (\(Projection.subscription))::text AS json FROM tenant_subscriptions t WHERE t.tenant_id = $1",
+                             [tenantId])[0].decode("json", as: String.self)
     }
 
     public func subscriptionJSON(tenantId: String, defaults: BillingDefaults) async throws -> String {
@@ -78,8 +78,8 @@ extension Store {
 
     public func customerJSON(tenantId: String, defaults: BillingDefaults) async throws -> String {
         try await withBilling(tenantId, defaults) { connection in
-            try connection.query("SELECT (\(Projection.customer))::text FROM tenant_customers t WHERE t.tenant_id = $1",
-                                 [tenantId])[0].decode(0, as: String.self)
+            try connection.query("SELECT (\(Projection.customer))::text AS json FROM tenant_customers t WHERE t.tenant_id = $1",
+                                 [tenantId])[0].decode("json", as: String.self)
         }
     }
 
@@ -100,12 +100,12 @@ extension Store {
         try await withBilling(tenantId, defaults) { connection in
             let meters = Projection.meteredUsage
             let row = try connection.query("""
-                SELECT t.plan, \(meters.map { "(\($0.sql))::bigint" }.joined(separator: ", "))
+                SELECT t.plan, \(meters.map { "(\($0.sql))::bigint AS \"\($0.key)\"" }.joined(separator: ", "))
                 FROM tenant_subscriptions t WHERE t.tenant_id = $1
                 """, [tenantId])[0]
             var usage: [String: Int64] = [:]
-            for (index, meter) in meters.enumerated() { usage[meter.key] = try row.decode(index + 1, as: Int64.self) }
-            return (try row.decode(0, as: String.self), usage)
+            for meter in meters { usage[meter.key] = try row.decode(meter.key, as: Int64.self) }
+            return (try row.decode("plan", as: String.self), usage)
         }
     }
 }

@@ -32,7 +32,7 @@ extension Store {
     public struct ChannelForSending: Sendable {
         public let id: String
         public let tenantId: String
-        public let type: String
+        public let type: ChannelType
         public let provider: String
         public let enabled: Bool
         public let settings: JSONObject
@@ -51,14 +51,14 @@ extension Store {
     public func createChannel(tenantId: String, _ new: NewChannel) async throws -> String {
         let id = Identifier.make()
         let (visible, sealed) = split(new.settings, secrets: JSONObject(), channelId: id)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO channels AS t (id, tenant_id, name, key, description, type, provider, enabled,
                                            provider_settings, provider_secrets_enc)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
-                RETURNING (\(Projection.channel))::text
+                RETURNING (\(Projection.channel))::text AS json
                 """, [id, tenantId, new.name, new.key, new.description, new.type, new.provider, new.enabled,
-                      JSONValue.object(visible).jsonString, sealed])[0].decode(0, as: String.self)
+                      JSONValue.object(visible).jsonString, sealed])[0].decode("json", as: String.self)
         }
     }
 
@@ -66,14 +66,14 @@ extension Store {
     /// keeping a stored secret wherever the client sent back its mask.
     public func updateChannel(id: String, tenantId: String, name: String?, key: String?, description: String??,
                               type: String?, provider: String?, settings: JSONObject?) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query(
                 "SELECT provider_secrets_enc FROM channels WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId]).first
             else { return nil }
             var visibleText: String?
             var sealed: String?
             if let settings {
-                let oldSecrets = try self.openSecrets(try row.decode(0, as: String?.self), channelId: id)
+                let oldSecrets = try self.openSecrets(try row.decode("provider_secrets_enc", as: String?.self), channelId: id)
                 let (visible, newSealed) = self.split(settings, secrets: oldSecrets, channelId: id)
                 visibleText = JSONValue.object(visible).jsonString
                 sealed = newSealed
@@ -86,40 +86,44 @@ extension Store {
                   provider_secrets_enc = CASE WHEN $9::jsonb IS NULL THEN t.provider_secrets_enc ELSE $10 END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.channel))::text
+                RETURNING (\(Projection.channel))::text AS json
                 """, [id, tenantId, name, key, description != nil, description ?? nil, type, provider,
-                      visibleText, sealed]).first?.decode(0, as: String.self)
+                      visibleText, sealed]).first?.decode("json", as: String.self)
         }
     }
 
     public func deleteChannel(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM channels WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
         }
     }
 
     /// A tenant's channel by id or key, with secrets opened.
     public func channelForSending(reference: String, tenantId: String) async throws -> ChannelForSending? {
-        let row = try await pool.withConnection { connection in
+        let row = try await database.withConnection { connection in
             try connection.query("""
                 SELECT id, type, provider, enabled, provider_settings::text, provider_secrets_enc FROM channels
                 WHERE tenant_id = $1 AND (id = $2 OR key = $2) ORDER BY (id = $2) DESC LIMIT 1
                 """, [tenantId, reference]).first
         }
         guard let row else { return nil }
-        let id = try row.decode(0, as: String.self)
-        var settings = try JSONParser.parse(try row.decode(4, as: String.self)).objectValue ?? JSONObject()
-        for (key, value) in try openSecrets(try row.decode(5, as: String?.self), channelId: id) { settings[key] = value }
-        return ChannelForSending(id: id, tenantId: tenantId, type: try row.decode(1, as: String.self),
-                                 provider: try row.decode(2, as: String.self), enabled: try row.decode(3, as: Bool.self),
-                                 settings: settings)
+        return try StoreError.mapped {
+            let id = try row.decode("id", as: String.self)
+            var settings = try JSONParser.parse(try row.decode("provider_settings", as: String.self)).objectValue ?? JSONObject()
+            for (key, value) in try openSecrets(try row.optional("provider_secrets_enc", as: String.self), channelId: id) {
+                settings[key] = value
+            }
+            return ChannelForSending(id: id, tenantId: tenantId, type: try row.decode("type", as: ChannelType.self),
+                                     provider: try row.decode("provider", as: String.self),
+                                     enabled: try row.decode("enabled", as: Bool.self), settings: settings)
+        }
     }
 
     /// Seals the header values of webhook channels saved before they were
     /// secrets (still in clear in `provider_settings`); run once at start-up
     /// by the worker. Answers how many channels it sealed.
     public func sealChannelHeaderValues() async throws -> Int {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let rows = try connection.query("""
                 SELECT id, provider_settings::text, provider_secrets_enc FROM channels
                 WHERE jsonb_typeof(provider_settings->'headers') = 'object'
@@ -128,10 +132,10 @@ extension Store {
                 """, [ChannelCatalog.mask])
             var sealedCount = 0
             for row in rows {
-                let id = try row.decode(0, as: String.self)
-                let settings = try JSONParser.parse(try row.decode(1, as: String.self)).objectValue ?? JSONObject()
+                let id = try row.decode("id", as: String.self)
+                let settings = try JSONParser.parse(try row.decode("provider_settings", as: String.self)).objectValue ?? JSONObject()
                 // Secrets this key cannot open are left alone: sending fails for that channel, not the start.
-                guard let old = try? self.openSecrets(try row.decode(2, as: String?.self), channelId: id) else { continue }
+                guard let old = try? self.openSecrets(try row.decode("provider_secrets_enc", as: String?.self), channelId: id) else { continue }
                 // Masked values (other secrets, headers already sealed) are kept from `old`.
                 let (visible, sealed) = self.split(settings, secrets: old, channelId: id)
                 _ = try connection.query("UPDATE channels SET provider_settings = $2::jsonb, provider_secrets_enc = $3 WHERE id = $1",

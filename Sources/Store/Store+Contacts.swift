@@ -16,7 +16,7 @@ extension Store {
         /// How values compare for uniqueness (the unique indexes use the same).
         var comparable: String { self == .email ? "lower(\(column))" : column }
         var projectionT: String { self == .email ? Projection.emailAddress("t") : Projection.phoneNumber("t") }
-        public var notificationType: String { self == .email ? "email" : "sms" }
+        public var notificationType: ChannelType { self == .email ? .email : .sms }
     }
 
     public enum ContactDeletion: Sendable { case deleted, notFound, primaryWithOthers }
@@ -35,26 +35,26 @@ extension Store {
     }
 
     public func contactJSON(_ kind: ContactKind, id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try Self.contactJSON(connection, kind, id: id, tenantId: tenantId)
         }
     }
 
     static func contactJSON(_ connection: PostgresConnection, _ kind: ContactKind, id: String, tenantId: String) throws -> String? {
-        try connection.query("SELECT (\(kind.projectionT))::text FROM \(kind.table) t WHERE t.id = $1 AND t.tenant_id = $2",
-                             [id, tenantId]).first?.decode(0, as: String.self)
+        try connection.query("SELECT (\(kind.projectionT))::text AS json FROM \(kind.table) t WHERE t.id = $1 AND t.tenant_id = $2",
+                             [id, tenantId]).first?.decode("json", as: String.self)
     }
 
     /// Adds an unverified address to a user of the tenant (nil when there is no
     /// such user); the user's first address of the kind becomes the primary one.
     public func createContact(_ kind: ContactKind, tenantId: String, userId: String, value: String,
                               locale: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let user = try connection.query(
-                "SELECT \(kind.primaryColumn) FROM users WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [userId, tenantId]).first
+                "SELECT \(kind.primaryColumn) AS primary_id FROM users WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [userId, tenantId]).first
             else { return nil }
             let id = try self.insertContact(connection, kind, tenantId: tenantId, userId: userId, value: value, locale: locale)
-            if try user.decode(0, as: String?.self) == nil {
+            if try user.optional("primary_id", as: String.self) == nil {
                 _ = try connection.query(
                     "UPDATE users SET \(kind.primaryColumn) = $2, updated_at = herald_now() WHERE id = $1", [userId, id])
             }
@@ -75,11 +75,11 @@ extension Store {
     /// Changes an email address; a different address is unverified again and
     /// gets a new code. Nil when there is no such address in the tenant.
     public func updateEmailAddress(id: String, tenantId: String, email: String?, locale: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query(
                 "SELECT email FROM email_addresses WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId]).first
             else { return nil }
-            if let email, try row.decode(0, as: String.self).lowercased() != email.lowercased() {
+            if let email, try row.decode("email", as: String.self).lowercased() != email.lowercased() {
                 _ = try connection.query("""
                     UPDATE email_addresses SET email = $2, verified_at = NULL, updated_at = herald_now() WHERE id = $1
                     """, [id, email])
@@ -97,17 +97,17 @@ extension Store {
     /// Deletes an address. A user's primary one goes only when it is their last
     /// of the kind, and then the user has no primary.
     public func deleteContact(_ kind: ContactKind, id: String, tenantId: String) async throws -> ContactDeletion {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query(
                 "SELECT user_id FROM \(kind.table) WHERE id = $1 AND tenant_id = $2", [id, tenantId]).first
             else { return .notFound }
-            if let userId = try row.decode(0, as: String?.self) {
+            if let userId = try row.decode("user_id", as: String?.self) {
                 // Lock the user first (the order creation uses), then count the others.
-                let primary = try connection.query("SELECT \(kind.primaryColumn) FROM users WHERE id = $1 FOR UPDATE",
-                                                   [userId]).first?.decode(0, as: String?.self)
+                let primary = try connection.query("SELECT \(kind.primaryColumn) AS primary_id FROM users WHERE id = $1 FOR UPDATE",
+                                                   [userId]).first?.optional("primary_id", as: String.self)
                 if primary == id {
-                    let others = try connection.query("SELECT count(*) FROM \(kind.table) WHERE user_id = $1 AND id <> $2",
-                                                      [userId, id])[0].decode(0, as: Int.self)
+                    let others = try connection.query("SELECT count(*) AS others FROM \(kind.table) WHERE user_id = $1 AND id <> $2",
+                                                      [userId, id])[0].decode("others", as: Int.self)
                     if others > 0 { return .primaryWithOthers }
                     _ = try connection.query("""
                         UPDATE users SET \(kind.primaryColumn) = NULL, updated_at = herald_now() WHERE id = $1
@@ -122,11 +122,11 @@ extension Store {
 
     /// Makes the address its user's primary one.
     public func makePrimary(_ kind: ContactKind, id: String, tenantId: String) async throws -> ContactPrimary {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query(
                 "SELECT user_id FROM \(kind.table) WHERE id = $1 AND tenant_id = $2", [id, tenantId]).first
             else { return .notFound }
-            guard let userId = try row.decode(0, as: String?.self) else { return .noUser }
+            guard let userId = try row.decode("user_id", as: String?.self) else { return .noUser }
             _ = try connection.query("""
                 UPDATE users SET \(kind.primaryColumn) = $2, updated_at = herald_now() WHERE id = $1 AND tenant_id = $3
                 """, [userId, id, tenantId])

@@ -35,14 +35,14 @@ extension Store {
         let id = Identifier.make()
         let sealed = (f.clientSecret ?? nil).map { keyring.seal($0, context: Self.socialContext(id)) }
         let scopes = (f.additionalScopes ?? nil).map(\.jsonString)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO social_providers AS t (id, tenant_id, provider_key, enabled, use_custom_credentials, client_id,
                   client_secret_enc, redirect_uri, additional_scopes)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
-                RETURNING (\(Projection.socialProvider))::text
+                RETURNING (\(Projection.socialProvider))::text AS json
                 """, [id, tenantId, f.providerKey, f.enabled ?? false, f.useCustomCredentials, f.clientId ?? nil, sealed,
-                      f.redirectUri ?? nil, scopes])[0].decode(0, as: String.self)
+                      f.redirectUri ?? nil, scopes])[0].decode("json", as: String.self)
         }
     }
 
@@ -50,7 +50,7 @@ extension Store {
     public func updateSocialProvider(id: String, tenantId: String, _ f: SocialProviderFields) async throws -> String? {
         let sealed = (f.clientSecret ?? nil).map { keyring.seal($0, context: Self.socialContext(id)) }
         let scopes = (f.additionalScopes ?? nil).map(\.jsonString)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 UPDATE social_providers t SET enabled = coalesce($3, t.enabled),
                   use_custom_credentials = coalesce($4, t.use_custom_credentials),
@@ -60,26 +60,26 @@ extension Store {
                   additional_scopes = CASE WHEN $11 THEN $12::jsonb ELSE t.additional_scopes END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.socialProvider))::text
+                RETURNING (\(Projection.socialProvider))::text AS json
                 """, [id, tenantId, f.enabled, f.useCustomCredentials, f.clientId != nil, f.clientId ?? nil,
                       f.clientSecret != nil, sealed, f.redirectUri != nil, f.redirectUri ?? nil,
-                      f.additionalScopes != nil, scopes]).first?.decode(0, as: String.self)
+                      f.additionalScopes != nil, scopes]).first?.decode("json", as: String.self)
         }
     }
 
     /// The client secret in clear (`.some(nil)` when none is set), nil when the provider is absent.
     public func socialProviderSecret(id: String, tenantId: String) async throws -> String?? {
-        let row = try await pool.withConnection { connection in
+        let row = try await database.withConnection { connection in
             try connection.query("SELECT client_secret_enc FROM social_providers WHERE id = $1 AND tenant_id = $2",
                                  [id, tenantId]).first
         }
         guard let row else { return nil }
-        guard let sealed = try row.decode(0, as: String?.self) else { return .some(nil) }
+        guard let sealed = try StoreError.mapped({ try row.optional("client_secret_enc", as: String.self) }) else { return .some(nil) }
         return .some(try keyring.open(sealed, context: Self.socialContext(id)))
     }
 
     public func deleteSocialProvider(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM social_providers WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
         }
     }
@@ -92,11 +92,11 @@ extension Store {
     /// RS256 key pair first: generated on the pool's thread, under a lock per
     /// tenant so concurrent first calls make one key.
     public func jwkCertificates(tenantId: String) async throws -> [String] {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let list = { try connection.query("""
-                SELECT (\(Projection.jwkCertificate))::text FROM jwk_certificates t
+                SELECT (\(Projection.jwkCertificate))::text AS json FROM jwk_certificates t
                 WHERE t.tenant_id = $1 ORDER BY t.created_at DESC, t.seq DESC
-                """, [tenantId]).map { try $0.decode(0, as: String.self) } }
+                """, [tenantId]).map { try $0.decode("json", as: String.self) } }
             let existing = try list()
             if !existing.isEmpty { return existing }
             try connection.query("SELECT pg_advisory_xact_lock(hashtext('jwk:' || $1))", [tenantId])
@@ -114,9 +114,9 @@ extension Store {
 
     /// The private key of a certificate, for signing.
     public func jwkKeyPair(id: String, tenantId: String) async throws -> KeyPair? {
-        let sealed = try await pool.withConnection { connection in
+        let sealed = try await database.withConnection { connection in
             try connection.query("SELECT private_key_enc FROM jwk_certificates WHERE id = $1 AND tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
+                                 [id, tenantId]).first?.decode("private_key_enc", as: String.self)
         }
         guard let sealed else { return nil }
         return try KeyPair(privateKeyPEM: try keyring.open(sealed, context: Self.jwkContext(id)))

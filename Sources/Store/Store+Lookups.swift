@@ -8,8 +8,8 @@ extension Store {
     /// A row's tenant; a soft-deleted row (`softDeletes` tables) is absent.
     func tenantOf(_ table: String, _ id: String, softDeletes: Bool = false) async throws -> String? {
         let live = softDeletes ? " AND deleted_at IS NULL" : ""
-        return try await pool.withConnection { connection in
-            try connection.query("SELECT tenant_id FROM \(table) WHERE id = $1\(live)", [id]).first?.decode(0, as: String.self)
+        return try await database.withConnection { connection in
+            try connection.query("SELECT tenant_id FROM \(table) WHERE id = $1\(live)", [id]).first?.decode("tenant_id", as: String.self)
         }
     }
 
@@ -17,9 +17,9 @@ extension Store {
     func jsonOf(_ table: String, _ projection: String, _ id: String, _ tenantId: String,
                 softDeletes: Bool = false) async throws -> String? {
         let live = softDeletes ? " AND t.deleted_at IS NULL" : ""
-        return try await pool.withConnection { connection in
-            try connection.query("SELECT (\(projection))::text FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2\(live)",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
+        return try await database.withConnection { connection in
+            try connection.query("SELECT (\(projection))::text AS json FROM \(table) t WHERE t.id = $1 AND t.tenant_id = $2\(live)",
+                                 [id, tenantId]).first?.decode("json", as: String.self)
         }
     }
 
@@ -31,6 +31,6 @@ extension Store {
             PageQuery(from: "\(table) t", projection: projection, filter: "t.user_id = $1 AND t.tenant_id = $2",
                       binds: [$0, tenantId])
         } ?? PageQuery(from: "\(table) t", projection: projection, filter: "t.tenant_id = $1", binds: [tenantId])
-        return try await pool.withConnection { connection in try connection.page(query, request) }
+        return try await database.withConnection { connection in try connection.page(query, request) }
     }
 }

@@ -55,7 +55,7 @@ extension Store {
     // MARK: uploads
 
     public func uploadsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "uploads t", projection: Projection.upload,
                                           filter: "t.tenant_id = $1 AND t.deleted_at IS NULL", binds: [tenantId]), request)
         }
@@ -71,26 +71,26 @@ extension Store {
 
     /// Stores the upload with the digest of its token; answers its JSON.
     public func createUpload(tenantId: String, _ new: NewUpload, id: String, tokenDigest: String) async throws -> String {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO uploads AS t (id, tenant_id, path, access, original_filename, mime, size, meta, upload_token_digest)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
-                RETURNING (\(Projection.upload))::text
+                RETURNING (\(Projection.upload))::text AS json
                 """, [id, tenantId, new.path, new.access, new.originalFilename, new.mime, new.size,
-                      new.meta?.jsonString, tokenDigest])[0].decode(0, as: String.self)
+                      new.meta?.jsonString, tokenDigest])[0].decode("json", as: String.self)
         }
     }
 
     public func uploadTarget(id: String) async throws -> UploadTarget? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard let row = try connection.query("""
-                SELECT tenant_id, mime, size, upload_token_digest, finished_at IS NOT NULL, deleted_at IS NOT NULL,
-                       original_filename, meta::text
+                SELECT tenant_id, mime, size, upload_token_digest, finished_at IS NOT NULL AS finished, deleted_at IS NOT NULL AS deleted,
+                       original_filename, meta::text AS meta
                 FROM uploads WHERE id = $1
                 """, [id]).first else { return nil }
-            return UploadTarget(id: id, tenantId: try row.decode(0), mime: try row.decode(1), size: try row.decode(2),
-                                tokenDigest: try row.decode(3), finished: try row.decode(4), deleted: try row.decode(5),
-                                originalFilename: try row.decode(6), meta: try row.decode(7))
+            return UploadTarget(id: id, tenantId: try row.decode("tenant_id"), mime: try row.decode("mime"), size: try row.decode("size"),
+                                tokenDigest: try row.decode("upload_token_digest"), finished: try row.decode("finished"), deleted: try row.decode("deleted"),
+                                originalFilename: try row.decode("original_filename"), meta: try row.decode("meta"))
         }
     }
 
@@ -100,7 +100,7 @@ extension Store {
     /// or deleted meanwhile.
     public func finishUpload(_ target: UploadTarget, file: NewFile,
                              write: @escaping @Sendable () throws -> Void) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard try connection.query("""
                 SELECT 1 FROM uploads WHERE id = $1 AND finished_at IS NULL AND deleted_at IS NULL FOR UPDATE
                 """, [target.id]).first != nil else { return nil }
@@ -110,16 +110,16 @@ extension Store {
             return try connection.query("""
                 INSERT INTO files AS t (id, tenant_id, upload_id, original_filename, path, mime, size, width, height, meta)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
-                RETURNING (\(Projection.file))::text
+                RETURNING (\(Projection.file))::text AS json
                 """, [file.id, target.tenantId, target.id, target.originalFilename, file.path, target.mime, target.size,
-                      file.width, file.height, target.meta])[0].decode(0, as: String.self)
+                      file.width, file.height, target.meta])[0].decode("json", as: String.self)
         }
     }
 
     /// Soft-deletes the upload and its files; answers the deleted files' ids
     /// (for removal from disk), nil when there was nothing to delete.
     public func deleteUpload(id: String, tenantId: String) async throws -> [String]? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard try connection.query("""
                 UPDATE uploads SET deleted_at = herald_now(), updated_at = herald_now()
                 WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL
@@ -127,14 +127,14 @@ extension Store {
             return try connection.query("""
                 UPDATE files SET deleted_at = herald_now(), updated_at = herald_now()
                 WHERE upload_id = $1 AND tenant_id = $2 AND deleted_at IS NULL RETURNING id
-                """, [id, tenantId]).map { try $0.decode(0, as: String.self) }
+                """, [id, tenantId]).map { try $0.decode("id", as: String.self) }
         }
     }
 
     // MARK: files
 
     public func filesPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "files t", projection: Projection.file,
                                           filter: "t.tenant_id = $1 AND t.deleted_at IS NULL", binds: [tenantId]), request)
         }
@@ -150,7 +150,7 @@ extension Store {
 
     /// Soft-deletes a file; false when it was absent or already deleted.
     public func deleteFile(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE files SET deleted_at = herald_now(), updated_at = herald_now()
                 WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL
@@ -187,21 +187,21 @@ extension Store {
 
     /// All fields must be set (the API checks); a taken name is a 409.
     public func createTransformation(tenantId: String, _ f: TransformationFields) async throws -> String {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO transformations AS t (id, tenant_id, name, description, output_format, output_quality,
                   output_compression, output_width, output_height, output_resize_mode, steps)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
-                RETURNING (\(Projection.transformation))::text
+                RETURNING (\(Projection.transformation))::text AS json
                 """, [Identifier.make(), tenantId, f.name, f.description ?? nil, f.outputFormat, f.outputQuality,
                       f.outputCompression, f.outputWidth, f.outputHeight, f.outputResizeMode,
-                      (f.steps ?? .array([])).jsonString])[0].decode(0, as: String.self)
+                      (f.steps ?? .array([])).jsonString])[0].decode("json", as: String.self)
         }
     }
 
     /// Applies the fields given.
     public func updateTransformation(id: String, tenantId: String, _ f: TransformationFields) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE transformations t SET name = coalesce($3, t.name),
                   description = CASE WHEN $4 THEN $5 ELSE t.description END,
@@ -210,15 +210,15 @@ extension Store {
                   output_height = coalesce($10, t.output_height), output_resize_mode = coalesce($11, t.output_resize_mode),
                   steps = coalesce($12::jsonb, t.steps), updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.transformation))::text
+                RETURNING (\(Projection.transformation))::text AS json
                 """, [id, tenantId, f.name, f.description != nil, f.description ?? nil, f.outputFormat, f.outputQuality,
                       f.outputCompression, f.outputWidth, f.outputHeight, f.outputResizeMode,
-                      f.steps?.jsonString]).first?.decode(0, as: String.self)
+                      f.steps?.jsonString]).first?.decode("json", as: String.self)
         }
     }
 
     public func deleteTransformation(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM transformations WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
         }
     }

@@ -44,8 +44,8 @@ extension Store {
 
     /// The member's platform user, to let members leave a tenant themselves.
     public func memberUserId(_ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT platform_user_id FROM tenant_members WHERE id = $1", [id]).first?.decode(0, as: String.self)
+        try await database.withConnection { connection in
+            try connection.query("SELECT platform_user_id FROM tenant_members WHERE id = $1", [id]).first?.decode("platform_user_id", as: String.self)
         }
     }
 
@@ -54,24 +54,24 @@ extension Store {
     private static func isLastAdmin(_ connection: PostgresConnection, memberId: String, tenantId: String) throws -> Bool {
         let admins = try connection.query("""
             SELECT id FROM tenant_members WHERE tenant_id = $1 AND role_admin ORDER BY id FOR UPDATE
-            """, [tenantId]).map { try $0.decode(0, as: String.self) }
+            """, [tenantId]).map { try $0.decode("id", as: String.self) }
         return admins == [memberId]
     }
 
     public func updateMember(id: String, tenantId: String, flags: RoleFlagValues) async throws -> MemberChange {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             if (flags.first ?? nil) == false, try Self.isLastAdmin(connection, memberId: id, tenantId: tenantId) { return .lastAdmin }
             let rows = try connection.query("""
                 UPDATE tenant_members t SET \(Self.roleAssignments(firstBind: 3)), updated_at = herald_now()
-                WHERE t.id = $1 AND t.tenant_id = $2 RETURNING (\(Projection.tenantMember))::text
+                WHERE t.id = $1 AND t.tenant_id = $2 RETURNING (\(Projection.tenantMember))::text AS json
                 """, [id, tenantId] + Self.binds(flags))
             guard let row = rows.first else { return .notFound }
-            return .done(try row.decode(0, as: String.self))
+            return .done(try row.decode("json", as: String.self))
         }
     }
 
     public func deleteMember(id: String, tenantId: String) async throws -> MemberChange {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             if try Self.isLastAdmin(connection, memberId: id, tenantId: tenantId) { return .lastAdmin }
             let deleted = try connection.query("DELETE FROM tenant_members WHERE id = $1 AND tenant_id = $2",
                                                [id, tenantId]).affectedRows
@@ -109,7 +109,7 @@ extension Store {
     /// left unsent. A pending invitation for the address is a 409 (unique index).
     public func inviteMember(_ new: NewTenantInvitation) async throws -> InviteOutcome {
         let id = Identifier.make()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let member = try connection.query("""
                 SELECT 1 FROM tenant_members m JOIN platform_users u ON u.id = m.platform_user_id
                 WHERE m.tenant_id = $1 AND lower(u.email) = lower($2)
@@ -120,22 +120,23 @@ extension Store {
                 INSERT INTO tenant_invitations AS t (id, tenant_id, email, inviter_id, platform_user_id,
                   \(Self.roleFields.map(\.column).joined(separator: ", ")))
                 VALUES ($1, $2, $3, $4, (SELECT u.id FROM platform_users u WHERE lower(u.email) = lower($3)), \(flags))
-                RETURNING (\(Projection.tenantInvitation))::text,
-                  (SELECT u.name FROM platform_users u WHERE u.id = $4), (SELECT u.email FROM platform_users u WHERE u.id = $4)
+                RETURNING (\(Projection.tenantInvitation))::text AS json,
+                  (SELECT u.name FROM platform_users u WHERE u.id = $4) AS inviter_name,
+                  (SELECT u.email FROM platform_users u WHERE u.id = $4) AS inviter_email
                 """, [id, new.tenantId, new.email, new.inviterId] + Self.binds(new.flags))
             // After the insert, so a second pending invitation is still a 409, not a 429.
             try self.takeRateLimit(connection, tenantId: new.tenantId, scope: .tenantInvitation, address: new.email)
             let row = rows[0]
             let variables = try Self.withSendContext(connection, tenantId: new.tenantId, [
-                "inviter": ["name": .string(try row.decode(1, as: String?.self) ?? ""),
-                            "email": .string(try row.decode(2, as: String?.self) ?? "")],
+                "inviter": ["name": .string(try row.optional("inviter_name", as: String.self) ?? ""),
+                            "email": .string(try row.optional("inviter_email", as: String.self) ?? "")],
                 "acceptUrl": .string("\(new.publicURL)/accept-invitation?type=tenant&id=\(id)"),
             ])
             let notificationId = try Self.enqueue(connection, NewNotification(
-                tenantId: new.tenantId, templateId: nil, templateName: "tenant-invitation", channelId: nil, type: "email",
+                tenantId: new.tenantId, templateId: nil, templateName: "tenant-invitation", channelId: nil, type: .email,
                 to: ["to": [.string(new.email)]], locale: new.locale, variables: variables, rendered: nil,
                 priority: .interactive))
-            return .created(json: try row.decode(0, as: String.self), notificationId: notificationId)
+            return .created(json: try row.decode("json", as: String.self), notificationId: notificationId)
         }
     }
 
@@ -143,30 +144,30 @@ extension Store {
     private static let pending = "t.accepted_at IS NULL AND t.declined_at IS NULL"
 
     public func tenantInvitationsPage(tenantId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "tenant_invitations t", projection: Projection.tenantInvitation,
                                           filter: "t.tenant_id = $1 AND \(Self.pending)", binds: [tenantId]), request)
         }
     }
 
     public func invitationTenant(_ id: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("SELECT tenant_id FROM tenant_invitations t WHERE t.id = $1 AND \(Self.pending)", [id])
-                .first?.decode(0, as: String.self)
+                .first?.decode("tenant_id", as: String.self)
         }
     }
 
     public func updateInvitation(id: String, tenantId: String, flags: RoleFlagValues) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE tenant_invitations t SET \(Self.roleAssignments(firstBind: 3)), updated_at = herald_now()
-                WHERE t.id = $1 AND t.tenant_id = $2 AND \(Self.pending) RETURNING (\(Projection.tenantInvitation))::text
-                """, [id, tenantId] + Self.binds(flags)).first?.decode(0, as: String.self)
+                WHERE t.id = $1 AND t.tenant_id = $2 AND \(Self.pending) RETURNING (\(Projection.tenantInvitation))::text AS json
+                """, [id, tenantId] + Self.binds(flags)).first?.decode("json", as: String.self)
         }
     }
 
     public func deleteInvitation(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM tenant_invitations WHERE id = $1 AND tenant_id = $2", [id, tenantId])
                 .affectedRows > 0
         }
@@ -176,12 +177,12 @@ extension Store {
 
     /// Open invitations addressed to this platform user's email, newest first.
     public func userInvitationsJSON(platformUserId: String) async throws -> [String] {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
-                SELECT (\(Projection.userInvitation))::text FROM tenant_invitations t
+                SELECT (\(Projection.userInvitation))::text AS json FROM tenant_invitations t
                 JOIN platform_users u ON u.id = $1 AND lower(t.email) = lower(u.email)
                 WHERE \(Self.pending) ORDER BY t.created_at DESC, t.seq DESC
-                """, [platformUserId]).map { try $0.decode(0, as: String.self) }
+                """, [platformUserId]).map { try $0.decode("json", as: String.self) }
         }
     }
 
@@ -191,7 +192,7 @@ extension Store {
     /// any they already hold); declining only records it. Either way only an
     /// open invitation to the user's own address counts; others are not found.
     public func answerInvitation(id: String, platformUserId: String, accept: Bool) async throws -> InvitationAnswer {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let rows = try connection.query("""
                 UPDATE tenant_invitations t SET platform_user_id = u.id, updated_at = herald_now(),
                   \(accept ? "accepted_at" : "declined_at") = herald_now()

@@ -5,10 +5,10 @@ import Postgres
 /// The read side of notifications (logs, one with its attempts), operator
 /// actions (retry, cancel), and sends with idempotency keys.
 extension Store {
-    public func notificationsPage(tenantId: String, type: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+    public func notificationsPage(tenantId: String, type: ChannelType, _ request: PageRequest) async throws -> Page {
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "notifications t", projection: Projection.notification,
-                                          filter: "t.tenant_id = $1 AND t.type = $2", binds: [tenantId, type]), request)
+                                          filter: "t.tenant_id = $1 AND t.type = $2", binds: [tenantId, type.rawValue]), request)
         }
     }
 
@@ -16,13 +16,13 @@ extension Store {
 
     /// The notification with `deliveryAttempts`, oldest attempt first.
     public func notificationJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 SELECT ((\(Projection.notification))::jsonb || jsonb_build_object('deliveryAttempts', coalesce(
                   (SELECT jsonb_agg(\(Projection.notificationAttempt) ORDER BY a.attempt)
-                   FROM notification_attempts a WHERE a.notification_id = t.id), '[]'::jsonb)))::text
+                   FROM notification_attempts a WHERE a.notification_id = t.id), '[]'::jsonb)))::text AS json
                 FROM notifications t WHERE t.id = $1 AND t.tenant_id = $2
-                """, [id, tenantId]).first?.decode(0, as: String.self)
+                """, [id, tenantId]).first?.decode("json", as: String.self)
         }
     }
 
@@ -31,25 +31,25 @@ extension Store {
     public enum OperatorOutcome: Sendable, Equatable {
         case done(json: String)
         case notFound
-        case wrongState(String)
+        case wrongState(NotificationStatus)
     }
 
     /// Retry takes a failed or cancelled notification back to the queue with a
     /// fresh attempt budget (its channel's maximum); cancel stops one that has not started sending.
     public func apply(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let logged = try connection.query(
                 "SELECT status FROM notifications WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
-                .first?.decode(0, as: String.self) else { return .notFound }
+                .first?.decode("status", as: NotificationStatus.self) else { return .notFound }
             // Locking the queue row too waits for a claim that is committing
             // and keeps the next claim off it; a leased row is being sent.
             let leased = try connection.query(
-                "SELECT locked_by IS NOT NULL FROM notification_queue WHERE id = $1 FOR UPDATE", [id])
-                .first?.decode(0, as: Bool.self) ?? false
-            let status = leased ? "sending" : logged
+                "SELECT locked_by IS NOT NULL AS leased FROM notification_queue WHERE id = $1 FOR UPDATE", [id])
+                .first?.decode("leased", as: Bool.self) ?? false
+            let status: NotificationStatus = leased ? .sending : logged
             switch action {
             case .retry:
-                guard status == "failed" || status == "cancelled" else { return .wrongState(status) }
+                guard status == .failed || status == .cancelled else { return .wrongState(status) }
                 _ = try connection.query("""
                     WITH n AS (
                       UPDATE notifications n SET status = 'queued', updated_at = herald_now(), max_attempts = n.attempts
@@ -60,13 +60,13 @@ extension Store {
                     """, [id])
                 _ = try connection.query("SELECT pg_notify($1, 'retry')", [Self.queueChannel])
             case .cancel:
-                guard status == "queued" else { return .wrongState(status) }
+                guard status == .queued else { return .wrongState(status) }
                 _ = try connection.query("DELETE FROM notification_queue WHERE id = $1", [id])
                 _ = try connection.query(
                     "UPDATE notifications SET status = 'cancelled', updated_at = herald_now() WHERE id = $1", [id])
             }
-            let json = try connection.query("SELECT (\(Projection.notification))::text FROM notifications t WHERE t.id = $1", [id])
-            return .done(json: try json[0].decode(0, as: String.self))
+            let json = try connection.query("SELECT (\(Projection.notification))::text AS json FROM notifications t WHERE t.id = $1", [id])
+            return .done(json: try json[0].decode("json", as: String.self))
         }
     }
 
@@ -81,7 +81,7 @@ extension Store {
     /// body answer the same notification, and another body is a conflict.
     public func send(_ new: NewNotification, scheduledAt: String?, idempotencyKey: String?,
                      requestDigest: String) async throws -> SendOutcome {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             if let key = idempotencyKey {
                 _ = try connection.query(
                     "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND expires_at < now()", [new.tenantId, key])
@@ -94,8 +94,8 @@ extension Store {
                     let row = try connection.query("""
                         SELECT request_digest, notification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE
                         """, [new.tenantId, key])[0]
-                    guard try row.decode(0, as: String.self) == requestDigest,
-                          let existing = try row.decode(1, as: String?.self) else { return .keyConflict }
+                    guard try row.decode("request_digest", as: String.self) == requestDigest,
+                          let existing = try row.decode("notification_id", as: String?.self) else { return .keyConflict }
                     return .queued(notificationId: existing)
                 }
             }

@@ -9,19 +9,14 @@ import Postgres
 extension Store {
     public static let queueChannel = "herald_queue"
 
-    public enum Priority: Int, Sendable {
-        /// Verification codes, invitations, tests: someone is waiting.
-        case interactive = 0
-        case normal = 1
-        case bulk = 2
-    }
+    public typealias Priority = NotificationPriority
 
     public struct NewNotification: Sendable {
         public var tenantId: String
         public var templateId: String?
         public var templateName: String?
         public var channelId: String?
-        public var type: String
+        public var type: ChannelType
         public var to: JSONValue
         public var locale: String
         public var variables: JSONValue
@@ -31,7 +26,7 @@ extension Store {
         /// Nil: the channel's `maxAttempts` setting, else 8.
         public var maxAttempts: Int?
 
-        public init(tenantId: String, templateId: String?, templateName: String?, channelId: String?, type: String,
+        public init(tenantId: String, templateId: String?, templateName: String?, channelId: String?, type: ChannelType,
                     to: JSONValue, locale: String, variables: JSONValue, rendered: JSONValue?,
                     priority: Priority = .normal, test: Bool = false, maxAttempts: Int? = nil) {
             self.tenantId = tenantId
@@ -67,7 +62,7 @@ extension Store {
             )
             INSERT INTO notification_queue (id, priority, run_at)
             SELECT id, priority, greatest(now(), coalesce(scheduled_at, now())) FROM n
-            """, [id, new.tenantId, new.templateId, new.templateName, new.channelId, new.type, new.to.jsonString,
+            """, [id, new.tenantId, new.templateId, new.templateName, new.channelId, new.type.rawValue, new.to.jsonString,
                   new.locale, new.variables.jsonString, new.rendered?.jsonString, new.priority.rawValue, new.test,
                   new.maxAttempts, scheduledAt])
         _ = try connection.query("SELECT pg_notify($1, $2)", [queueChannel, String(new.priority.rawValue)])
@@ -85,6 +80,6 @@ extension Store {
     }
 
     public func enqueue(_ new: NewNotification) async throws -> String {
-        try await pool.withTransaction { connection in try Self.enqueue(connection, new) }
+        try await database.withTransaction { connection in try Self.enqueue(connection, new) }
     }
 }

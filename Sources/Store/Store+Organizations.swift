@@ -34,9 +34,9 @@ extension Store {
     }
 
     public func organizationJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(Projection.organization))::text FROM organizations t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
+        try await database.withConnection { connection in
+            try connection.query("SELECT (\(Projection.organization))::text AS json FROM organizations t WHERE t.id = $1 AND t.tenant_id = $2",
+                                 [id, tenantId]).first?.decode("json", as: String.self)
         }
     }
 
@@ -44,18 +44,18 @@ extension Store {
     public func createOrganization(tenantId: String, _ fields: OrganizationFields) async throws -> String {
         let id = Identifier.make()
         let slug = fields.slug ?? Self.slugify(fields.name ?? "", suffix: String(id.suffix(6)))
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO organizations AS t (id, tenant_id, slug, name, image_uri, public_meta, private_meta)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
-                RETURNING (\(Projection.organization))::text
+                RETURNING (\(Projection.organization))::text AS json
                 """, [id, tenantId, slug, fields.name ?? "", fields.imageUri ?? nil,
-                      Self.orgJSONB(fields.publicMeta), Self.orgJSONB(fields.privateMeta)])[0].decode(0, as: String.self)
+                      Self.orgJSONB(fields.publicMeta), Self.orgJSONB(fields.privateMeta)])[0].decode("json", as: String.self)
         }
     }
 
     public func updateOrganization(id: String, tenantId: String, _ fields: OrganizationFields) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE organizations t SET name = coalesce($3, t.name), slug = coalesce($4, t.slug),
                   image_uri = CASE WHEN $5 THEN $6 ELSE t.image_uri END,
@@ -63,20 +63,20 @@ extension Store {
                   private_meta = CASE WHEN $9 THEN $10::jsonb ELSE t.private_meta END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.organization))::text
+                RETURNING (\(Projection.organization))::text AS json
                 """, [id, tenantId, fields.name, fields.slug, fields.imageUri != nil, fields.imageUri ?? nil,
                       fields.publicMeta != nil, Self.orgJSONB(fields.publicMeta),
-                      fields.privateMeta != nil, Self.orgJSONB(fields.privateMeta)]).first?.decode(0, as: String.self)
+                      fields.privateMeta != nil, Self.orgJSONB(fields.privateMeta)]).first?.decode("json", as: String.self)
         }
     }
 
     /// Answers the organization as it was (with its member count); its
     /// memberships and invitations go with it.
     public func deleteOrganization(id: String, tenantId: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let json = try connection.query(
-                "SELECT (\(Projection.organization))::text FROM organizations t WHERE t.id = $1 AND t.tenant_id = $2 FOR UPDATE",
-                [id, tenantId]).first?.decode(0, as: String.self) else { return nil }
+                "SELECT (\(Projection.organization))::text AS json FROM organizations t WHERE t.id = $1 AND t.tenant_id = $2 FOR UPDATE",
+                [id, tenantId]).first?.decode("json", as: String.self) else { return nil }
             _ = try connection.query("DELETE FROM organizations WHERE id = $1 AND tenant_id = $2", [id, tenantId])
             return json
         }
@@ -85,7 +85,7 @@ extension Store {
     // MARK: memberships
 
     public func orgMembershipsPage(organizationId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "organization_memberships t", projection: Projection.organizationMembership,
                                           filter: "t.organization_id = $1", binds: [organizationId]), request)
         }
@@ -96,23 +96,23 @@ extension Store {
     }
 
     public func orgMembershipJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in try Self.orgMembershipJSON(connection, id: id, tenantId: tenantId) }
+        try await database.withConnection { connection in try Self.orgMembershipJSON(connection, id: id, tenantId: tenantId) }
     }
 
     /// Read in its own statement after a write: `RETURNING` subqueries would
     /// not yet see the row in the role's `_count`.
     static func orgMembershipJSON(_ connection: PostgresConnection, id: String, tenantId: String) throws -> String? {
         try connection.query("""
-            SELECT (\(Projection.organizationMembership))::text FROM organization_memberships t
+            SELECT (\(Projection.organizationMembership))::text AS json FROM organization_memberships t
             WHERE t.id = $1 AND t.tenant_id = $2
-            """, [id, tenantId]).first?.decode(0, as: String.self)
+            """, [id, tenantId]).first?.decode("json", as: String.self)
     }
 
     /// The organization must already be known to be the tenant's; the user
     /// and role are checked here, in the transaction that inserts.
     public func orgCreateMembership(tenantId: String, organizationId: String, userId: String, roleId: String?,
                                  publicMeta: JSONValue?, privateMeta: JSONValue?) async throws -> String {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "users", field: "userId", id: userId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId, tenantId: tenantId)
             let id = Identifier.make()
@@ -129,7 +129,7 @@ extension Store {
     /// Each argument: `.none` keeps the value, `.some(nil)` clears it.
     public func orgUpdateMembership(id: String, tenantId: String, roleId: String??, publicMeta: JSONValue??,
                                  privateMeta: JSONValue??) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId ?? nil, tenantId: tenantId)
             guard try connection.query("""
                 UPDATE organization_memberships t SET
@@ -145,11 +145,11 @@ extension Store {
     }
 
     public func orgDeleteMembership(id: String, tenantId: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let json = try connection.query("""
-                SELECT (\(Projection.organizationMembership))::text FROM organization_memberships t
+                SELECT (\(Projection.organizationMembership))::text AS json FROM organization_memberships t
                 WHERE t.id = $1 AND t.tenant_id = $2 FOR UPDATE
-                """, [id, tenantId]).first?.decode(0, as: String.self) else { return nil }
+                """, [id, tenantId]).first?.decode("json", as: String.self) else { return nil }
             _ = try connection.query("DELETE FROM organization_memberships WHERE id = $1 AND tenant_id = $2", [id, tenantId])
             return json
         }
@@ -181,7 +181,7 @@ extension Store {
     }
 
     public func orgInvitationsPage(organizationId: String, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "organization_invitations t", projection: Projection.organizationInvitation,
                                           filter: "t.organization_id = $1", binds: [organizationId]), request)
         }
@@ -192,23 +192,23 @@ extension Store {
     }
 
     public func orgInvitationJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try Self.orgInvitationJSON(connection, id: id, tenantId: tenantId)
         }
     }
 
     static func orgInvitationJSON(_ connection: PostgresConnection, id: String, tenantId: String) throws -> String? {
         try connection.query("""
-            SELECT (\(Projection.organizationInvitation))::text FROM organization_invitations t
+            SELECT (\(Projection.organizationInvitation))::text AS json FROM organization_invitations t
             WHERE t.id = $1 AND t.tenant_id = $2
-            """, [id, tenantId]).first?.decode(0, as: String.self)
+            """, [id, tenantId]).first?.decode("json", as: String.self)
     }
 
     /// The organization must already be known to be the tenant's.
     public func orgCreateInvitation(tenantId: String, organizationId: String, email: String, roleId: String?,
                                  userId: String?, inviterId: String?, _ sending: OrganizationInvitationSending) async throws -> String {
         let id = Identifier.make()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "users", field: "userId", id: userId, tenantId: tenantId)
             try Self.orgRequireOwned(connection, table: "users", field: "inviterId", id: inviterId, tenantId: tenantId)
@@ -224,24 +224,24 @@ extension Store {
 
     /// Sends again with a new link; an answered invitation is not resent.
     public func orgResendInvitation(id: String, tenantId: String, _ sending: OrganizationInvitationSending) async throws -> Bool {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query("""
-                SELECT accepted_at IS NOT NULL OR declined_at IS NOT NULL, email FROM organization_invitations
+                SELECT accepted_at IS NOT NULL OR declined_at IS NOT NULL AS answered, email FROM organization_invitations
                 WHERE id = $1 AND tenant_id = $2 FOR UPDATE
                 """, [id, tenantId]).first else { return false }
-            if try row.decode(0, as: Bool.self) {
+            if try row.decode("answered", as: Bool.self) {
                 throw InvalidReference(["id: the invitation was already answered"])
             }
             // Refused inside the window: the link sent last time stays the valid one.
             try self.takeRateLimit(connection, tenantId: tenantId, scope: .organizationInvitation,
-                                   address: try row.decode(1, as: String.self))
+                                   address: try row.decode("email", as: String.self))
             try self.orgSendInvitation(connection, id: id, tenantId: tenantId, sending)
             return true
         }
     }
 
     public func orgUpdateInvitation(id: String, tenantId: String, roleId: String??) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try Self.orgRequireOwned(connection, table: "roles", field: "roleId", id: roleId ?? nil, tenantId: tenantId)
             guard try connection.query("""
                 UPDATE organization_invitations t SET role_id = CASE WHEN $3 THEN $4 ELSE t.role_id END,
@@ -253,7 +253,7 @@ extension Store {
     }
 
     public func orgDeleteInvitation(id: String, tenantId: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let json = try Self.orgInvitationJSON(connection, id: id, tenantId: tenantId) else { return nil }
             _ = try connection.query("DELETE FROM organization_invitations WHERE id = $1 AND tenant_id = $2", [id, tenantId])
             return json
@@ -263,7 +263,7 @@ extension Store {
     /// Whether `token` is the current accept token of the invitation.
     public func orgInvitationTokenMatches(id: String, token: String) async throws -> Bool {
         let digest = keyring.digest(token)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             !(try connection.query("SELECT 1 FROM organization_invitations WHERE id = $1 AND token_digest = $2",
                                    [id, digest]).isEmpty)
         }
@@ -276,18 +276,19 @@ extension Store {
             UPDATE organization_invitations i SET token_digest = $3, sent_at = herald_now()
             FROM organizations o
             WHERE i.id = $1 AND i.tenant_id = $2 AND o.id = i.organization_id
-            RETURNING i.email, o.name, (SELECT r.name FROM roles r WHERE r.id = i.role_id),
-              (SELECT a.email_channel_id FROM tenant_auth_settings a WHERE a.tenant_id = i.tenant_id),
+            RETURNING i.email, o.name AS organization_name, (SELECT r.name FROM roles r WHERE r.id = i.role_id) AS role_name,
+              (SELECT a.email_channel_id FROM tenant_auth_settings a WHERE a.tenant_id = i.tenant_id) AS channel_id,
               (SELECT json_build_object('name', coalesce(u.name, ''),
                                         'email', (SELECT e.email FROM email_addresses e WHERE e.id = u.primary_email_id))::text
-               FROM users u WHERE u.id = i.inviter_id),
+               FROM users u WHERE u.id = i.inviter_id) AS inviter_user,
               (SELECT json_build_object('name', p.name, 'email', p.email)::text FROM platform_users p WHERE p.id = $4)
+                AS inviter_platform_user
             """, [id, tenantId, keyring.digest(token), sending.callerPlatformUserId])
         guard let row = rows.first else { return }
-        let email = try row.decode(0, as: String.self)
-        var variables: JSONObject = ["organization": ["name": .string(try row.decode(1, as: String.self))]]
-        if let role = try row.decode(2, as: String?.self) { variables["role"] = ["name": .string(role)] }
-        if let inviter = try row.decode(4, as: String?.self) ?? row.decode(5, as: String?.self) {
+        let email = try row.decode("email", as: String.self)
+        var variables: JSONObject = ["organization": ["name": .string(try row.decode("organization_name", as: String.self))]]
+        if let role = try row.optional("role_name", as: String.self) { variables["role"] = ["name": .string(role)] }
+        if let inviter = try row.optional("inviter_user", as: String.self) ?? row.optional("inviter_platform_user", as: String.self) {
             variables["inviter"] = try JSONParser.parse(inviter)
         }
         var base = sending.publicURL
@@ -295,7 +296,7 @@ extension Store {
         variables["acceptUrl"] = .string("\(base)/accept-invitation?type=organization&id=\(id)&token=\(token)")
         _ = try Self.enqueue(connection, NewNotification(
             tenantId: tenantId, templateId: nil, templateName: "organization-invitation",
-            channelId: try row.decode(3, as: String?.self), type: "email", to: ["to": [.string(email)]],
+            channelId: try row.optional("channel_id", as: String.self), type: .email, to: ["to": [.string(email)]],
             locale: sending.locale, variables: try Self.withSendContext(connection, tenantId: tenantId, .object(variables)),
             rendered: nil, priority: .interactive))
     }

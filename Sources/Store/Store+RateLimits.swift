@@ -79,9 +79,9 @@ extension Store {
             SELECT ceil(greatest(1,
               CASE WHEN $4 > 0 THEN extract(epoch FROM r.last_at + $4 * interval '1 second' - now()) ELSE 0 END,
               CASE WHEN $5 > 0 AND r.count >= $5 THEN extract(epoch FROM r.window_start + interval '1 hour' - now()) ELSE 0 END
-            ))::int
+            ))::int AS wait_seconds
             FROM rate_limits r WHERE r.tenant_id = $1 AND r.scope = $2 AND r.subject = $3
-            """, [tenantId, scope, subject, interval, perHour]).first?.decode(0, as: Int.self) ?? 1
+            """, [tenantId, scope, subject, interval, perHour]).first?.decode("wait_seconds", as: Int.self) ?? 1
         throw RateLimited(retryAfterSeconds: wait, perAddress: perAddress)
     }
 }

@@ -20,27 +20,27 @@ extension Store {
     }
 
     public func roleJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(Projection.role("t")))::text FROM roles t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
+        try await database.withConnection { connection in
+            try connection.query("SELECT (\(Projection.role("t")))::text AS json FROM roles t WHERE t.id = $1 AND t.tenant_id = $2",
+                                 [id, tenantId]).first?.decode("json", as: String.self)
         }
     }
 
     public func createRole(tenantId: String, name: String, description: String?, permissions: [String]) async throws -> String {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 INSERT INTO roles AS t (id, tenant_id, name, description, permissions)
                 VALUES ($1, $2, $3, $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)))
-                RETURNING (\(Projection.role("t")))::text
+                RETURNING (\(Projection.role("t")))::text AS json
                 """, [Identifier.make(), tenantId, name, description, Self.roleJSONArray(permissions)])[0]
-                .decode(0, as: String.self)
+                .decode("json", as: String.self)
         }
     }
 
     /// `description`: `.none` keeps it, `.some(nil)` clears it.
     public func updateRole(id: String, tenantId: String, name: String?, description: String??,
                            permissions: [String]?) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE roles t SET name = coalesce($3, t.name),
                   description = CASE WHEN $4 THEN $5 ELSE t.description END,
@@ -48,18 +48,18 @@ extension Store {
                                      ELSE ARRAY(SELECT jsonb_array_elements_text($6::jsonb)) END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.role("t")))::text
+                RETURNING (\(Projection.role("t")))::text AS json
                 """, [id, tenantId, name, description != nil, description ?? nil, permissions.map(Self.roleJSONArray)])
-                .first?.decode(0, as: String.self)
+                .first?.decode("json", as: String.self)
         }
     }
 
     /// Answers the role as it was; users and members holding it lose it.
     public func deleteRole(id: String, tenantId: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let json = try connection.query(
-                "SELECT (\(Projection.role("t")))::text FROM roles t WHERE t.id = $1 AND t.tenant_id = $2 FOR UPDATE",
-                [id, tenantId]).first?.decode(0, as: String.self) else { return nil }
+                "SELECT (\(Projection.role("t")))::text AS json FROM roles t WHERE t.id = $1 AND t.tenant_id = $2 FOR UPDATE",
+                [id, tenantId]).first?.decode("json", as: String.self) else { return nil }
             _ = try connection.query("DELETE FROM roles WHERE id = $1 AND tenant_id = $2", [id, tenantId])
             return json
         }

@@ -15,7 +15,7 @@ extension Store {
         SELECT json_build_object(
           'tenant', jsonb_strip_nulls(jsonb_build_object(
             'name', t.name, 'logoUri', nullif(t.logo_uri, ''), 'homeUri', nullif(a.settings->>'homeUri', ''))),
-          'brand', t.brand)::text
+          'brand', t.brand)::text AS context
         FROM tenants t LEFT JOIN tenant_auth_settings a ON a.tenant_id = t.id
         WHERE t.id = $1
         """
@@ -28,11 +28,12 @@ extension Store {
     /// The context of `tenantId`, or `{}` for a tenant that no longer exists.
     /// One statement through `pool.query`: previews run it on every keystroke.
     public func sendContext(tenantId: String) async throws -> JSONValue {
-        try Self.context(from: await pool.query(Self.sendContextQuery, [tenantId]))
+        let rows = try await database.query(Self.sendContextQuery, [tenantId])
+        return try StoreError.mapped { try Self.context(from: rows) }
     }
 
     private static func context(from rows: PostgresRows) throws -> JSONValue {
-        guard let text = try rows.first?.decode(0, as: String.self) else { return .object(JSONObject()) }
+        guard let text = try rows.first?.decode("context", as: String.self) else { return .object(JSONObject()) }
         return emailSafe(try JSONParser.parse(text))
     }
 

@@ -40,7 +40,7 @@ extension Store {
     }
 
     public func deleteRecord(_ record: AuthRecord, id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM \(record.table) WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
         }
     }

@@ -9,11 +9,12 @@ extension Store {
         let condition: String
 
         public static let notifications = StatsSource(table: "notifications", timestamp: "created_at", condition: "true")
-        public static func notifications(status: String) -> StatsSource {
-            StatsSource(table: "notifications", timestamp: "created_at", condition: "status = '\(status)'")
+        // The raw values are constants of the code (NotificationKinds.swift), never input.
+        public static func notifications(status: NotificationStatus) -> StatsSource {
+            StatsSource(table: "notifications", timestamp: "created_at", condition: "status = '\(status.rawValue)'")
         }
-        public static func notifications(type: String) -> StatsSource {
-            StatsSource(table: "notifications", timestamp: "created_at", condition: "type = '\(type)'")
+        public static func notifications(type: ChannelType) -> StatsSource {
+            StatsSource(table: "notifications", timestamp: "created_at", condition: "type = '\(type.rawValue)'")
         }
     }
 
@@ -64,17 +65,17 @@ extension Store {
             ? "coalesce((SELECT min(\(source.timestamp)) FROM \(source.table) WHERE tenant_id = $1), now())" : window.start
         let end = range == .allTime ? "now() + interval '1 day'" : window.end
         let day = "x.\(source.timestamp) >= d.day AND x.\(source.timestamp) < d.day + interval '1 day'"
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 WITH days AS (
                   SELECT generate_series(date_trunc('day', \(start)), date_trunc('day', (\(end)) - interval '1 microsecond'),
                                          interval '1 day') AS day
                   WHERE ($2::text IS NULL OR true) AND ($3::text IS NULL OR true))
-                SELECT to_char(d.day, 'YYYY-MM-DD'),
+                SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
                        (SELECT (\(measure.sql(where: "true")))::bigint FROM \(source.table) x
-                        WHERE x.tenant_id = $1 AND \(source.condition) AND \(day))
+                        WHERE x.tenant_id = $1 AND \(source.condition) AND \(day)) AS value
                 FROM days d ORDER BY d.day
-                """, [tenantId, from, to]).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int64.self)) }
+                """, [tenantId, from, to]).map { (try $0.decode("day", as: String.self), try $0.decode("value", as: Int64.self)) }
         }
     }
 }

@@ -38,15 +38,15 @@ extension Store {
         let ts = source.timestamp
         let current = cumulative ? "\(ts) < \(window.end)" : "\(ts) >= \(window.start) AND \(ts) < \(window.end)"
         let previous = cumulative ? "\(ts) < \(window.start)" : "\(ts) >= \(window.previousStart) AND \(ts) < \(window.start)"
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             let row = try connection.query("""
-                SELECT (\(measure.sql(where: current)))::bigint, (\(measure.sql(where: previous)))::bigint
+                SELECT (\(measure.sql(where: current)))::bigint AS current, (\(measure.sql(where: previous)))::bigint AS previous
                 FROM \(source.table) WHERE tenant_id = $1 AND \(source.condition)
                   AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)
                 """, [tenantId, from, to])[0]
-            let value = Int(try row.decode(0, as: Int64.self))
+            let value = Int(try row.decode("current", as: Int64.self))
             // All time has no window before it, except for totals, which start from nothing.
-            let before = range == .allTime ? 0 : Int(try row.decode(1, as: Int64.self))
+            let before = range == .allTime ? 0 : Int(try row.decode("previous", as: Int64.self))
             return StatFigure(name: name, value: value, previous: before)
         }
     }
@@ -66,13 +66,13 @@ extension Store {
     private func recent(table: String, projection: String, tenantId: String, range: StatsRange,
                         from: String?, to: String?, limit: Int) async throws -> [String] {
         let window = Self.statsWindow(range)
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
-                SELECT (\(projection))::text FROM \(table) t
+                SELECT (\(projection))::text AS json FROM \(table) t
                 WHERE t.tenant_id = $1 AND t.created_at >= \(window.start) AND t.created_at < \(window.end)
                   AND ($2::text IS NULL OR true) AND ($3::text IS NULL OR true)
                 ORDER BY t.created_at DESC, t.seq DESC LIMIT $4
-                """, [tenantId, from, to, limit]).map { try $0.decode(0, as: String.self) }
+                """, [tenantId, from, to, limit]).map { try $0.decode("json", as: String.self) }
         }
     }
 }

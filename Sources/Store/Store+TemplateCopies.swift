@@ -47,19 +47,19 @@ extension Store {
     /// failures. The target's unset AuthSettings template ids are pointed at
     /// the copies. One transaction; progress is logged every `batch` copies.
     public func cloneAllTemplates(from: String, to: String, logger: Logger, batch: Int = 500) async throws -> CloneResult {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             // Serialise concurrent clones into the same tenant.
             _ = try connection.query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", [to])
             let sources = try connection.query("""
                 SELECT s.id, EXISTS (SELECT 1 FROM notification_templates d
-                                     WHERE d.tenant_id = $2 AND d.name = s.name AND d.type = s.type)
+                                     WHERE d.tenant_id = $2 AND d.name = s.name AND d.type = s.type) AS taken
                 FROM notification_templates s WHERE s.tenant_id = $1 ORDER BY s.created_at, s.seq
                 """, [from, to])
             var result = CloneResult()
             var copies: [(source: String, copy: String)] = []
             for row in sources {
-                let id = try row.decode(0, as: String.self)
-                if try row.decode(1, as: Bool.self) {
+                let id = try row.decode("id", as: String.self)
+                if try row.decode("taken", as: Bool.self) {
                     result.failures.append(id)
                 } else {
                     result.successes.append(id)

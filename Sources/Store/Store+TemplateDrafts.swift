@@ -25,16 +25,16 @@ extension Store {
         case draftChanged
     }
 
-    private static let draftColumns = "d.subject, d.body::text, d.content::text, d.base_version, herald_ts(d.updated_at)"
+    private static let draftColumns = "d.subject, d.body::text AS body, d.content::text AS content, d.base_version, herald_ts(d.updated_at) AS updated_at"
 
     private static func draft(_ row: PostgresRow) throws -> TemplateDraft {
-        TemplateDraft(subject: try row.decode(0, as: String?.self), body: try row.decode(1, as: String.self),
-                      content: try row.decode(2, as: String?.self), baseVersion: try row.decode(3, as: Int.self),
-                      updatedAt: try row.decode(4, as: String.self))
+        TemplateDraft(subject: try row.optional("subject", as: String.self), body: try row.decode("body", as: String.self),
+                      content: try row.optional("content", as: String.self), baseVersion: try row.decode("base_version", as: Int.self),
+                      updatedAt: try row.decode("updated_at", as: String.self))
     }
 
     public func templateDraft(id: String, tenantId: String) async throws -> TemplateDraft? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 SELECT \(Self.draftColumns) FROM notification_template_drafts d WHERE d.template_id = $1 AND d.tenant_id = $2
                 """, [id, tenantId]).first.map(Self.draft)
@@ -46,7 +46,7 @@ extension Store {
     /// there is no such template.
     public func saveTemplateDraft(id: String, tenantId: String, subject: String??, body: String?,
                                   content: String?) async throws -> TemplateDraft? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try connection.query("""
                 INSERT INTO notification_template_drafts AS d (template_id, tenant_id, subject, body, content, base_version)
                 SELECT t.id, t.tenant_id, CASE WHEN $3 THEN $4 ELSE t.subject END, coalesce($5::jsonb, t.body),
@@ -63,7 +63,7 @@ extension Store {
     }
 
     public func deleteTemplateDraft(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM notification_template_drafts WHERE template_id = $1 AND tenant_id = $2",
                                  [id, tenantId]).affectedRows > 0
         }
@@ -84,7 +84,7 @@ extension Store {
 
     private func publish(id: String, tenantId: String, _ draft: TemplateDraft,
                          expectedVersion: Int?) async throws -> PublishOutcome {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             let update = try Self.updateTemplate(connection, id: id, tenantId: tenantId, name: nil,
                                                  subject: .some(draft.subject), body: draft.body, content: draft.content,
                                                  expectedVersion: expectedVersion)
@@ -116,7 +116,7 @@ extension Store {
     /// The tenant's other templates whose text holds `name` (a cheap filter:
     /// the caller compiles them to see which really use it as a partial or layout).
     public func templatesMentioning(_ name: String, tenantId: String, except id: String) async throws -> [StoredTemplate] {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 SELECT \(Self.templateColumns) FROM notification_templates t
                 WHERE t.tenant_id = $1 AND t.id <> $3 AND t.name <> $2

@@ -47,17 +47,17 @@ extension Store {
         case noSuchVersion
     }
 
-    static let templateColumns = "t.id, t.tenant_id, t.name, t.type, t.subject, t.body::text, t.version"
+    static let templateColumns = "t.id, t.tenant_id, t.name, t.type, t.subject, t.body::text AS body, t.version"
 
     static func storedTemplate(_ row: PostgresRow) throws -> StoredTemplate {
-        StoredTemplate(id: try row.decode(0, as: String.self), tenantId: try row.decode(1, as: String.self),
-                       name: try row.decode(2, as: String.self), type: try row.decode(3, as: String.self),
-                       subject: try row.decode(4, as: String?.self), body: try row.decode(5, as: String.self),
-                       version: try row.decode(6, as: Int.self))
+        StoredTemplate(id: try row.decode("id", as: String.self), tenantId: try row.decode("tenant_id", as: String.self),
+                       name: try row.decode("name", as: String.self), type: try row.decode("type", as: String.self),
+                       subject: try row.optional("subject", as: String.self), body: try row.decode("body", as: String.self),
+                       version: try row.decode("version", as: Int.self))
     }
 
     public func templatesPage(tenantId: String, type: String?, _ request: PageRequest) async throws -> Page {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.page(PageQuery(from: "notification_templates t", projection: Projection.template,
                                           filter: "t.tenant_id = $1 AND ($2::text IS NULL OR t.type = $2)",
                                           binds: [tenantId, type]), request)
@@ -72,14 +72,17 @@ extension Store {
     /// One statement through `pool.query`: under load, concurrent reads are
     /// pipelined and share a round trip.
     public func templateJSON(id: String) async throws -> (tenantId: String, json: String, version: Int)? {
-        guard let row = try await pool.query("""
-            SELECT t.tenant_id, (\(Projection.template))::text, t.version FROM notification_templates t WHERE t.id = $1
+        guard let row = try await database.query("""
+            SELECT t.tenant_id, (\(Projection.template))::text AS json, t.version FROM notification_templates t WHERE t.id = $1
             """, [id]).first else { return nil }
-        return (try row.decode(0, as: String.self), try row.decode(1, as: String.self), try row.decode(2, as: Int.self))
+        return try StoreError.mapped {
+            (try row.decode("tenant_id", as: String.self), try row.decode("json", as: String.self),
+             try row.decode("version", as: Int.self))
+        }
     }
 
     public func template(id: String, tenantId: String) async throws -> StoredTemplate? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("SELECT \(Self.templateColumns) FROM notification_templates t WHERE t.id = $1 AND t.tenant_id = $2",
                                  [id, tenantId]).first.map(Self.storedTemplate)
         }
@@ -87,7 +90,7 @@ extension Store {
 
     /// A tenant's template by id or, failing that, by name (and type when given).
     public func template(reference: String, tenantId: String, type: String? = nil) async throws -> StoredTemplate? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 SELECT \(Self.templateColumns) FROM notification_templates t
                 WHERE t.tenant_id = $1 AND (t.id = $2 OR (t.name = $2 AND ($3::text IS NULL OR t.type = $3)))
@@ -99,7 +102,7 @@ extension Store {
     /// The tenant's templates with these names (partials and layouts), any type.
     public func templates(named names: [String], tenantId: String) async throws -> [StoredTemplate] {
         guard !names.isEmpty else { return [] }
-        return try await pool.withConnection { connection in
+        return try await database.withConnection { connection in
             try connection.query("""
                 SELECT \(Self.templateColumns) FROM notification_templates t
                 WHERE t.tenant_id = $1 AND t.name = ANY($2::text[]) ORDER BY t.name, t.created_at
@@ -108,7 +111,7 @@ extension Store {
     }
 
     public func createTemplate(tenantId: String, _ seed: TemplateSeed) async throws -> String {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try Self.insertTemplate(connection, tenantId: tenantId, seed, content: nil).json
         }
     }
@@ -121,10 +124,10 @@ extension Store {
         let rows = try connection.query("""
             INSERT INTO notification_templates AS t (id, tenant_id, name, type, subject, body, content, sample_data)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, coalesce($8::jsonb, '{}'))
-            RETURNING (\(Projection.template))::text
+            RETURNING (\(Projection.template))::text AS json
             """, [id, tenantId, seed.name, seed.type, seed.subject, seed.body, content, seed.sample])
         try recordVersion(connection, templateId: id)
-        return (id, try rows[0].decode(0, as: String.self))
+        return (id, try rows[0].decode("json", as: String.self))
     }
 
     /// Stores the template's current state as a version row, once per version.
@@ -141,7 +144,7 @@ extension Store {
     /// against lost updates.
     public func updateTemplate(id: String, tenantId: String, name: String?, subject: String??, body: String?,
                                content: String? = nil, expectedVersion: Int?) async throws -> TemplateUpdate {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             try Self.updateTemplate(connection, id: id, tenantId: tenantId, name: name, subject: subject, body: body,
                                     content: content, expectedVersion: expectedVersion)
         }
@@ -153,7 +156,7 @@ extension Store {
                                expectedVersion: Int?) throws -> TemplateUpdate {
         guard let current = try connection.query(
             "SELECT version FROM notification_templates WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])
-            .first?.decode(0, as: Int.self) else { return .notFound }
+            .first?.decode("version", as: Int.self) else { return .notFound }
         if let expectedVersion, expectedVersion != current { return .versionMismatch(current: current) }
         let rows = try connection.query("""
             UPDATE notification_templates t SET
@@ -167,14 +170,14 @@ extension Store {
                                          THEN 1 ELSE 0 END,
               updated_at = herald_now()
             WHERE t.id = $1 AND t.tenant_id = $2
-            RETURNING (\(Projection.template))::text, t.version
+            RETURNING (\(Projection.template))::text AS json, t.version
             """, [id, tenantId, name, subject != nil, subject ?? nil, body, content])
         try Self.recordVersion(connection, templateId: id)
-        return .updated(json: try rows[0].decode(0, as: String.self), version: try rows[0].decode(1, as: Int.self))
+        return .updated(json: try rows[0].decode("json", as: String.self), version: try rows[0].decode("version", as: Int.self))
     }
 
     public func deleteTemplate(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM notification_templates WHERE id = $1 AND tenant_id = $2", [id, tenantId])
                 .affectedRows > 0
         }
@@ -182,30 +185,30 @@ extension Store {
 
     /// The visual editor's document, or the empty one.
     public func templateContent(id: String, tenantId: String) async throws -> (json: String, version: Int)? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard let row = try connection.query("""
-                SELECT coalesce(content::text, '{"assets":[],"pages":[],"styles":[]}'), version
+                SELECT coalesce(content::text, '{"assets":[],"pages":[],"styles":[]}') AS content, version
                 FROM notification_templates WHERE id = $1 AND tenant_id = $2
                 """, [id, tenantId]).first else { return nil }
-            return (try row.decode(0, as: String.self), try row.decode(1, as: Int.self))
+            return (try row.decode("content", as: String.self), try row.decode("version", as: Int.self))
         }
     }
 
     /// History, newest first.
     public func templateVersions(id: String, tenantId: String) async throws -> [String]? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             guard !(try connection.query("SELECT 1 FROM notification_templates WHERE id = $1 AND tenant_id = $2",
                                          [id, tenantId]).isEmpty) else { return nil }
             return try connection.query("""
-                SELECT (\(Projection.templateVersion))::text FROM notification_template_versions v
+                SELECT (\(Projection.templateVersion))::text AS json FROM notification_template_versions v
                 WHERE v.template_id = $1 ORDER BY v.version DESC
-                """, [id]).map { try $0.decode(0, as: String.self) }
+                """, [id]).map { try $0.decode("json", as: String.self) }
         }
     }
 
     /// Makes an old version current again, as a new version.
     public func restoreTemplateVersion(id: String, tenantId: String, version: Int) async throws -> TemplateUpdate {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard !(try connection.query(
                 "SELECT 1 FROM notification_templates WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId]).isEmpty)
             else { return .notFound }
@@ -214,11 +217,11 @@ extension Store {
                   version = t.version + 1, updated_at = herald_now()
                 FROM notification_template_versions v
                 WHERE t.id = $1 AND t.tenant_id = $2 AND v.template_id = t.id AND v.version = $3
-                RETURNING (\(Projection.template))::text, t.version
+                RETURNING (\(Projection.template))::text AS json, t.version
                 """, [id, tenantId, version])
             guard let row = rows.first else { return .noSuchVersion }
             try Self.recordVersion(connection, templateId: id)
-            return .updated(json: try row.decode(0, as: String.self), version: try row.decode(1, as: Int.self))
+            return .updated(json: try row.decode("json", as: String.self), version: try row.decode("version", as: Int.self))
         }
     }
 }

@@ -58,14 +58,14 @@ extension Store {
     }
 
     public func userJSON(id: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
-            try connection.query("SELECT (\(Projection.userT))::text FROM users t WHERE t.id = $1 AND t.tenant_id = $2",
-                                 [id, tenantId]).first?.decode(0, as: String.self)
+        try await database.withConnection { connection in
+            try connection.query("SELECT (\(Projection.userT))::text AS json FROM users t WHERE t.id = $1 AND t.tenant_id = $2",
+                                 [id, tenantId]).first?.decode("json", as: String.self)
         }
     }
 
     public func roleExists(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try !connection.query("SELECT 1 FROM roles WHERE id = $1 AND tenant_id = $2", [id, tenantId]).isEmpty
         }
     }
@@ -75,7 +75,7 @@ extension Store {
     /// them leaves nothing behind and sends nothing.
     public func createUser(tenantId: String, _ new: NewUser, locale: String) async throws -> String {
         let id = Identifier.make()
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             _ = try connection.query("""
                 INSERT INTO users (id, tenant_id, name, username, role_id, password_hash, public_meta, private_meta)
                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)
@@ -88,14 +88,14 @@ extension Store {
                                                        locale: locale)
                 _ = try connection.query("UPDATE users SET \(kind.primaryColumn) = $2 WHERE id = $1", [id, contactId])
             }
-            return try connection.query("SELECT (\(Projection.userT))::text FROM users t WHERE t.id = $1", [id])[0]
-                .decode(0, as: String.self)
+            return try connection.query("SELECT (\(Projection.userT))::text AS json FROM users t WHERE t.id = $1", [id])[0]
+                .decode("json", as: String.self)
         }
     }
 
     public func updateUser(id: String, tenantId: String, _ changes: UserChanges) async throws -> String? {
         func flag<T>(_ value: T??) -> Bool { value != nil }
-        return try await pool.withTransaction { connection in
+        return try await database.withTransaction { connection in
             if changes.status == "suspended" {
                 _ = try connection.query("DELETE FROM sessions WHERE user_id = $1 AND tenant_id = $2", [id, tenantId])
             }
@@ -110,12 +110,12 @@ extension Store {
                   private_meta = CASE WHEN $14 THEN $15::jsonb ELSE t.private_meta END,
                   updated_at = herald_now()
                 WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.userT))::text
+                RETURNING (\(Projection.userT))::text AS json
                 """, [id, tenantId, flag(changes.name), changes.name ?? nil, flag(changes.username), changes.username ?? nil,
                       flag(changes.imageUri), changes.imageUri ?? nil, flag(changes.roleId), changes.roleId ?? nil,
                       changes.status, changes.publicMeta != nil, Self.jsonText(changes.publicMeta),
                       changes.privateMeta != nil, Self.jsonText(changes.privateMeta)])
-                .first?.decode(0, as: String.self)
+                .first?.decode("json", as: String.self)
         }
     }
 
@@ -126,38 +126,38 @@ extension Store {
     }
 
     public func deleteUser(id: String, tenantId: String) async throws -> Bool {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("DELETE FROM users WHERE id = $1 AND tenant_id = $2", [id, tenantId]).affectedRows > 0
         }
     }
 
     public func setPassword(userId: String, tenantId: String, hash: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("""
                 UPDATE users t SET password_hash = $3, updated_at = herald_now() WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.userT))::text
-                """, [userId, tenantId, hash]).first?.decode(0, as: String.self)
+                RETURNING (\(Projection.userT))::text AS json
+                """, [userId, tenantId, hash]).first?.decode("json", as: String.self)
         }
     }
 
     /// Suspending also ends the user's sessions: a suspended user is signed out.
     public func setUserStatus(id: String, tenantId: String, status: String) async throws -> String? {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             if status == "suspended" {
                 _ = try connection.query("DELETE FROM sessions WHERE user_id = $1 AND tenant_id = $2", [id, tenantId])
             }
             return try connection.query("""
                 UPDATE users t SET status = $3, updated_at = herald_now() WHERE t.id = $1 AND t.tenant_id = $2
-                RETURNING (\(Projection.userT))::text
-                """, [id, tenantId, status]).first?.decode(0, as: String.self)
+                RETURNING (\(Projection.userT))::text AS json
+                """, [id, tenantId, status]).first?.decode("json", as: String.self)
         }
     }
 
     /// The stored hash, for a sign-in check.
     public func passwordHash(userId: String, tenantId: String) async throws -> String? {
-        try await pool.withConnection { connection in
+        try await database.withConnection { connection in
             try connection.query("SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2", [userId, tenantId])
-                .first?.decode(0, as: String?.self)
+                .first?.decode("password_hash", as: String?.self)
         }
     }
 }

@@ -37,19 +37,20 @@ extension Store {
               SELECT $2, c.tenant_id, c.id, $3, herald_now() + interval '\(Self.verificationMinutes) minutes'
               FROM \(kind.table) c WHERE c.id = $1
               RETURNING tenant_id)
-            SELECT c.tenant_id, c.\(kind.column), u.name, \(userEmail), a.\(templateColumn), a.\(channelColumn)
+            SELECT c.tenant_id, c.\(kind.column) AS address, u.name AS user_name, \(userEmail) AS user_email,
+                   a.\(templateColumn) AS template_id, a.\(channelColumn) AS channel_id
             FROM \(kind.table) c
             LEFT JOIN users u ON u.id = c.user_id
             LEFT JOIN email_addresses pe ON pe.id = u.primary_email_id
             LEFT JOIN tenant_auth_settings a ON a.tenant_id = c.tenant_id
             WHERE c.id = $1 AND EXISTS (SELECT 1 FROM code)
             """, [contactId, codeId, keyring.digest("verification:\(codeId):\(code)")]).first
-        else { throw PostgresError(.invalidArgument, "no \(kind.table) row to verify") }
-        let tenantId = try row.decode(0, as: String.self)
-        let templateId = try row.decode(4, as: String?.self)
+        else { throw StoreError(.other, "no \(kind.table) row to verify") }
+        let tenantId = try row.decode("tenant_id", as: String.self)
+        let templateId = try row.optional("template_id", as: String.self)
         let variables = try Self.withSendContext(connection, tenantId: tenantId, [
-            "user": ["name": (try row.decode(2, as: String?.self)).map(JSONValue.string) ?? .null,
-                     "email": (try row.decode(3, as: String?.self)).map(JSONValue.string) ?? .null],
+            "user": ["name": (try row.optional("user_name", as: String.self)).map(JSONValue.string) ?? .null,
+                     "email": (try row.optional("user_email", as: String.self)).map(JSONValue.string) ?? .null],
             "code": .string(code),
             "expiresInMinutes": .int(Int64(Self.verificationMinutes)),
         ])
@@ -58,8 +59,8 @@ extension Store {
             // The name too: should the AuthSettings template be deleted before
             // the send, the worker falls back to the well-known one.
             templateName: "verification-code",
-            channelId: try row.decode(5, as: String?.self), type: kind.notificationType,
-            to: ["to": [.string(try row.decode(1, as: String.self))]], locale: locale, variables: variables,
+            channelId: try row.optional("channel_id", as: String.self), type: kind.notificationType,
+            to: ["to": [.string(try row.decode("address", as: String.self))]], locale: locale, variables: variables,
             rendered: nil, priority: .interactive))
     }
 
@@ -83,15 +84,15 @@ extension Store {
     /// A send the rate limits refuse throws `RateLimited` before anything
     /// changes: the pending code and its tries stay as they were.
     public func prepareVerification(_ kind: ContactKind, id: String, tenantId: String, locale: String) async throws -> PrepareOutcome {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let row = try connection.query(
-                "SELECT verified_at IS NOT NULL, \(kind.column) FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+                "SELECT verified_at IS NOT NULL AS verified, \(kind.column) AS address FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
                 [id, tenantId]).first
             else { return .notFound }
-            if try row.decode(0, as: Bool.self) { return .alreadyVerified }
+            if try row.decode("verified", as: Bool.self) { return .alreadyVerified }
             try self.takeRateLimit(connection, tenantId: tenantId,
                                    scope: kind == .email ? .emailVerification : .phoneVerification,
-                                   address: try row.decode(1, as: String.self))
+                                   address: try row.decode("address", as: String.self))
             try self.issueVerification(connection, kind, contactId: id, locale: locale)
             return .queued
         }
@@ -101,29 +102,29 @@ extension Store {
     /// With one: checks it against the pending code, counting the try even
     /// when it is wrong (the transaction commits either way).
     public func verify(_ kind: ContactKind, id: String, tenantId: String, code: String?) async throws -> VerifyOutcome {
-        try await pool.withTransaction { connection in
+        try await database.withTransaction { connection in
             guard let contact = try connection.query(
-                "SELECT verified_at IS NOT NULL FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+                "SELECT verified_at IS NOT NULL AS verified FROM \(kind.table) WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
                 [id, tenantId]).first
             else { return .notFound }
             guard let code else { return try self.markVerified(connection, kind, id: id, tenantId: tenantId) }
             guard let pending = try connection.query("""
-                SELECT id, code_hash, attempts, expires_at <= now() FROM verification_codes
+                SELECT id, code_hash, attempts, expires_at <= now() AS expired FROM verification_codes
                 WHERE \(kind.codeColumn) = $1 AND consumed_at IS NULL ORDER BY created_at DESC LIMIT 1 FOR UPDATE
                 """, [id]).first
             else {
                 // A used code checked again on a verified address: nothing to do.
-                if try contact.decode(0, as: Bool.self) {
+                if try contact.decode("verified", as: Bool.self) {
                     return .verified(try Self.contactJSON(connection, kind, id: id, tenantId: tenantId) ?? "{}")
                 }
                 return .noCode
             }
-            let codeId = try pending.decode(0, as: String.self)
-            let attempts = try pending.decode(2, as: Int.self)
+            let codeId = try pending.decode("id", as: String.self)
+            let attempts = try pending.decode("attempts", as: Int.self)
             if attempts >= Self.verificationTries { return .tooManyTries }
-            if try pending.decode(3, as: Bool.self) { return .expired }
+            if try pending.decode("expired", as: Bool.self) { return .expired }
             _ = try connection.query("UPDATE verification_codes SET attempts = attempts + 1 WHERE id = $1", [codeId])
-            let expected = try pending.decode(1, as: String.self)
+            let expected = try pending.decode("code_hash", as: String.self)
             guard ConstantTime.equals(self.keyring.digest("verification:\(codeId):\(code)"), expected) else {
                 return .wrong(remaining: Self.verificationTries - attempts - 1)
             }
@@ -139,8 +140,8 @@ extension Store {
             """, [id])
         guard let json = try connection.query("""
             UPDATE \(kind.table) t SET verified_at = coalesce(t.verified_at, herald_now()), updated_at = herald_now()
-            WHERE t.id = $1 AND t.tenant_id = $2 RETURNING (\(kind.projectionT))::text
-            """, [id, tenantId]).first?.decode(0, as: String.self)
+            WHERE t.id = $1 AND t.tenant_id = $2 RETURNING (\(kind.projectionT))::text AS json
+            """, [id, tenantId]).first?.decode("json", as: String.self)
         else { return .notFound }
         return .verified(json)
     }

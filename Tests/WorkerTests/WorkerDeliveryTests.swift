@@ -164,7 +164,7 @@ import Worker
             for _ in 0..<10 {
                 let start = ContinuousClock.now
                 let id = try await fixture.store.enqueue(Store.NewNotification(
-                    tenantId: fixture.tenantId, templateId: nil, templateName: nil, channelId: nil, type: "inapp",
+                    tenantId: fixture.tenantId, templateId: nil, templateName: nil, channelId: nil, type: .inapp,
                     to: ["user-1"], locale: "en", variables: [:], rendered: ["text": "hi"], priority: .interactive))
                 try await waitUntil("dispatch", timeout: .seconds(5)) { provider.firstCallTime(id) != nil }
                 latencies.append(provider.firstCallTime(id)! - start)

@@ -32,7 +32,7 @@ import Worker
             for _ in 0..<3 {
                 let start = ContinuousClock.now
                 let code = try await fixture.store.enqueue(Store.NewNotification(
-                    tenantId: otherTenant, templateId: nil, templateName: "verification-code", channelId: nil, type: "inapp",
+                    tenantId: otherTenant, templateId: nil, templateName: "verification-code", channelId: nil, type: .inapp,
                     to: ["user-2"], locale: "en", variables: ["code": "123456"], rendered: ["text": "123456"],
                     priority: .interactive))
                 try await waitUntil("the code is sent", timeout: .seconds(10)) { provider.firstCallTime(code) != nil }

@@ -42,7 +42,7 @@ import Glibc
             for _ in 0..<20 {
                 let id = try await retrying {
                     try await store.enqueue(Store.NewNotification(
-                        tenantId: tenantId, templateId: nil, templateName: nil, channelId: nil, type: "inapp",
+                        tenantId: tenantId, templateId: nil, templateName: nil, channelId: nil, type: .inapp,
                         to: ["user"], locale: "en", variables: [:], rendered: ["text": "after"], priority: .interactive))
                 }
                 after.append(id)
