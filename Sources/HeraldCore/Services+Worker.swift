@@ -17,7 +17,10 @@ extension Services {
                          help: "Worker counters since start: claimed, rescued (expired leases taken over), released, lease_lost",
                          labels: ["event"])
         metrics.register("herald_worker_in_flight", .gauge, help: "Notifications a worker holds right now")
-        let worker = Worker(configuration: configuration, pool: pool, store: store, providers: providers, logger: logger,
+        metrics.register("herald_worker_late_outcomes_total", .counter,
+                         help: "Sends recorded after their lease had passed to another worker, and those delivered twice",
+                         labels: ["kind"])
+        let worker = Worker(configuration: configuration, store: store, providers: providers, logger: logger,
                             attemptObserver: { provider, outcome, seconds in
                                 metrics.increment("herald_notifications_sent_total", [provider, outcome])
                                 metrics.observe("herald_delivery_attempt_duration_seconds", [provider], seconds)
@@ -26,7 +29,9 @@ extension Services {
             let counters = worker.metrics
             return [("claimed", counters.claimed), ("rescued", counters.rescued), ("released", counters.released),
                     ("lease_lost", counters.leaseLost)].map { ("herald_worker_events_total", ["event": $0.0], Double($0.1)) }
-                + [("herald_worker_in_flight", [:], Double(counters.inFlight))]
+                + [("herald_worker_in_flight", [:], Double(counters.inFlight)),
+                   ("herald_worker_late_outcomes_total", ["kind": "late"], Double(counters.lateOutcomes)),
+                   ("herald_worker_late_outcomes_total", ["kind": "duplicate"], Double(counters.duplicates))]
         }
         return worker
     }

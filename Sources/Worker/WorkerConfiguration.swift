@@ -3,10 +3,19 @@ import Foundation
 /// The worker's settings; `init(environment:)` reads the `HERALD_WORKER_*`
 /// variables so `herald worker` and `herald dev` configure it the same way.
 public struct WorkerConfiguration: Sendable {
-    /// Sends running at once (`HERALD_WORKER_CONCURRENCY`, default 32).
+    /// Sends running at once while sends take time, e.g. SMTP or HTTP
+    /// (`HERALD_WORKER_CONCURRENCY`, default 32).
     public var concurrency: Int
-    /// Rows per claim (`HERALD_WORKER_BATCH`, default 32).
+    /// The most rows one claim takes (`HERALD_WORKER_BATCH`, default 1024).
+    /// Claims adapt below it: they grow while they come back full (a
+    /// backlog) and shrink while they come back short (see `LeaseBook`).
     public var batchSize: Int
+    /// The most rows held at once (`HERALD_WORKER_MAX_IN_FLIGHT`, default
+    /// 4096), which is also the send slots while sends are cheap (in-app,
+    /// under a millisecond): a bound on memory, not on a provider.
+    public var maxInFlight: Int
+    /// Where LISTEN connects (nil: the pool's URL).
+    public var listenDatabaseURL: String?
     /// How long a claim is held without a heartbeat (`HERALD_WORKER_LEASE_SECONDS`,
     /// default 30): a killed worker's rows go out again this long after it died
     /// (plus at most `rescueInterval`).
@@ -28,12 +37,14 @@ public struct WorkerConfiguration: Sendable {
     /// Names this worker in `locked_by` and logs; unique per process.
     public var workerId: String
 
-    public init(concurrency: Int = 32, batchSize: Int = 32, lease: Duration = .seconds(30),
+    public init(concurrency: Int = 32, batchSize: Int = 1024, maxInFlight: Int = 4096, lease: Duration = .seconds(30),
                 shutdownTimeout: Duration = .seconds(25), retentionDays: Int = 30, pollInterval: Duration = .seconds(2),
                 backoff: BackoffPolicy = BackoffPolicy(), workerId: String = WorkerConfiguration.makeWorkerId()) {
         precondition(concurrency > 0 && batchSize > 0 && lease >= .milliseconds(300), "invalid worker configuration")
         self.concurrency = concurrency
         self.batchSize = batchSize
+        self.maxInFlight = max(concurrency, maxInFlight)
+        self.listenDatabaseURL = nil
         self.lease = lease
         self.shutdownTimeout = shutdownTimeout
         self.retentionDays = retentionDays
@@ -54,7 +65,8 @@ public struct WorkerConfiguration: Sendable {
             return value
         }
         self.init(concurrency: try integer("HERALD_WORKER_CONCURRENCY", 32, 1...10_000),
-                  batchSize: try integer("HERALD_WORKER_BATCH", 32, 1...5_000),
+                  batchSize: try integer("HERALD_WORKER_BATCH", 1024, 1...5_000),
+                  maxInFlight: try integer("HERALD_WORKER_MAX_IN_FLIGHT", 4096, 1...100_000),
                   lease: .seconds(try integer("HERALD_WORKER_LEASE_SECONDS", 30, 1...86_400)),
                   shutdownTimeout: .seconds(try integer("HERALD_SHUTDOWN_SECONDS", 25, 0...3_600)),
                   retentionDays: try integer("HERALD_RETENTION_DAYS", 30, 0...36_500))
