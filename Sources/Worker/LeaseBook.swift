@@ -5,21 +5,23 @@
 /// unit-tested without a database or a sleep.
 ///
 /// Sizing adapts to the work, so the defaults need no tuning:
-/// - send slots: `concurrency` while sends take time (a provider's
-///   connections are the limit), up to `maxInFlight` while they are cheap
-///   (in-app, no-op): a slot then costs a row's memory, not a connection;
-/// - claims: as many rows as the free slots take, growing (×2) while claims
-///   come back full (a backlog) up to `maxClaim`, shrinking while they come
-///   back short (the queue is drained), so an idle worker claims a few rows
-///   and a busy one claims a round trip's worth.
+/// - rows held beyond the running sends: as many as the send slots start
+///   within `drainWindow` at the sends' average cost, so slow sends (SMTP,
+///   HTTP) keep about a slot's worth waiting and cheap ones (in-app, no-op)
+///   up to `maxInFlight` rows in flight: rows that start within milliseconds
+///   cost memory, not lease risk;
+/// - claims: within that room, growing (×2) while claims come back full (a
+///   backlog) up to `maxClaim`, shrinking while they come back short (the
+///   queue is drained), so an idle worker claims a few rows and a busy one a
+///   round trip's worth.
 public struct LeaseBook<Payload: Sendable>: Sendable {
     public typealias Instant = ContinuousClock.Instant
     public enum Phase: Sendable, Equatable { case waiting, sending, finishing }
 
     public struct Limits: Sendable, Equatable {
-        /// Sends at once while sends take time.
+        /// Sends at once.
         public var concurrency: Int
-        /// Rows held at once at most (memory): the send slots while sends are cheap.
+        /// Rows held at once at most, in any phase (memory).
         public var maxInFlight: Int
         /// Rows per claim at most, and the least a claim shrinks to.
         public var maxClaim: Int
@@ -30,11 +32,12 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
         /// worker cut off from the database stops sending rows it may have lost.
         public var lease: Duration
         public var renewalMargin: Duration
-        /// Sends averaging less than this are cheap.
-        public var cheapSend: Duration
+        /// How soon a claimed row should start: rows waiting beyond the
+        /// slots are what the slots start in this time.
+        public var drainWindow: Duration
 
         public init(concurrency: Int, maxInFlight: Int? = nil, maxClaim: Int, minClaim: Int = 8,
-                    lease: Duration = .seconds(30), renewalMargin: Duration? = nil, cheapSend: Duration = .milliseconds(1)) {
+                    lease: Duration = .seconds(30), renewalMargin: Duration? = nil, drainWindow: Duration = .milliseconds(50)) {
             precondition(concurrency > 0 && maxClaim > 0 && minClaim > 0 && lease > .zero)
             self.concurrency = concurrency
             self.maxInFlight = max(concurrency, maxInFlight ?? concurrency)
@@ -42,7 +45,7 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
             self.minClaim = min(minClaim, maxClaim)
             self.lease = lease
             self.renewalMargin = renewalMargin ?? lease / 3
-            self.cheapSend = cheapSend
+            self.drainWindow = drainWindow
         }
     }
 
@@ -77,10 +80,15 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     public func phase(of id: String) -> Phase? { entries[id]?.phase }
     public var heldIds: [String] { Array(entries.keys) }
 
-    public var sendsAreCheap: Bool { sendCost.map { $0 < limits.cheapSend } ?? false }
-
-    /// Sends that may run at once now.
-    public var sendSlots: Int { sendsAreCheap ? limits.maxInFlight : limits.concurrency }
+    /// Rows that may wait for a slot: what the slots start within the drain
+    /// window at the average send time; a slot's worth until a send ended.
+    public var waitingAllowance: Int {
+        let slots = limits.concurrency
+        let most = max(slots, limits.maxInFlight - slots)
+        guard let cost = sendCost else { return min(slots, most) }
+        let started = Double(slots) * limits.drainWindow.seconds / max(cost, .nanoseconds(100)).seconds
+        return min(most, max(slots, Int(min(Double(most), started))))
+    }
 
     /// Finished rows waiting for their write that do not count against the
     /// room for claims, so the next claim overlaps the last batch's write;
@@ -94,8 +102,9 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     /// worker claims in batches rather than a row per finished send.
     public func claimSize(now: Instant) -> Int {
         guard !isClosed, !isStale(now: now) else { return 0 }
-        let target = min(claimTarget, sendSlots)
-        let room = min(limits.maxInFlight, sendSlots + target) - (held - min(finishing, finishingAllowance))
+        let allowance = waitingAllowance
+        let target = min(claimTarget, allowance)
+        let room = min(limits.maxInFlight, limits.concurrency + allowance) - (held - min(finishing, finishingAllowance))
         guard room > 0 else { return 0 }
         let wanted = min(target, room)
         if held == 0 || wanted >= max(1, target / 2) { return wanted }
@@ -143,8 +152,7 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
     /// with it until a renewal answers for them all.
     public mutating func startable(now: Instant) -> [(id: String, payload: Payload)] {
         var started: [(id: String, payload: Payload)] = []
-        let slots = sendSlots
-        while !isClosed, sending < slots, queueHead < queue.count {
+        while !isClosed, sending < limits.concurrency, queueHead < queue.count {
             let item = queue[queueHead]
             guard let entry = entries[item.id], entry.phase == .waiting else { // dropped meanwhile
                 queueHead += 1
@@ -167,7 +175,7 @@ public struct LeaseBook<Payload: Sendable>: Sendable {
         sending -= 1
         finishing += 1
         // An average over about the last 16 sends: one slow send does not
-        // shrink the slots, a run of them does.
+        // shrink the room, a run of them does.
         sendCost = sendCost.map { $0 + (took - $0) / 16 } ?? took
     }
 

@@ -108,15 +108,20 @@ extension Worker {
         var applied: Set<String>
         do {
             applied = try await queue.finish(batch)
-        } catch let error as QueueError where error.code == .rejected && batch.count > 1 {
+        } catch let error as QueueError where error.code == .rejected {
+            // Row by row, so one row cannot hold up the others. A row still
+            // refused is settled below like a lost lease: the usual cause is
+            // the rescue's record of this attempt (23505), when the row was
+            // rescued and claimed again by this worker while it was sending.
             applied = []
             for outcome in batch {
                 do {
                     applied.formUnion(try await queue.finish([outcome]))
                 } catch let error as QueueError where error.code == .rejected {
-                    logger.error("cannot record an outcome", ("notification", .string(outcome.id)),
-                                 ("error", .string(error.message)))
-                    // Settled below like a refusal: it may have been written before.
+                    if error.sqlState != "23505" {
+                        logger.error("cannot record an outcome", ("notification", .string(outcome.id)),
+                                     ("error", .string(error.message)))
+                    }
                 }
             }
         }

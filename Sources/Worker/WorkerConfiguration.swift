@@ -10,9 +10,11 @@ public struct WorkerConfiguration: Sendable {
     /// Claims adapt below it: they grow while they come back full (a
     /// backlog) and shrink while they come back short (see `LeaseBook`).
     public var batchSize: Int
-    /// The most rows held at once (`HERALD_WORKER_MAX_IN_FLIGHT`, default
-    /// 4096), which is also the send slots while sends are cheap (in-app,
-    /// under a millisecond): a bound on memory, not on a provider.
+    /// The most rows held at once, claimed and not yet written back
+    /// (`HERALD_WORKER_MAX_IN_FLIGHT`, default 4096): a bound on memory.
+    /// Below it the worker holds what its send slots start within ~50 ms,
+    /// so cheap sends (in-app) reach it and slow ones hold about a slot's
+    /// worth beyond the running sends (see `LeaseBook`).
     public var maxInFlight: Int
     /// Where LISTEN connects (nil: the pool's URL).
     public var listenDatabaseURL: String?
