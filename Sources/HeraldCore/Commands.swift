@@ -35,7 +35,7 @@ enum TokenCommand {
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
                                 masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret, poolSize: 1,
                                 logger: Logger(label: "herald", level: configuration.logLevel))
-        defer { services.pool.close() }
+        defer { services.close() }
         let userId = try await services.store.ensurePlatformUser(email: email)
         printOut(Authenticator.issueToken(platformUserId: userId, email: email, secret: secrets.jwtSecret))
         return 0
@@ -51,7 +51,7 @@ enum ServeCommand {
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
                                 masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret,
                                 poolSize: configuration.apiPoolSize, logger: logger)
-        defer { services.pool.close() }
+        defer { services.close() }
         let server = try APIServer.start(services: services)
         logger.info("listening", ("address", .string("\(configuration.host):\(server.port)")))
         let signal = await Signals.waitForTermination()

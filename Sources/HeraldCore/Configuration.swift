@@ -2,11 +2,21 @@ import Crypto
 import Delivery
 import Foundation
 import Logging
+import Postgres
 import Store
 
 /// Herald's settings, all from the environment (listed in README).
 public struct Configuration: Sendable {
     public var databaseURL: String?
+    /// The connection LISTEN uses (`HERALD_LISTEN_DATABASE_URL`, default
+    /// `DATABASE_URL`): direct or session-pooled, since a transaction-mode
+    /// pooler drops notifications.
+    public var listenDatabaseURL: String?
+    /// Pool mode (`HERALD_DATABASE_POOL_MODE`: session or transaction), the
+    /// client-side deadline of each query (`HERALD_DATABASE_QUERY_TIMEOUT_MS`,
+    /// default 5000) and the connect timeout (`HERALD_DATABASE_CONNECT_TIMEOUT`,
+    /// seconds, default 5) of every pooled connection.
+    public var databaseSession: PostgresSessionOptions
     public var host: String
     public var port: Int
     public var masterKeyHex: String?
@@ -51,6 +61,17 @@ public struct Configuration: Sendable {
             return value
         }
         databaseURL = nonEmpty("DATABASE_URL")
+        listenDatabaseURL = nonEmpty("HERALD_LISTEN_DATABASE_URL")
+        var session = PostgresSessionOptions(
+            connectTimeout: try integer("HERALD_DATABASE_CONNECT_TIMEOUT", 5, 2...300),
+            queryTimeout: .milliseconds(try integer("HERALD_DATABASE_QUERY_TIMEOUT_MS", 5000, 100...3_600_000)))
+        if let mode = nonEmpty("HERALD_DATABASE_POOL_MODE") {
+            guard let parsed = PostgresSessionOptions.PoolMode(rawValue: mode.lowercased()) else {
+                throw ConfigurationError("HERALD_DATABASE_POOL_MODE must be session or transaction")
+            }
+            session.poolMode = parsed
+        }
+        databaseSession = session
         host = nonEmpty("HERALD_HOST") ?? Self.defaultHost
         port = try integer("HERALD_PORT", Self.defaultPort, 0...65535)
         masterKeyHex = nonEmpty("HERALD_MASTER_KEY")
@@ -103,6 +124,9 @@ public struct Configuration: Sendable {
         }
         return (masterKey, jwtSecret)
     }
+
+    /// Where LISTEN connects: `HERALD_LISTEN_DATABASE_URL`, else the database URL.
+    public func listenURL(databaseURL: String) -> String { listenDatabaseURL ?? databaseURL }
 
     public func requireDatabaseURL() throws -> String {
         guard let databaseURL else { throw ConfigurationError("DATABASE_URL is not set (or run `herald dev`, which starts its own PostgreSQL)") }

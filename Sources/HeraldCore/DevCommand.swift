@@ -44,7 +44,7 @@ enum DevCommand {
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
                                 masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret,
                                 poolSize: configuration.apiPoolSize, logger: logger)
-        defer { services.pool.close() }
+        defer { services.close() }
         try await services.migrator.migrate(services.pool) { migration in
             printOut("applied migration \(String(format: "%04d", migration.version))_\(migration.name)")
         }

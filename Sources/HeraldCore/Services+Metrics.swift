@@ -5,7 +5,7 @@ import Store
 extension Services {
     /// Families every Herald process exposes, and the gauges read at scrape
     /// time: pool use, queue depth by status and type, the oldest queued age.
-    static func registerMetrics(_ metrics: MetricsRegistry, pools: [(name: String, pool: PostgresPool)]) {
+    static func registerMetrics(_ metrics: MetricsRegistry, pools: [(name: String, pool: PostgresPool)], probe: PostgresPool) {
         metrics.register("herald_db_pool_connections", .gauge, help: "PostgreSQL pool connections by state",
                          labels: ["pool", "state"])
         metrics.register("herald_queue_depth", .gauge, help: "Notifications waiting or being sent, by status and type",
@@ -20,29 +20,14 @@ extension Services {
                 }
             }
         }
-        guard let pool = pools.first?.pool else { return }
+        // Read through the probe pool within 2 s: a scrape must answer while
+        // the database is unreachable (the gauges are then left out).
         metrics.collect {
-            guard let depth = try? await pool.withConnection({ connection in
-                try connection.query("""
-                    SELECT s.status, t.type, coalesce(c.count, 0)
-                    FROM (VALUES ('queued'), ('sending')) s(status)
-                    CROSS JOIN (VALUES ('email'), ('sms'), ('push'), ('webhook'), ('inapp'), ('chat')) t(type)
-                    LEFT JOIN (
-                      SELECT CASE WHEN j.locked_by IS NULL THEN 'queued' ELSE 'sending' END AS status, n.type, count(*) AS count
-                      FROM notification_queue j JOIN notifications n ON n.id = j.id GROUP BY 1, 2
-                    ) c ON c.status = s.status AND c.type = t.type
-                    """).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int.self)) }
-            }) else { return [] }
-            let oldest = (try? await pool.withConnection { connection in
-                try connection.query("""
-                    SELECT coalesce(extract(epoch FROM now() - min(r.oldest)), 0)::float8
-                    FROM unnest('{0,1,2}'::smallint[]) p(priority) CROSS JOIN LATERAL (
-                      SELECT min(run_at) AS oldest FROM notification_queue
-                      WHERE locked_by IS NULL AND priority = p.priority AND run_at <= now()) r
-                    """)[0].decode(0, as: Double.self)
-            }) ?? 0
-            return depth.map { ("herald_queue_depth", ["status": $0.0, "type": $0.1], Double($0.2)) }
-                + [("herald_queue_oldest_queued_age_seconds", [:], oldest)]
+            async let depthRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.queueDepth(probe) }
+            async let oldestRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.oldestQueuedAge(probe) }
+            let (depth, oldest) = await (depthRead, oldestRead)
+            return (depth ?? []).map { ("herald_queue_depth", ["status": $0.status, "type": $0.type], Double($0.count)) }
+                + (oldest.map { [("herald_queue_oldest_queued_age_seconds", [:], $0)] } ?? [])
         }
     }
 }

@@ -17,7 +17,7 @@ enum WorkerCommand {
         let services = Services(configuration: configuration, databaseURL: try configuration.requireDatabaseURL(),
                                 masterKey: secrets.masterKey, jwtSecret: secrets.jwtSecret,
                                 poolSize: configuration.workerPoolSize, logger: logger)
-        defer { services.pool.close() }
+        defer { services.close() }
         let version = try await services.migrator.currentVersion(services.pool)
         guard version >= services.migrator.latestVersion else {
             throw ConfigurationError("the database schema is at version \(version), not \(services.migrator.latestVersion): run `herald migrate` first")

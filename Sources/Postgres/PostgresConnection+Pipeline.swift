@@ -15,11 +15,12 @@ extension PostgresConnection {
     /// others alone. Answers one result per statement, in order.
     ///
     /// Falls back to running them one by one when pipelining does not apply:
-    /// a single statement, a transaction already open, a statement that
+    /// transaction pool mode (a pooler may route each sync to another server
+    /// session, and unnamed statements would be overwritten), a single statement, a transaction already open, a statement that
     /// cannot be prepared (cache full), or parameters too large to send
     /// before reading (the server could block writing results meanwhile).
     func pipelined(_ batch: [PipelinedStatement]) -> [Result<PostgresRows, any Error>] {
-        guard batch.count > 1, transactionStatus == .idle,
+        guard batch.count > 1, options.poolMode == .session, transactionStatus == .idle,
               batch.reduce(0, { $0 + Self.parameterBytes($1.params) }) <= Self.pipelineParameterLimit,
               let names = try? batch.map({ try preparedName(for: $0) }),
               let pg = try? live(), PQenterPipelineMode(pg) == 1 else {
@@ -42,30 +43,44 @@ extension PostgresConnection {
         }
         if !sendFailed && PQflush(pg) != 0 { sendFailed = true }
         var stale: [Int] = []
+        // One deadline for the whole pipeline; past it the connection is gone
+        // (and `pg` freed), so every later statement fails with that error.
+        let deadline = options.queryTimeout.map { ContinuousClock.now + $0 }
+        var abandoned: (any Error)?
         for index in sent {
-            guard !broken, let result = PQgetResult(pg) else {
-                broken = true
-                outcomes[index] = .failure(makeError(nil, sql: batch[index].sql))
+            if let abandoned {
+                outcomes[index] = .failure(abandoned)
                 continue
             }
-            let status = PQresultStatus(result)
-            if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
-                outcomes[index] = .success(PostgresRows(result: result))
-            } else {
-                let error = makeError(result, sql: batch[index].sql)
-                if isStalePlan(error) { stale.append(index) }
-                outcomes[index] = .failure(error)
-            }
-            PQclear(result)
-            // The end of this statement's results, then its sync.
-            while let extra = PQgetResult(pg) { PQclear(extra) }
-            if let sync = PQgetResult(pg) {
-                if PQresultStatus(sync) != PGRES_PIPELINE_SYNC { broken = true }
-                PQclear(sync)
-            } else {
-                broken = true
+            do {
+                guard !broken, let result = try nextResult(pg, deadline: deadline, sql: batch[index].sql) else {
+                    broken = true
+                    outcomes[index] = .failure(makeError(nil, sql: batch[index].sql))
+                    continue
+                }
+                let status = PQresultStatus(result)
+                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                    outcomes[index] = .success(PostgresRows(result: result))
+                } else {
+                    let error = makeError(result, sql: batch[index].sql)
+                    if isStalePlan(error) { stale.append(index) }
+                    outcomes[index] = .failure(error)
+                }
+                PQclear(result)
+                // The end of this statement's results, then its sync.
+                while let extra = try nextResult(pg, deadline: deadline, sql: nil) { PQclear(extra) }
+                if let sync = try nextResult(pg, deadline: deadline, sql: nil) {
+                    if PQresultStatus(sync) != PGRES_PIPELINE_SYNC { broken = true }
+                    PQclear(sync)
+                } else {
+                    broken = true
+                }
+            } catch {
+                abandoned = error
+                if outcomes[index] == nil { outcomes[index] = .failure(error) }
             }
         }
+        if abandoned != nil { return batch.indices.map { outcomes[$0] ?? .failure(abandoned!) } }
         if sendFailed { broken = true }
         if broken || PQexitPipelineMode(pg) != 1 { broken = true }
         // DDL changed a statement's result type: forget it and run it again

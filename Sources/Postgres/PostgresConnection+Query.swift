@@ -3,39 +3,52 @@ import Foundation
 
 extension PostgresConnection {
     /// Runs one statement with every value bound as a `$n` parameter (text
-    /// format), through a per-connection prepared-statement cache keyed by
-    /// the SQL text. The PGresult is always cleared before returning.
+    /// format). In `session` pool mode through a per-connection
+    /// prepared-statement cache keyed by the SQL text; in `transaction` mode
+    /// as an unnamed statement (Parse, Bind, Execute in one round trip), which
+    /// a transaction-mode pooler can route. The PGresult is always cleared
+    /// before returning.
     ///
     ///     let rows = try conn.query("SELECT name FROM users WHERE id = $1", [id])
     @discardableResult
     public func query(_ sql: String, _ params: [(any PostgresBind)?] = []) throws -> PostgresRows {
-        let pg = try live()
+        _ = try live()
         return try withEncoded(params, sql: sql) { values, types in
             let count = Int32(params.count)
-            if let name = statements[sql] {
-                let result = PQexecPrepared(pg, name, count, values, nil, nil, 0)
-                defer { PQclear(result) }
-                if isOK(result) { return PostgresRows(result: result!) }
+            if options.poolMode == .session, let name = statements[sql] {
+                let result = try roundTrip(sql: sql) { PQsendQueryPrepared($0, name, count, values, nil, nil, 0) }
+                if let result, !Self.isFailure(result) { return rows(result) }
                 let error = makeError(result, sql: sql)
+                PQclear(result)
                 guard isStalePlan(error) else { throw error }
+                // "Does not exist" for a statement this session prepared and
+                // never deallocated: the server session is not ours alone.
+                if error.sqlState == "26000" { reportSharedSession() }
                 // DDL changed the statement's result type (or the statement
                 // vanished): forget it; if no transaction was aborted by the
                 // failure, nothing ran, so re-prepare and run again.
                 forget(sql: sql, name: name)
-                guard transactionStatus == .idle else { throw error }
+                guard transactionStatus == .idle else { throw withSharedSessionAdvice(error) }
             }
-            if statements.count < statementCacheLimit {
+            if options.poolMode == .session && statements.count < statementCacheLimit {
                 let name = try prepare(sql, count: count, types: types)
-                let result = PQexecPrepared(pg, name, count, values, nil, nil, 0)
-                defer { PQclear(result) }
-                try check(result, sql: sql)
-                return PostgresRows(result: result!)
+                return try rows(roundTrip(sql: sql) { PQsendQueryPrepared($0, name, count, values, nil, nil, 0) }, sql: sql)
             }
-            let result = PQexecParams(pg, sql, count, types, values, nil, nil, 0)
-            defer { PQclear(result) }
-            try check(result, sql: sql)
-            return PostgresRows(result: result!)
+            return try rows(roundTrip(sql: sql) { PQsendQueryParams($0, sql, count, types, values, nil, nil, 0) }, sql: sql)
         }
+    }
+
+    /// The rows of a successful result, which is cleared.
+    private func rows(_ result: OpaquePointer) -> PostgresRows {
+        defer { PQclear(result) }
+        return PostgresRows(result: result)
+    }
+
+    /// The rows of `result`, or its error; cleared either way.
+    func rows(_ result: OpaquePointer?, sql: String) throws -> PostgresRows {
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        return PostgresRows(result: result!)
     }
 
     /// Runs `body` between BEGIN and COMMIT; rolls back and rethrows if it
@@ -71,14 +84,22 @@ extension PostgresConnection {
         return try prepare(statement.sql, count: Int32(types.count), types: types)
     }
 
-    /// Prepares `sql` under the next free name and caches it.
+    /// Prepares `sql` under its name (PostgresStatementName) and caches it.
     private func prepare(_ sql: String, count: Int32, types: UnsafePointer<Oid>?) throws -> String {
-        let pg = try live()
-        statementCounter += 1
-        let name = "s\(statementCounter)"
-        let prepared = PQprepare(pg, name, sql, count, types)
+        let name = PostgresStatementName.make(sql: sql, generation: statementGeneration)
+        let prepared = try roundTrip(sql: sql) { PQsendPrepare($0, name, sql, count, types) }
         defer { PQclear(prepared) }
-        try check(prepared, sql: sql)
+        if let prepared, Self.isFailure(prepared) {
+            let error = makeError(prepared, sql: sql)
+            // "Already exists": another client prepared it on this server
+            // session, which a pooler shares. The name is the SQL's hash, so it
+            // is this very statement; outside a transaction it can be used.
+            guard error.sqlState == "42P05" else { throw error }
+            reportSharedSession()
+            guard transactionStatus == .idle else { throw withSharedSessionAdvice(error) }
+        } else {
+            try check(prepared, sql: sql)
+        }
         statements[sql] = name
         return name
     }
@@ -105,10 +126,10 @@ extension PostgresConnection {
     func forget(sql: String, name: String) {
         statements[sql] = nil
         // Free it server-side when we can; inside an aborted transaction we
-        // cannot, and it simply lives until the session ends.
-        if transactionStatus == .idle, let pg {
-            PQclear(PQexec(pg, "DEALLOCATE \(name)"))
-        }
+        // cannot, and it lives until the session ends: later preparations of
+        // any statement then take names of a new generation.
+        if transactionStatus == .idle, (try? execute("DEALLOCATE \(name)")) != nil { return }
+        statementGeneration += 1
     }
 
     /// Encodes parameters as NUL-terminated text in one buffer and passes

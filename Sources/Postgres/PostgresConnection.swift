@@ -10,7 +10,9 @@ import Foundation
 /// The URL may be a URI (`postgres://user:pass@host:5432/db?sslmode=disable`,
 /// `postgresql:///db?host=/socket/dir`) or a key=value string
 /// (`host=/socket/dir dbname=db`); libpq parses both. Every session runs with
-/// `TimeZone=UTC` and `client_encoding=UTF8`.
+/// `TimeZone=UTC` and `client_encoding=UTF8`. `options` say whether a
+/// transaction-mode pooler sits in front (then nothing is kept in the
+/// session) and bound every wait on the server (PostgresConnection+RoundTrip).
 ///
 /// When the connection breaks (server restart, network), the failing call
 /// throws `.connectionLost` and every later call throws it too until
@@ -18,13 +20,21 @@ import Foundation
 /// never silently continue on a fresh session.
 public final class PostgresConnection {
     public let url: String
-    public let connectTimeout: Int
+    /// Settable between statements, e.g. to lift the deadline for a migration.
+    public var options: PostgresSessionOptions
+    public var connectTimeout: Int { options.connectTimeout }
 
     var pg: OpaquePointer?
     var broken = false
-    /// Prepared statements by SQL text; names are `s1`, `s2`, ... per session.
+    /// Prepared statements by SQL text. A name is derived from the SQL's hash
+    /// (PostgresStatementName), so it can never stand for another statement,
+    /// even on a server session that a pooler shares with other clients.
     var statements: [String: String] = [:]
-    var statementCounter = 0
+    /// Bumped when a statement is forgotten (its plan went stale) but could not
+    /// be deallocated: the next preparation then gets a fresh name.
+    var statementGeneration = 0
+    /// Whether this session was found shared with other clients (reported once).
+    var sharedSessionReported = false
     /// Beyond this many distinct statements, SQL runs unprepared (PQexecParams)
     /// so ad-hoc SQL cannot grow server memory without bound.
     public var statementCacheLimit = 512
@@ -33,9 +43,13 @@ public final class PostgresConnection {
 
     /// Connects at once; throws `.connectionFailed`. `connectTimeout` is in
     /// seconds (libpq's minimum is 2) and only applies if the URL sets none.
-    public init(url: String, connectTimeout: Int = 5) throws {
+    public convenience init(url: String, connectTimeout: Int = 5) throws {
+        try self.init(url: url, options: PostgresSessionOptions(connectTimeout: connectTimeout))
+    }
+
+    public init(url: String, options: PostgresSessionOptions) throws {
         self.url = url
-        self.connectTimeout = connectTimeout
+        self.options = options
         try open()
     }
 
@@ -90,8 +104,7 @@ public final class PostgresConnection {
     /// Returns the last command tag.
     @discardableResult
     public func execute(_ sql: String) throws -> String {
-        let pg = try live()
-        let result = PQexec(pg, sql)
+        let result = try roundTrip(sql: sql) { PQsendQuery($0, sql) }
         defer { PQclear(result) }
         try check(result, sql: sql)
         return String(cString: PQcmdStatus(result))
@@ -101,20 +114,7 @@ public final class PostgresConnection {
 
     private func open() throws {
         close()
-        // Order matters: with expand_dbname, the last value of a key wins, so
-        // defaults go before the URL (which may override them) and
-        // client_encoding after it (always forced).
-        let settings: [(String, String)] = [
-            ("connect_timeout", String(connectTimeout)),
-            ("application_name", "herald"),
-            ("options", "-c TimeZone=UTC"),
-            // Detect a dead peer on TCP within ~1 min instead of hours.
-            ("keepalives_idle", "30"),
-            ("keepalives_interval", "10"),
-            ("keepalives_count", "3"),
-            ("dbname", url),
-            ("client_encoding", "UTF8"),
-        ]
+        let settings = options.connectionSettings(url: url)
         let keys = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
         defer {
@@ -127,8 +127,12 @@ public final class PostgresConnection {
             throw PostgresError(.connectionFailed, "libpq could not allocate a connection")
         }
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = Self.message(of: conn)
+            var message = Self.message(of: conn)
             PQfinish(conn)
+            if message.contains("unsupported startup parameter") {
+                message += " (a connection pooler such as PgBouncer refuses Herald's session settings: "
+                    + "set HERALD_DATABASE_POOL_MODE=transaction)"
+            }
             throw PostgresError(.connectionFailed, message)
         }
         // libpq prints server NOTICEs to stderr by default; drop them, but
@@ -146,8 +150,10 @@ public final class PostgresConnection {
         pg = conn
         broken = false
         statements = [:]
-        statementCounter = 0
-        // A URL with its own `options` replaces ours: enforce UTC anyway.
+        statementGeneration = 0
+        sharedSessionReported = false
+        // A URL with its own `options` replaces ours, and in transaction mode
+        // there are none: enforce UTC with SET (a pooler tracks it).
         if let tz = PQparameterStatus(conn, "TimeZone"), String(cString: tz) != "UTC" {
             try execute("SET TimeZone TO 'UTC'")
         }

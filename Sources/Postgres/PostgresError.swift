@@ -17,6 +17,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         /// An open connection broke while in use (server restart, network).
         /// The statement may or may not have been executed.
         public static let connectionLost = Code("connectionLost")
+        /// The server did not answer within the session's query deadline; the
+        /// connection was dropped. The statement may or may not have run.
+        public static let timeout = Code("timeout")
         /// The server rejected a statement; see `sqlState`.
         public static let query = Code("query")
         /// A value could not be decoded as the requested Swift type.
@@ -69,7 +72,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var isSerializationFailure: Bool { sqlState == "40001" }
     public var isDeadlock: Bool { sqlState == "40P01" }
     /// True for failures where the server was unreachable or went away.
-    public var isConnectionError: Bool { code == .connectionFailed || code == .connectionLost }
+    public var isConnectionError: Bool { code == .connectionFailed || code == .connectionLost || code == .timeout }
 
     public var description: String {
         var s = "PostgresError.\(code)"

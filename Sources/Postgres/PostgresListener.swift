@@ -38,18 +38,34 @@ public struct PostgresNotification: Sendable, Hashable {
 /// (no sleep loops). After the server restarts it reconnects with backoff,
 /// re-LISTENs every channel, then yields a `.reconnected` event.
 /// `notifications` is meant for a single consumer.
+///
+/// Every `pingInterval` it sends itself a NOTIFY (from another session, the
+/// way real notifications come: `pingVia`, e.g. the URL and options of the
+/// pool that sends them; else from its own): a listener that is connected
+/// but deaf (a network partition, or a transaction-mode pooler that drops
+/// notifications) is noticed within `pingInterval + pingTimeout`, reported to
+/// `onDeaf` and reconnected, instead of waiting on a silent socket forever.
 public final class PostgresListener: Sendable {
     public let notifications: AsyncStream<PostgresNotification>
     private let shared: ListenerShared
 
     /// Starts the thread, which connects at once (and keeps retrying).
     public init(url: String, reconnectDelay: Duration = .milliseconds(100),
-                maxReconnectDelay: Duration = .seconds(2), connectTimeout: Int = 5) {
+                maxReconnectDelay: Duration = .seconds(2), connectTimeout: Int = 5,
+                poolMode: PostgresSessionOptions.PoolMode = .session,
+                pingInterval: Duration? = .seconds(5), pingTimeout: Duration = .seconds(3),
+                pingVia: (url: String, options: PostgresSessionOptions)? = nil,
+                onDeaf: (@Sendable (String) -> Void)? = nil) {
         let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream(bufferingPolicy: .unbounded)
         notifications = stream
         shared = ListenerShared(continuation: continuation)
-        let loop = ListenerLoop(url: url, shared: shared, connectTimeout: connectTimeout,
-                                minDelay: reconnectDelay.seconds, maxDelay: maxReconnectDelay.seconds)
+        // LISTEN needs a session of its own. Behind a transaction-mode pooler
+        // it connects (no startup options) but goes deaf, which the pings tell.
+        let options = PostgresSessionOptions(poolMode: poolMode, connectTimeout: connectTimeout, queryTimeout: pingTimeout)
+        let loop = ListenerLoop(url: url, shared: shared, options: options,
+                                minDelay: reconnectDelay.seconds, maxDelay: maxReconnectDelay.seconds,
+                                ping: pingInterval.map { ListenerPing(interval: $0, timeout: pingTimeout, via: pingVia) },
+                                onDeaf: onDeaf)
         let thread = Thread { loop.run() }
         thread.name = "herald-pg-listener"
         thread.start()
@@ -72,6 +88,10 @@ public final class PostgresListener: Sendable {
 
     /// True while connected with every channel LISTENed.
     public var isConnected: Bool { shared.isConnected }
+
+    /// Self-NOTIFYs that came back, and times the listener was found deaf
+    /// (a ping unanswered within its timeout), since it started.
+    public var pingStats: (answered: Int, deaf: Int) { shared.pingStats }
 
     /// Closes the connection, ends the thread and finishes `notifications`;
     /// returns once the connection is closed.
@@ -101,6 +121,8 @@ final class ListenerShared: @unchecked Sendable {
     private var commands: [Command] = []
     private var stopped = false
     private var connected = false
+    private var answeredPings = 0
+    private var deafPings = 0
     private let finished = DispatchSemaphore(value: 0)
     /// Wake-up pipe: a byte written to [1] makes the thread's poll() return.
     let wake: (read: Int32, write: Int32)
@@ -117,6 +139,10 @@ final class ListenerShared: @unchecked Sendable {
     }
 
     var isConnected: Bool { lock.withLock { connected } }
+    var pingStats: (answered: Int, deaf: Int) { lock.withLock { (answeredPings, deafPings) } }
+    func countPing(answered: Bool) {
+        lock.withLock { if answered { answeredPings += 1 } else { deafPings += 1 } }
+    }
 
     func command(_ operation: Operation) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -18,7 +18,12 @@ public final class PostgresPool: Sendable {
         public var size: Int
         public var acquireTimeout: Duration
         /// Seconds, for libpq's connect_timeout (unless the URL sets one).
-        public var connectTimeout: Int
+        public var connectTimeout: Int {
+            get { session.connectTimeout }
+            set { session.connectTimeout = newValue }
+        }
+        /// Pool mode, deadlines and keepalives of every connection.
+        public var session: PostgresSessionOptions
         /// Connections that may send pipelines of `query` statements at once
         /// (PostgresPool+Statements). Fewer senders make longer pipelines:
         /// fewer round trips and thread wake-ups per statement, at the price
@@ -27,12 +32,12 @@ public final class PostgresPool: Sendable {
         public var pipelineSenders: Int
 
         public init(url: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), connectTimeout: Int = 5,
-                    pipelineSenders: Int? = nil) {
+                    pipelineSenders: Int? = nil, session: PostgresSessionOptions? = nil) {
             precondition(size > 0, "pool size must be positive")
             self.url = url
             self.size = size
             self.acquireTimeout = acquireTimeout
-            self.connectTimeout = connectTimeout
+            self.session = session ?? PostgresSessionOptions(connectTimeout: connectTimeout)
             self.pipelineSenders = min(size, max(1, pipelineSenders ?? max(2, ProcessInfo.processInfo.activeProcessorCount)))
         }
     }
@@ -222,8 +227,7 @@ public final class PostgresPool: Sendable {
         case .reuse(let worker):
             waiter.finish(.success(worker))
         case .create(let id):
-            waiter.finish(.success(PoolWorker(id: id, url: configuration.url,
-                                              connectTimeout: configuration.connectTimeout)))
+            waiter.finish(.success(PoolWorker(id: id, url: configuration.url, options: configuration.session)))
         case .wait:
             scheduleSweep()
         }

@@ -15,9 +15,9 @@ final class PoolWorker: @unchecked Sendable {
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(id: Int, url: String, connectTimeout: Int) {
+    init(id: Int, url: String, options: PostgresSessionOptions) {
         self.id = id
-        self.slot = ConnectionSlot(url: url, connectTimeout: connectTimeout)
+        self.slot = ConnectionSlot(url: url, options: options)
         let thread = Thread { [self] in run() }
         thread.name = "herald-pg-\(id)"
         thread.start()
@@ -57,12 +57,12 @@ final class PoolWorker: @unchecked Sendable {
 /// Lazily (re)connecting holder of one pooled connection.
 final class ConnectionSlot {
     let url: String
-    let connectTimeout: Int
+    let options: PostgresSessionOptions
     private var connection: PostgresConnection?
 
-    init(url: String, connectTimeout: Int) {
+    init(url: String, options: PostgresSessionOptions) {
         self.url = url
-        self.connectTimeout = connectTimeout
+        self.options = options
     }
 
     /// A live connection: reuses the open one (reconnecting if the server
@@ -72,7 +72,7 @@ final class ConnectionSlot {
             try connection.reconnectIfNeeded()
             return connection
         }
-        let fresh = try PostgresConnection(url: url, connectTimeout: connectTimeout)
+        let fresh = try PostgresConnection(url: url, options: options)
         connection = fresh
         return fresh
     }

@@ -38,32 +38,41 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is missing; calls `report` once per migration applied.
+    ///
+    /// Each migration runs in a transaction of its own that first takes a
+    /// transaction-scoped advisory lock: behind a transaction-mode pooler a
+    /// session lock could be taken on one server session and "released" on
+    /// another, and would then outlive the migration. No query deadline: a
+    /// migration may rewrite a large table.
     @discardableResult
     public func migrate(_ pool: PostgresPool, report: @escaping @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
-        try await pool.withConnection { connection in
-            try connection.execute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version int PRIMARY KEY,
-                    name text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now())
-                """)
-            _ = try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
-            defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
-            let applied = Set(try connection.query("SELECT version FROM schema_migrations", []).map { try $0.decode(0, as: Int.self) })
+        let migrations = migrations
+        return try await pool.withConnection { connection in
+            let saved = connection.options
+            connection.options.queryTimeout = nil
+            defer { connection.options = saved }
             var done: [Migration] = []
-            for migration in migrations where !applied.contains(migration.version) {
-                try connection.execute("BEGIN")
-                do {
+            for migration in migrations {
+                let applied = try connection.transaction { () -> Bool in
+                    _ = try connection.query("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
+                    try connection.execute("""
+                        CREATE TABLE IF NOT EXISTS schema_migrations (
+                            version int PRIMARY KEY,
+                            name text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now())
+                        """)
+                    let present = try connection.query("SELECT 1 AS present FROM schema_migrations WHERE version = $1",
+                                                       [migration.version])
+                    guard present.isEmpty else { return false }
                     try connection.execute(migration.sql)
                     _ = try connection.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                                              [migration.version, migration.name])
-                    try connection.execute("COMMIT")
-                } catch {
-                    _ = try? connection.execute("ROLLBACK")
-                    throw error
+                    return true
                 }
-                report(migration)
-                done.append(migration)
+                if applied {
+                    report(migration)
+                    done.append(migration)
+                }
             }
             return done
         }
@@ -72,10 +81,10 @@ public struct Migrator: Sendable {
     /// The highest applied version, or 0 on an empty database.
     public func currentVersion(_ pool: PostgresPool) async throws -> Int {
         try await pool.withConnection { connection in
-            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", [])
-            guard try exists.first?.decode(0, as: Bool.self) == true else { return 0 }
-            let rows = try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", [])
-            return try rows.first.map { try $0.decode(0, as: Int.self) } ?? 0
+            let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present", [])
+            guard try exists.first?.decode("present", as: Bool.self) == true else { return 0 }
+            let rows = try connection.query("SELECT coalesce(max(version), 0) AS version FROM schema_migrations", [])
+            return try rows.first.map { try $0.decode("version", as: Int.self) } ?? 0
         }
     }
 }
