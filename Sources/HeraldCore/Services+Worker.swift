@@ -8,6 +8,8 @@ extension Services {
     /// A worker whose attempts and counters feed this process's /metrics.
     public func makeWorker(configuration: WorkerConfiguration,
                     providers: @escaping @Sendable (String) -> (any NotificationProvider)?) -> Worker {
+        var configuration = configuration
+        if configuration.listenDatabaseURL == nil { configuration.listenDatabaseURL = listenURL }
         let metrics = self.metrics
         metrics.register("herald_notifications_sent_total", .counter,
                          help: "Delivery attempts by provider and outcome (sent, retry, failed)", labels: ["provider", "outcome"])

@@ -102,8 +102,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public var description: String { rawValue }
-        /// The database could not be reached or the connection broke: a write
-        /// may or may not have committed.
+        /// The database could not be reached, the connection broke or the
+        /// query's deadline passed: a write may or may not have committed.
         public static let unavailable = Code(rawValue: "unavailable")
         /// No connection within the pool's wait: nothing was sent.
         public static let busy = Code(rawValue: "busy")
@@ -120,7 +120,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
 
     init(_ error: PostgresError, operation: String) {
         switch error.code {
-        case .connectionFailed, .connectionLost, .poolClosed: code = .unavailable
+        case .connectionFailed, .connectionLost, .timeout, .poolClosed: code = .unavailable
         case .poolTimeout: code = .busy
         default: code = .rejected
         }
