@@ -37,11 +37,15 @@ public struct DeliveryQueue: Sendable {
     }
 
     /// Re-queues expired leases of other workers (and of this one's rows it
-    /// does not hold), never the rows in `held`.
-    public func rescueExpired(limit: Int, keeping held: [String]) async throws -> [Store.RescuedNotification] {
+    /// does not hold), never the rows `held()` answers. It is asked once the
+    /// connection is ready, right before the statement runs: a snapshot
+    /// taken before waiting for the connection could miss a row claimed
+    /// meanwhile.
+    public func rescueExpired(limit: Int,
+                              keeping held: @escaping @Sendable () -> [String]) async throws -> [Store.RescuedNotification] {
         let workerId = workerId
         return try await run("rescuing expired leases") {
-            try Store.rescueExpired($0, limit: limit, workerId: workerId, keeping: held)
+            try Store.rescueExpired($0, limit: limit, workerId: workerId, keeping: held())
         }
     }
 

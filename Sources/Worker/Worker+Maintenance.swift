@@ -53,8 +53,7 @@ extension Worker {
             do {
                 var batch: [Store.RescuedNotification]
                 repeat {
-                    let held = state.withLock { $0.book.heldIds }
-                    batch = try await queue.rescueExpired(limit: 500, keeping: held)
+                    batch = try await queue.rescueExpired(limit: 500) { [state] in state.withLock { $0.book.heldIds } }
                     record(batch)
                 } while batch.count == 500 && !Task.isCancelled
                 outage.succeeded(logger)

@@ -22,11 +22,11 @@ import Testing
         #expect(claimed.map(\.id) == ids)
         try await fixture.expireLeases(ids)
         // w1 holds the first three (a claim whose answer was lost leaves it the fourth).
-        let own = try await mine.rescueExpired(limit: 100, keeping: Array(ids.prefix(3)))
+        let own = try await mine.rescueExpired(limit: 100, keeping: { Array(ids.prefix(3)) })
         #expect(own.map(\.id) == [ids[3]], "only the row w1 does not hold")
         #expect(try await fixture.row(ids[0])["locked_by"].string == "w1")
         // Another worker takes over what expired: w1's heartbeat was late.
-        let other = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 100, keeping: [])
+        let other = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 100, keeping: { [] })
         #expect(Set(other.map(\.id)) == Set(ids.prefix(3)) && other.allSatisfy { $0.previousOwner == "w1" })
     }
 
@@ -59,7 +59,7 @@ import Testing
         let queue = fixture.store.queue(workerId: "w1", lease: .seconds(30))
         let row = try #require(try await queue.claim(limit: 1).first)
         try await fixture.expireLeases(ids)
-        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: [])
+        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: { [] })
         let outcome = sent(row)
         #expect(try await queue.finish([outcome]).isEmpty, "the lease passed on")
         let settled = try await queue.settle([outcome])
@@ -82,7 +82,7 @@ import Testing
         let second = fixture.store.queue(workerId: "w2", lease: .seconds(30))
         let row = try #require(try await first.claim(limit: 1).first)
         try await fixture.expireLeases(ids)
-        _ = try await second.rescueExpired(limit: 10, keeping: [])
+        _ = try await second.rescueExpired(limit: 10, keeping: { [] })
         let again = try #require(try await second.claim(limit: 1).first)
         #expect(again.attempt == 2)
         #expect(try await second.finish([sent(again)]) == [row.id])
@@ -112,7 +112,7 @@ import Testing
         let queue = fixture.store.queue(workerId: "w1", lease: .seconds(30))
         let row = try #require(try await queue.claim(limit: 1).first)
         try await fixture.expireLeases(ids)
-        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: [])
+        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: { [] })
         var outcome = sent(row)
         outcome.kind = .retry
         outcome.error = "421 try later"

@@ -68,7 +68,7 @@ import Glibc
             sentAtKill.append(smtp.messageCount())
         }
         let last = try launch()
-        try await waitUntil("every notification sent", timeout: .seconds(40)) {
+        try await waitUntil("every notification sent", timeout: .seconds(90)) {
             try await fixture.count(status: "sent") == 2000
         }
         last.terminate() // SIGTERM: a graceful stop
