@@ -2,7 +2,7 @@
 # Queue benchmark for issue 5: Herald's worker against the raw SQL limit, on
 # one private PostgreSQL (fsync on), in one run, interleaved.
 #
-#   deploy/bench-queue.sh            ROWS=300000 ROUNDS=2 DURATION=5 SAMPLES=200
+#   deploy/bench-queue.sh            ROWS=300000 ROUNDS=2 DURATION=5 SAMPLES=200 WORKERS=1,2,4 TUNED=1
 #
 # Each round runs, back to back on the same database:
 #   raw     pgbench claim-batch.pgb (../shared/bench): 50 jobs claimed with
@@ -10,10 +10,18 @@
 #   schema  the same pgbench loop with Herald's own claim and complete SQL on
 #           notification_queue and the notifications log (attempt rows
 #           included): the limit of Herald's schema, for context;
-#   herald  `herald bench queue`: the worker with the no-op in-app channel for
-#           DURATION seconds on ROWS queued notifications (as many as the raw
-#           table holds; neither may run dry), then enqueue→dispatch latency
-#           on an idle worker (one enqueue with pg_notify at a time).
+#   herald  `herald bench queue` at the worker's defaults (no HERALD_WORKER_*
+#           set): the worker with the no-op in-app channel for DURATION
+#           seconds on ROWS queued notifications (as many as the raw table
+#           holds; neither may run dry), then enqueue→dispatch latency on an
+#           idle worker (one enqueue with pg_notify at a time);
+#   tuned   (TUNED=1) the same with HERALD_WORKER_CONCURRENCY=2048 and
+#           HERALD_WORKER_BATCH=1024, the hand-tuned figure before the
+#           defaults adapted, for comparison.
+# After the rounds, for each count in WORKERS, that many `herald worker`
+# processes (defaults) drain the same kind of backlog for DURATION seconds
+# on one database: notifications per second (completion span) and
+# duplicates (notifications with more than one `sent` attempt).
 # The best figure of each kind is kept; the ratio is herald / raw. All three
 # runs last DURATION seconds and count the same way, from the rows' own
 # completion times (jobs / span; for pgbench not tps x 50, so a table that
@@ -45,7 +53,11 @@ pg_start "$tmp/pg" "$pgport" ${BENCH_PG_OPTIONS:-}
 psql -q "$(pg_url "$tmp/pg" "$pgport")" -c "CREATE DATABASE herald_bench"
 url=$(pg_url "$tmp/pg" "$pgport" herald_bench)
 export DATABASE_URL="$url" HERALD_LOG_LEVEL=warning
+unset HERALD_WORKER_CONCURRENCY HERALD_WORKER_BATCH HERALD_WORKER_MAX_IN_FLIGHT
+export_throwaway_secrets
 "$bin" migrate >/dev/null
+workers=${WORKERS:-1,2,4}
+tuned=${TUNED:-1}
 
 # Herald's claim and complete SQL (Store.claim / Store.finish, 50 rows) as a pgbench loop.
 cat > "$tmp/herald-sql.pgb" <<'SQL'
@@ -67,7 +79,8 @@ SQL
 # Completed jobs per second over the span of their completion timestamps.
 rate() { psql -Atq "$url" -c "SELECT round(count(*) / greatest(extract(epoch FROM max($2) - min($2)), 0.001)) FROM $1 WHERE status = 'sent'"; }
 left() { psql -Atq "$url" -c "SELECT count(*) FROM $1"; }
-best_raw=0; best_schema=0; best_herald=0; best_wall=0; best_median=""; best_p99=""
+best_raw=0; best_schema=0; best_herald=0; best_wall=0; best_median=""; best_p99=""; best_tuned=0
+field() { echo "$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 for round in $(seq "$rounds"); do
   log "round $round: raw SQL (pgbench claim-batch, ${duration}s)"
   psql -q "$url" -f "$sql_dir/queue-limit.sql" 2>/dev/null; psql -q "$url" -c CHECKPOINT
@@ -83,13 +96,18 @@ for round in $(seq "$rounds"); do
   [ "$(left notification_queue)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
   psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
 
-  log "round $round: herald worker (${duration}s on $rows notifications, no-op channel)"
+  log "round $round: herald worker at its defaults (${duration}s on $rows notifications, no-op channel)"
   out=$("$bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples "$samples")
-  herald=$(echo "$out" | awk -F= '/^worker_completion_span_per_s/ {print $2}')
-  wall=$(echo "$out" | awk -F= '/^worker_notifications_per_s/ {print $2}')
-  median=$(echo "$out" | awk -F= '/^latency_median_ms/ {print $2}')
-  p99=$(echo "$out" | awk -F= '/^latency_p99_ms/ {print $2}')
-  echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald herald_wall_per_s=$wall latency_median_ms=$median latency_p99_ms=$p99"
+  herald=$(field "$out" worker_completion_span_per_s); wall=$(field "$out" worker_notifications_per_s)
+  median=$(field "$out" latency_median_ms); p99=$(field "$out" latency_p99_ms)
+  tuned_rate=0
+  if [ "$tuned" = 1 ]; then
+    log "round $round: herald worker tuned by hand (2048 in flight, claims of 1024)"
+    out=$(HERALD_WORKER_CONCURRENCY=2048 HERALD_WORKER_BATCH=1024 "$bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples 20)
+    tuned_rate=$(field "$out" worker_completion_span_per_s)
+    [ "$tuned_rate" -gt "$best_tuned" ] && best_tuned=$tuned_rate
+  fi
+  echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald herald_tuned_per_s=$tuned_rate herald_wall_per_s=$wall latency_median_ms=$median latency_p99_ms=$p99"
   [ "$raw_jobs" -gt "$best_raw" ] && best_raw=$raw_jobs
   [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
   if [ "$herald" -gt "$best_herald" ]; then best_herald=$herald; best_wall=$wall; fi
@@ -97,16 +115,42 @@ for round in $(seq "$rounds"); do
   psql -q "$url" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts" -c CHECKPOINT
 done
 
+# N `herald worker` processes at their defaults on one database, the in-app backlog of Herald's SQL fill.
+multi_rows=""
+for count in ${workers//,/ }; do
+  log "herald worker x$count (processes, defaults, ${duration}s)"
+  psql -q "$url" -f "$tmp/herald-sql-fill.sql"; psql -q "$url" -c CHECKPOINT
+  pids=()
+  for i in $(seq "$count"); do
+    "$bin" worker 2>>"$tmp/workers.log" & pids+=($!)
+  done
+  sleep "$duration"
+  kill -TERM "${pids[@]}"; wait "${pids[@]}" || true
+  done_rows=$(psql -Atq "$url" -c "SELECT count(*) FROM notifications WHERE tenant_id = 'pgbench-tenant' AND status = 'sent'")
+  multi=$(psql -Atq "$url" -c "SELECT round(count(*) / greatest(extract(epoch FROM max(sent_at) - min(sent_at)), 0.001)) FROM notifications WHERE tenant_id = 'pgbench-tenant' AND status = 'sent'")
+  twice=$(psql -Atq "$url" -c "SELECT count(*) FROM (SELECT notification_id FROM notification_attempts WHERE tenant_id = 'pgbench-tenant' AND outcome = 'sent' GROUP BY 1 HAVING count(*) > 1) d")
+  again=$(psql -Atq "$url" -c "SELECT count(*) FROM notification_attempts WHERE tenant_id = 'pgbench-tenant' AND attempt > 1")
+  [ "$(left "notification_queue")" -gt 0 ] || echo "warning: the queue ran dry with $count workers: lower DURATION" >&2
+  echo "workers=$count sent=$done_rows notifications_per_s=$multi duplicates=$twice second_attempts=$again"
+  multi_rows+="workers_${count}_notifications_per_s=$multi duplicates=$twice"$'\n'
+  psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
+done
+grep -v "^$" "$tmp/workers.log" 2>/dev/null | grep -iv "shutting down\|stopped" | head -5 >&2 || true
+
 ratio=$(awk -v h="$best_herald" -v r="$best_raw" 'BEGIN {printf "%.2f", h / r}')
 schema_ratio=$(awk -v h="$best_herald" -v r="$best_schema" 'BEGIN {printf "%.2f", h / r}')
+tuned_ratio=$(awk -v h="$best_tuned" -v r="$best_raw" 'BEGIN {printf "%.2f", h / r}')
 cat <<EOF
 
 raw_sql_jobs_per_s=$best_raw            (pgbench claim-batch.pgb: bare queue table)
 herald_sql_jobs_per_s=$best_schema      (pgbench: Herald's claim + complete + attempt row on notifications)
-herald_worker_notifications_per_s=$best_herald  (rows / span of their completion times in ${duration}s, as for pgbench)
-herald_worker_wall_per_s=$best_wall         (rows / time from the worker's start to the last outcome)
-ratio_to_raw_sql=$ratio                 (aim: >= 0.80)
+herald_worker_notifications_per_s=$best_herald  (defaults; rows / span of their completion times in ${duration}s, as for pgbench)
+herald_worker_wall_per_s=$best_wall         (defaults; rows / time from the worker's start to the last outcome)
+ratio_to_raw_sql=$ratio                 (defaults; aim: >= 0.80)
 ratio_to_herald_sql=$schema_ratio
-latency_median_ms=$best_median          (enqueue -> provider called, idle worker; aim: < 10)
+herald_tuned_notifications_per_s=$best_tuned  (2048 in flight, claims of 1024; 0: TUNED=0)
+tuned_ratio_to_raw_sql=$tuned_ratio
+latency_median_ms=$best_median          (enqueue -> provider called, idle worker at defaults; aim: < 5)
 latency_p99_ms=$best_p99
 EOF
+printf '%s' "$multi_rows"

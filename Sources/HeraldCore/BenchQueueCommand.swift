@@ -41,12 +41,9 @@ public enum BenchQueueCommand {
             let store = Store(pool: pool, keyring: Keyring(masterKey: try MasterKey(hex: MasterKey.generateHex())))
             let bench = try await BenchTenant.create(pool)
             defer { Task { try? await bench.remove(pool) } }
+            // The worker at its defaults (the HERALD_WORKER_* variables, as
+            // `herald worker` reads them): it adapts its claims and send slots.
             var settings = configuration.workerConfiguration()
-            // A worker configured for bulk throughput (env overrides it): a
-            // claim of 1,024 rows and as many sends in flight as two claims,
-            // so claims, sends and outcome writes overlap (README).
-            settings.concurrency = configuration.worker.concurrency ?? 2048
-            settings.batchSize = configuration.worker.batchSize ?? 1024
             settings.retentionDays = 0
             let logger = Logger(label: "herald", level: configuration.logLevel)
 
@@ -68,6 +65,7 @@ public enum BenchQueueCommand {
                 completed=\(throughput.completed)
                 concurrency=\(settings.concurrency)
                 batch=\(settings.batchSize)
+                max_in_flight=\(settings.maxInFlight)
                 worker_seconds=\(String(format: "%.3f", throughput.elapsed.seconds))
                 worker_notifications_per_s=\(Int((Double(throughput.completed) / throughput.elapsed.seconds).rounded()))
                 worker_completion_span_per_s=\(Int(span.rounded()))
@@ -105,7 +103,7 @@ public enum BenchQueueCommand {
             _ = try connection.execute("CHECKPOINT")
         }
         let inApp = InAppProvider()
-        let worker = Worker(configuration: settings, pool: pool, store: store,
+        let worker = Worker(configuration: settings, store: store,
                             providers: { $0 == InAppProvider.name ? inApp : nil }, logger: logger, builtInTemplates: [])
         let start = ContinuousClock.now
         let running = Task { await worker.run() }
@@ -136,7 +134,7 @@ public enum BenchQueueCommand {
     static func measureLatency(samples: Int, pool: PostgresPool, store: Store, bench: BenchTenant,
                                settings: WorkerConfiguration, logger: Logger) async throws -> [Duration] {
         let probe = DispatchProbe()
-        let worker = Worker(configuration: settings, pool: pool, store: store,
+        let worker = Worker(configuration: settings, store: store,
                             providers: { $0 == InAppProvider.name ? probe : nil }, logger: logger, builtInTemplates: [])
         let running = Task { await worker.run() }
         defer { worker.shutdown() }

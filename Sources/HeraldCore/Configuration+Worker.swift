@@ -8,8 +8,12 @@ extension Configuration {
     public struct WorkerSettings: Sendable {
         /// `HERALD_WORKER_CONCURRENCY` (1–10,000): sends in flight.
         public var concurrency: Int?
-        /// `HERALD_WORKER_BATCH` (1–5,000): rows per claim.
+        /// `HERALD_WORKER_BATCH` (1–5,000): the largest claim (claims adapt below it).
         public var batchSize: Int?
+        /// `HERALD_WORKER_MAX_IN_FLIGHT` (1–100,000): rows a worker holds at most.
+        public var maxInFlight: Int?
+        /// `HERALD_WORKER_POLL_MS` (10–600,000): the poll when no NOTIFY arrives.
+        public var pollInterval: Duration?
         /// `HERALD_WORKER_LEASE_SECONDS` (1–86,400).
         public var lease: Duration?
         /// `HERALD_SHUTDOWN_SECONDS` (0–3,600).
@@ -22,6 +26,8 @@ extension Configuration {
         init(_ reader: SettingsReader) throws {
             concurrency = try reader.optionalInteger("HERALD_WORKER_CONCURRENCY", 1...10_000)
             batchSize = try reader.optionalInteger("HERALD_WORKER_BATCH", 1...5_000)
+            maxInFlight = try reader.optionalInteger("HERALD_WORKER_MAX_IN_FLIGHT", 1...100_000)
+            pollInterval = try reader.milliseconds("HERALD_WORKER_POLL_MS", 10...600_000)
             lease = try reader.seconds("HERALD_WORKER_LEASE_SECONDS", 1...86_400)
             shutdownTimeout = try reader.seconds("HERALD_SHUTDOWN_SECONDS", 0...3_600)
             retentionDays = try reader.optionalInteger("HERALD_RETENTION_DAYS", 0...36_500)
@@ -34,9 +40,11 @@ extension Configuration {
         let standard = WorkerConfiguration()
         return WorkerConfiguration(concurrency: worker.concurrency ?? standard.concurrency,
                                    batchSize: worker.batchSize ?? standard.batchSize,
+                                   maxInFlight: worker.maxInFlight ?? standard.maxInFlight,
                                    lease: worker.lease ?? standard.lease,
                                    shutdownTimeout: worker.shutdownTimeout ?? standard.shutdownTimeout,
                                    retentionDays: worker.retentionDays ?? standard.retentionDays,
+                                   pollInterval: worker.pollInterval ?? standard.pollInterval,
                                    workerId: standard.workerId)
     }
 }

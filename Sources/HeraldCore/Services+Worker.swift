@@ -8,6 +8,8 @@ extension Services {
     /// A worker whose attempts and counters feed this process's /metrics.
     public func makeWorker(configuration: WorkerConfiguration,
                     providers: @escaping @Sendable (String) -> (any NotificationProvider)?) -> Worker {
+        var configuration = configuration
+        if configuration.listenDatabaseURL == nil { configuration.listenDatabaseURL = listenURL }
         let metrics = self.metrics
         metrics.register("herald_notifications_sent_total", .counter,
                          help: "Delivery attempts by provider and outcome (sent, retry, failed)", labels: ["provider", "outcome"])
@@ -17,7 +19,12 @@ extension Services {
                          help: "Worker counters since start: claimed, rescued (expired leases taken over), released, lease_lost",
                          labels: ["event"])
         metrics.register("herald_worker_in_flight", .gauge, help: "Notifications a worker holds right now")
-        let worker = Worker(configuration: configuration, pool: pool, store: store, providers: providers, logger: logger,
+        metrics.register("herald_worker_deaf_listener_total", .counter,
+                         help: "Times the LISTEN connection missed its own ping and reconnected (see HERALD_LISTEN_DATABASE_URL)")
+        metrics.register("herald_worker_late_outcomes_total", .counter,
+                         help: "Sends recorded after their lease had passed to another worker, and those delivered twice",
+                         labels: ["kind"])
+        let worker = Worker(configuration: configuration, store: store, providers: providers, logger: logger,
                             builtInTemplates: builtInLibrary,
                             attemptObserver: { provider, outcome, seconds in
                                 metrics.increment("herald_notifications_sent_total", [provider, outcome])
@@ -27,7 +34,10 @@ extension Services {
             let counters = worker.metrics
             return [("claimed", counters.claimed), ("rescued", counters.rescued), ("released", counters.released),
                     ("lease_lost", counters.leaseLost)].map { ("herald_worker_events_total", ["event": $0.0], Double($0.1)) }
-                + [("herald_worker_in_flight", [:], Double(counters.inFlight))]
+                + [("herald_worker_in_flight", [:], Double(counters.inFlight)),
+                   ("herald_worker_late_outcomes_total", ["kind": "late"], Double(counters.lateOutcomes)),
+                   ("herald_worker_deaf_listener_total", [:], Double(counters.deafListener)),
+                   ("herald_worker_late_outcomes_total", ["kind": "duplicate"], Double(counters.duplicates))]
         }
         return worker
     }

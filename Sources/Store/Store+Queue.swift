@@ -116,7 +116,7 @@ extension Store {
     /// Claims up to `limit` ready rows, most urgent first and oldest first
     /// within a priority, skipping rows other workers hold. One range scan
     /// per priority level, so rows scheduled for later never slow a claim.
-    public static func claim(_ connection: PostgresConnection, workerId: String, limit: Int,
+    static func claim(_ connection: PostgresConnection, workerId: String, limit: Int,
                              lease: Duration) throws -> [ClaimedNotification] {
         let rows = try connection.query("""
             WITH c AS (
@@ -132,9 +132,10 @@ extension Store {
               FROM c WHERE j.id = c.id
               RETURNING j.id, j.attempts, j.priority, j.run_at
             )
-            SELECT n.id, n.tenant_id, n.type, n.template_id, n.template_name, ch.id, ch.provider, coalesce(ch.enabled, true),
-                   ch.xmin::text, n."to"::text, n.variables::text, n.rendered::text, n.locale, u.attempts, n.max_attempts,
-                   u.priority, n.test
+            SELECT n.id, n.tenant_id, n.type, n.template_id, n.template_name, ch.id AS channel_id,
+                   ch.provider AS channel_provider, coalesce(ch.enabled, true) AS channel_enabled,
+                   ch.xmin::text AS channel_version, n."to"::text AS recipients, n.variables::text AS variables,
+                   n.rendered::text AS rendered, n.locale, u.attempts AS attempt, n.max_attempts, u.priority, n.test
             FROM u JOIN notifications n ON n.id = u.id
             LEFT JOIN tenant_auth_settings a ON n.channel_id IS NULL AND a.tenant_id = n.tenant_id
             LEFT JOIN channels ch ON ch.tenant_id = n.tenant_id AND ch.id = coalesce(n.channel_id,
@@ -143,19 +144,20 @@ extension Store {
             """, [workerId, limit, lease.milliseconds, priorityLevels])
         return try rows.map { row in
             ClaimedNotification(
-                id: try row.decode(0), tenantId: try row.decode(1), type: try row.decode(2),
-                templateId: try row.optional(3), templateName: try row.optional(4), channelId: try row.optional(5),
-                channelProvider: try row.optional(6), channelEnabled: try row.decode(7), channelVersion: try row.optional(8),
-                recipients: try row.decode(9), variables: try row.decode(10), rendered: try row.optional(11),
-                locale: try row.decode(12), attempt: try row.decode(13), maxAttempts: try row.decode(14),
-                priority: try row.decode(15), test: try row.decode(16))
+                id: try row.decode("id"), tenantId: try row.decode("tenant_id"), type: try row.decode("type"),
+                templateId: try row.optional("template_id"), templateName: try row.optional("template_name"),
+                channelId: try row.optional("channel_id"), channelProvider: try row.optional("channel_provider"),
+                channelEnabled: try row.decode("channel_enabled"), channelVersion: try row.optional("channel_version"),
+                recipients: try row.decode("recipients"), variables: try row.decode("variables"),
+                rendered: try row.optional("rendered"), locale: try row.decode("locale"), attempt: try row.decode("attempt"),
+                maxAttempts: try row.decode("max_attempts"), priority: try row.decode("priority"), test: try row.decode("test"))
         }
     }
 
     /// Writes a batch of outcomes and their attempt rows in one statement.
     /// Answers the ids that were applied; the others had lost their lease
     /// (rescued and taken by another worker) and are left alone.
-    public static func finish(_ connection: PostgresConnection, workerId: String,
+    static func finish(_ connection: PostgresConnection, workerId: String,
                               outcomes: [QueueOutcome]) throws -> Set<String> {
         guard !outcomes.isEmpty else { return [] }
         let rows = try connection.query(finishStatement, [
@@ -165,7 +167,7 @@ extension Store {
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
             outcomes.map(\.rendered),
         ])
-        return Set(try rows.map { try $0.decode(0, as: String.self) })
+        return Set(try rows.map { try $0.decode("notification_id", as: String.self) })
     }
 
     /// `finish` as one statement: the queue rows the worker still owns end
@@ -232,7 +234,7 @@ extension Store {
 
     /// Extends the leases of rows this worker is still working on; answers
     /// the ids it still holds (a missing one was rescued by someone else).
-    public static func extendLeases(_ connection: PostgresConnection, workerId: String, ids: [String],
+    static func extendLeases(_ connection: PostgresConnection, workerId: String, ids: [String],
                                     lease: Duration) throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let rows = try connection.query("""
@@ -240,19 +242,26 @@ extension Store {
             WHERE id = ANY($2::text[]) AND locked_by = $1
             RETURNING id
             """, [workerId, ids, lease.milliseconds])
-        return Set(try rows.map { try $0.decode(0, as: String.self) })
+        return Set(try rows.map { try $0.decode("id", as: String.self) })
     }
 
     /// Puts rows whose lease expired (their worker died or hung) back in the
     /// queue, or fails those that used their last attempt, recording the lost
     /// attempt; wakes the workers when any went back.
-    public static func rescueExpired(_ connection: PostgresConnection, limit: Int) throws -> [RescuedNotification] {
+    ///
+    /// A worker never takes over rows it still holds (`keeping`, locked by
+    /// `workerId`): their sends may be running, and its own heartbeat renews
+    /// them once it runs again. Its rows it does not hold (a claim whose
+    /// answer was lost) are rescued like any other.
+    static func rescueExpired(_ connection: PostgresConnection, limit: Int, workerId: String = "",
+                              keeping held: [String] = []) throws -> [RescuedNotification] {
         try connection.transaction {
             let rows = try connection.query("""
                 WITH x AS (
                   SELECT j.id, j.attempts, j.locked_by, j.claimed_at, j.attempts >= n.max_attempts AS last
                   FROM notification_queue j JOIN notifications n ON n.id = j.id
                   WHERE j.locked_by IS NOT NULL AND j.locked_until < now()
+                    AND NOT (j.locked_by = $3 AND j.id = ANY($4::text[]))
                   ORDER BY j.locked_until LIMIT $1 FOR UPDATE OF j SKIP LOCKED
                 ), ended AS (
                   DELETE FROM notification_queue j USING x WHERE j.id = x.id AND x.last
@@ -273,10 +282,10 @@ extension Store {
                   ON CONFLICT (notification_id, attempt) DO NOTHING
                 )
                 SELECT id, attempts, last, locked_by FROM u
-                """, [limit, Self.leaseExpiredMessage])
+                """, [limit, Self.leaseExpiredMessage, workerId, held])
             let rescued = try rows.map { row in
-                RescuedNotification(id: try row.decode(0), attempts: try row.decode(1), failed: try row.decode(2),
-                                    previousOwner: try row.optional(3))
+                RescuedNotification(id: try row.decode("id"), attempts: try row.decode("attempts"),
+                                    failed: try row.decode("last"), previousOwner: try row.optional("locked_by"))
             }
             if rescued.contains(where: { !$0.failed }) {
                 _ = try connection.query("SELECT pg_notify($1, 'rescue')", [queueChannel])
@@ -289,7 +298,7 @@ extension Store {
 
     /// Gives back rows claimed but never started (shutdown): queued again,
     /// with the attempt they had not used returned; wakes the other workers.
-    public static func release(_ connection: PostgresConnection, workerId: String, ids: [String]) throws -> Int {
+    static func release(_ connection: PostgresConnection, workerId: String, ids: [String]) throws -> Int {
         guard !ids.isEmpty else { return 0 }
         return try connection.transaction {
             let count = try connection.query("""
@@ -306,7 +315,7 @@ extension Store {
     /// more than `days` days ago, with their attempts (cascade). Reads each
     /// tenant's range of `notifications_stats (tenant_id, created_at)`, so a
     /// batch costs the same however large the table is.
-    public static func deleteFinished(_ connection: PostgresConnection, olderThanDays days: Int, limit: Int) throws -> Int {
+    static func deleteFinished(_ connection: PostgresConnection, olderThanDays days: Int, limit: Int) throws -> Int {
         try connection.query("""
             DELETE FROM notifications WHERE id IN (
               SELECT x.id FROM tenants t CROSS JOIN LATERAL (

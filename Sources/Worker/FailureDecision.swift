@@ -1,5 +1,5 @@
 import Delivery
-import Postgres
+import Store
 
 /// A problem found before any provider was called: no template, a render
 /// error, no channel or provider. Permanent ones fail the notification at
@@ -26,7 +26,7 @@ public struct FailureDecision: Sendable, Equatable {
 
     public var verdict: Verdict
     /// For `last_error` and the attempt row: codes, hosts, reply texts; never
-    /// bodies or secrets (DeliveryError and PostgresError keep them out).
+    /// bodies or secrets (DeliveryError and the store's errors keep them out).
     public var message: String
 
     public init(verdict: Verdict, message: String) {
@@ -48,10 +48,10 @@ public struct FailureDecision: Sendable, Equatable {
             (retryable, retryAfter, message) = (error.isRetryable, error.retryAfter, error.description)
         case let error as PreparationError:
             (retryable, retryAfter, message) = (!error.isPermanent, nil, error.message)
-        case let error as PostgresError:
-            (retryable, retryAfter, message) = (true, nil, "database: \(error.message)")
         case is CancellationError:
             (retryable, retryAfter, message) = (true, nil, "the send was cancelled")
+        case let error where Store.databaseErrorMessage(error) != nil:
+            (retryable, retryAfter, message) = (true, nil, Store.databaseErrorMessage(error) ?? "database")
         default:
             // Unknown errors are treated as transient: a bounded number of
             // retries is cheaper than losing a message to a misclassification.

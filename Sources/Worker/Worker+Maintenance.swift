@@ -1,5 +1,4 @@
 import Logging
-import Postgres
 import Store
 
 /// The loops beside claiming: lease heartbeat, rescue of expired leases,
@@ -7,23 +6,40 @@ import Store
 extension Worker {
     /// Renews the leases of every row this worker holds, so a slow send keeps
     /// its row; rows found taken by someone else are dropped if not started.
+    /// While renewals fail, rows whose lease is too old wait (`LeaseBook`);
+    /// the first renewal that succeeds starts them again.
     func heartbeatLoop() async {
         var outage = OutageLog(what: "renewing leases")
+        var warnedStale = false
         while await pause(configuration.heartbeatInterval) {
             let ids = state.withLock { $0.book.heldIds }
             guard !ids.isEmpty else { continue }
-            let (id, lease) = (configuration.workerId, configuration.lease)
+            let sentAt = ContinuousClock.now
             do {
-                let kept = try await pool.withConnection { try Store.extendLeases($0, workerId: id, ids: ids, lease: lease) }
+                let kept = try await queue.renew(ids)
                 outage.succeeded(logger)
                 let missing = ids.filter { !kept.contains($0) }
-                guard !missing.isEmpty else { continue }
-                let dropped = state.withLock { $0.book.lost(missing) }
+                let (dropped, start, wasStale) = state.withLock { state in
+                    let wasStale = state.book.isStale(now: .now)
+                    state.book.renewed(kept, at: sentAt)
+                    return (state.book.lost(missing), state.book.startable(now: .now), wasStale)
+                }
+                warnedStale = false
+                if wasStale {
+                    logger.info("leases renewed: sending again", ("held", .int(kept.count)))
+                }
+                startSends(start)
+                if wasStale || !dropped.isEmpty { claimBell.ring(.capacity) }
                 for notification in dropped {
                     logger.warning("lease lost before sending: dropped", ("notification", .string(notification)))
                 }
             } catch {
                 outage.failed(error, logger)
+                if !warnedStale, state.withLock({ $0.book.isStale(now: .now) }) {
+                    warnedStale = true
+                    logger.warning("leases not renewed for too long: no new sends until a renewal succeeds",
+                                   ("error", .string("\(error)")))
+                }
             }
         }
     }
@@ -37,7 +53,7 @@ extension Worker {
             do {
                 var batch: [Store.RescuedNotification]
                 repeat {
-                    batch = try await pool.withConnection { try Store.rescueExpired($0, limit: 500) }
+                    batch = try await queue.rescueExpired(limit: 500) { [state] in state.withLock { $0.book.heldIds } }
                     record(batch)
                 } while batch.count == 500 && !Task.isCancelled
                 outage.succeeded(logger)
@@ -67,7 +83,7 @@ extension Worker {
             do {
                 let days = configuration.retentionDays
                 while true {
-                    let deleted = try await pool.withConnection { try Store.deleteFinished($0, olderThanDays: days, limit: 1000) }
+                    let deleted = try await queue.deleteFinished(olderThanDays: days, limit: 1000)
                     total += deleted
                     guard deleted == 1000, await pause(.milliseconds(20)) else { break }
                 }

@@ -1,5 +1,4 @@
 import Logging
-import Postgres
 import Store
 
 extension Worker {
@@ -102,41 +101,61 @@ extension Worker {
 
     /// Writes one batch. A statement error that is not the connection (a bad
     /// row) is retried row by row, so one row cannot hold up the others; a
-    /// row that still fails is left to its lease and logged.
+    /// row that still fails is left to its lease and logged. Outcomes the
+    /// write refused are settled before anything is said of them: written
+    /// by an earlier try, or a send recorded late (`DeliveryQueue.settle`).
     private func write(_ batch: [Store.QueueOutcome]) async throws {
-        let id = configuration.workerId
-        let applied: Set<String>
+        var applied: Set<String>
         do {
-            applied = try await pool.withConnection { try Store.finish($0, workerId: id, outcomes: batch) }
-        } catch let error as PostgresError where !error.isConnectionError && batch.count > 1 {
-            var some = Set<String>()
+            applied = try await queue.finish(batch)
+        } catch let error as QueueError where error.code == .rejected {
+            // Row by row, so one row cannot hold up the others. A row still
+            // refused is settled below like a lost lease: the usual cause is
+            // the rescue's record of this attempt (23505), when the row was
+            // rescued and claimed again by this worker while it was sending.
+            applied = []
             for outcome in batch {
                 do {
-                    some.formUnion(try await pool.withConnection { try Store.finish($0, workerId: id, outcomes: [outcome]) })
-                } catch let error as PostgresError where !error.isConnectionError {
-                    logger.error("cannot record an outcome", ("notification", .string(outcome.id)),
-                                 ("error", .string(error.message)))
+                    applied.formUnion(try await queue.finish([outcome]))
+                } catch let error as QueueError where error.code == .rejected {
+                    if error.sqlState != "23505" {
+                        logger.error("cannot record an outcome", ("notification", .string(outcome.id)),
+                                     ("error", .string(error.message)))
+                    }
                 }
             }
-            applied = some
         }
-        recordWritten(batch, applied: applied)
+        let refused = batch.filter { !applied.contains($0.id) }
+        let settled = try await queue.settle(refused)
+        applied.formUnion(settled.alreadyWritten)
+        recordWritten(batch, applied: applied, settled: settled)
     }
 
-    private func recordWritten(_ batch: [Store.QueueOutcome], applied: Set<String>) {
+    private func recordWritten(_ batch: [Store.QueueOutcome], applied: Set<String>, settled: Store.SettledOutcomes) {
         state.withLock { state in
             state.book.forget(batch.map(\.id))
-            for outcome in batch where applied.contains(outcome.id) {
+            for outcome in batch where applied.contains(outcome.id) || settled.late.contains(outcome.id) {
                 switch outcome.kind {
                 case .sent: state.metrics.sent += 1
                 case .retry: state.metrics.retried += 1
                 case .failed: state.metrics.failed += 1
                 }
             }
-            state.metrics.leaseLost += batch.count - applied.count
+            state.metrics.lateOutcomes += settled.late.count
+            state.metrics.duplicates += settled.duplicates.count
+            state.metrics.leaseLost += batch.count - applied.count - settled.late.count
         }
         claimBell.ring(.capacity)
-        for outcome in batch { log(outcome, applied: applied.contains(outcome.id)) }
+        for outcome in batch {
+            if settled.late.contains(outcome.id) {
+                logger.warning(settled.duplicates.contains(outcome.id)
+                               ? "late outcome recorded: sent after the lease had passed on, and sent by another attempt too (delivered twice)"
+                               : "late outcome recorded: sent after the lease had passed on",
+                               ("notification", .string(outcome.id)), ("attempt", .int(outcome.attempt)))
+            } else {
+                log(outcome, applied: applied.contains(outcome.id))
+            }
+        }
     }
 
     private func log(_ outcome: Store.QueueOutcome, applied: Bool) {

@@ -1,7 +1,6 @@
 import Delivery
 import Foundation
 import Logging
-import Postgres
 import Rendering
 import Store
 
@@ -9,7 +8,7 @@ import Store
 /// those queued without content, sends them through their channel's provider
 /// and writes every attempt back.
 ///
-///     let worker = Worker(configuration: try WorkerConfiguration(), pool: pool, store: store,
+///     let worker = Worker(configuration: try WorkerConfiguration(), store: store,
 ///                         providers: { registry.provider(named: $0) }, logger: logger)
 ///     let running = Task { await worker.run() }
 ///     …
@@ -17,15 +16,17 @@ import Store
 ///     await running.value        // in-flight sends finished, the rest released
 ///
 /// Rows are claimed in batches in short transactions that commit before any
-/// network I/O (`Store.claim`); sends run with bounded concurrency; outcomes
-/// are written in batches (`Store.finish`). The claim loop sleeps until a
+/// network I/O (`DeliveryQueue.claim`); sends run with bounded
+/// concurrency; outcomes are written in batches (`DeliveryQueue.finish`).
+/// Claim sizes and send slots adapt to the backlog and the cost of sends
+/// (`LeaseBook`), so the defaults drain a backlog at the database's pace. The claim loop sleeps until a
 /// NOTIFY on `herald_queue`, a freed slot, or the slow poll. Beside it run the
 /// heartbeat (leases of held rows), the rescue (expired leases of dead
 /// workers) and the retention of finished rows. Embeddable: `herald worker`
-/// and `herald dev` both run one; it never closes the pool it was given.
+/// and `herald dev` both run one; it never closes the store's pool.
 public final class Worker: Sendable {
     public let configuration: WorkerConfiguration
-    let pool: PostgresPool
+    let queue: DeliveryQueue
     let providers: @Sendable (String) -> (any NotificationProvider)?
     /// Told of every attempt: provider name, outcome (sent, retry, failed) and seconds taken.
     let attemptObserver: (@Sendable (String, String, Double) -> Void)?
@@ -53,27 +54,24 @@ public final class Worker: Sendable {
     ///     Herald cannot send through it (the notification then fails).
     ///   - builtInTemplates: the fallback for tenants without a template of
     ///     the wanted name; nil loads `TemplateLibrary.defaultDirectory()`.
-    public init(configuration: WorkerConfiguration = WorkerConfiguration(), pool: PostgresPool, store: Store,
+    public init(configuration: WorkerConfiguration = WorkerConfiguration(), store: Store,
                 providers: @escaping @Sendable (String) -> (any NotificationProvider)?, logger: Logger,
                 builtInTemplates: [Rendering.TemplateSeed]? = nil,
                 attemptObserver: (@Sendable (String, String, Double) -> Void)? = nil) {
         self.configuration = configuration
-        self.pool = pool
+        self.queue = store.queue(workerId: configuration.workerId, lease: configuration.lease,
+                                 listenURL: configuration.listenDatabaseURL)
         self.providers = providers
         self.attemptObserver = attemptObserver
         self.logger = logger.with(("component", "worker"), ("worker", .string(configuration.workerId)))
         self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
         self.channels = ChannelResolver(store: store)
-        self.state = Protected(WorkerState(book: LeaseBook(concurrency: configuration.concurrency,
-                                                           batchSize: configuration.batchSize,
-                                                           finishingAllowance: Self.finishingAllowance(configuration))))
+        self.state = Protected(WorkerState(book: LeaseBook(limits: Self.limits(configuration))))
     }
 
-    /// One more batch may be claimed while the last one's outcomes are
-    /// written (no more than the writers take at once): more would only add
-    /// sent-but-unrecorded rows, which a crash would send again.
-    static func finishingAllowance(_ configuration: WorkerConfiguration) -> Int {
-        min(configuration.batchSize, writeBatch * writers)
+    static func limits(_ configuration: WorkerConfiguration) -> LeaseBook<Store.ClaimedNotification>.Limits {
+        LeaseBook.Limits(concurrency: configuration.concurrency, maxInFlight: configuration.maxInFlight,
+                         maxClaim: configuration.batchSize, lease: configuration.lease)
     }
 
     public var id: String { configuration.workerId }
@@ -112,14 +110,18 @@ public final class Worker: Sendable {
 
     private func runUntilStopped() async {
         logger.info("worker started", ("concurrency", .int(configuration.concurrency)),
-                    ("batch", .int(configuration.batchSize)), ("leaseSeconds", .int(Int(configuration.lease.seconds))))
-        let listener = PostgresListener(url: pool.configuration.url)
+                    ("maxInFlight", .int(configuration.maxInFlight)), ("maxBatch", .int(configuration.batchSize)),
+                    ("leaseSeconds", .int(Int(configuration.lease.seconds))))
+        let listener = queue.makeWakeups(onDeaf: { [logger, state] advice in
+            logger.warning("the LISTEN connection is deaf", ("advice", .string(advice)))
+            state.withLock { $0.metrics.deafListener += 1 }
+        })
         let wakeups = Task { [claimBell] in
             // A reconnect means NOTIFYs may have been missed: look anyway.
-            for await _ in listener.notifications { claimBell.ring(.work) }
+            await listener.forEach { claimBell.ring(.work) }
         }
         do {
-            try await listener.listen(Store.queueChannel)
+            try await listener.start()
         } catch {
             logger.warning("LISTEN failed: polling until the database is back", ("error", .string("\(error)")))
         }
@@ -142,7 +144,7 @@ public final class Worker: Sendable {
 
     /// Hands back what never started, lets the sends in flight finish (up to
     /// the shutdown timeout), writes their outcomes and closes the listener.
-    private func stop(listener: PostgresListener, wakeups: Task<Void, Never>, maintenance: Task<Void, Never>) async {
+    private func stop(listener: QueueWakeups, wakeups: Task<Void, Never>, maintenance: Task<Void, Never>) async {
         let unstarted = state.withLock { $0.book.close() }
         await release(unstarted)
         let stragglers = await drainSends()
@@ -166,15 +168,16 @@ public final class Worker: Sendable {
         var mayHaveWork = true
         var outage = OutageLog(what: "claiming")
         while !isStopping {
-            let size = state.withLock { $0.book.claimSize() }
+            let size = state.withLock { $0.book.claimSize(now: .now) }
             if size > 0 && mayHaveWork {
                 do {
-                    let (id, lease) = (configuration.workerId, configuration.lease)
-                    let rows = try await pool.withConnection { try Store.claim($0, workerId: id, limit: size, lease: lease) }
+                    // The lease runs from no earlier than the claim was sent.
+                    let leasedAt = ContinuousClock.now
+                    let rows = try await queue.claim(limit: size)
                     outage.succeeded(logger)
                     // A short batch means the queue is drained for now.
                     if rows.count < size { mayHaveWork = false }
-                    if !rows.isEmpty { accept(rows) }
+                    accept(rows, requested: size, leasedAt: leasedAt)
                 } catch {
                     outage.failed(error, logger)
                     _ = await claimBell.wait(timeout: outage.retryDelay)
@@ -186,34 +189,40 @@ public final class Worker: Sendable {
         }
     }
 
-    private func accept(_ rows: [Store.ClaimedNotification]) {
+    private func accept(_ rows: [Store.ClaimedNotification], requested: Int, leasedAt: ContinuousClock.Instant) {
         let start = state.withLock { state in
-            state.book.add(rows.map { (id: $0.id, payload: $0) })
+            state.book.claimed(requested: requested, rows.map { (id: $0.id, payload: $0) }, leasedAt: leasedAt)
             state.metrics.claimed += rows.count
-            return state.book.startable()
+            return state.book.startable(now: .now)
         }
-        for item in start { Task { await self.sendLoop(item.payload) } }
+        startSends(start)
+    }
+
+    func startSends(_ items: [(id: String, payload: Store.ClaimedNotification)]) {
+        for item in items { Task { await self.sendLoop(item.payload) } }
     }
 
     /// One send slot: sends `first`, then whatever is waiting, until nothing is.
     private func sendLoop(_ first: Store.ClaimedNotification) async {
         var next: Store.ClaimedNotification? = first
         while let row = next {
+            let start = ContinuousClock.now
             let outcome = await attempt(row)
+            let end = ContinuousClock.now
             let (more, wakeWriter, roomToClaim) = state.withLock { state in
-                state.book.finished(row.id)
+                state.book.finished(row.id, took: end - start)
                 state.outcomes.append(outcome)
                 // The writer needs a ring only when this outcome is the first
                 // one waiting and a write slot is free; otherwise it is busy
                 // writing and takes this outcome with the next batch (a write
                 // ending rings it). One ring per outcome woke it per send.
                 let wakeWriter = state.outcomes.count == 1 && state.activeWrites < Self.writers
-                return (state.book.startable(), wakeWriter, state.book.claimSize() > 0)
+                return (state.book.startable(now: end), wakeWriter, state.book.claimSize(now: end) > 0)
             }
             if wakeWriter { flushBell.ring(.work) }
             if roomToClaim { claimBell.ring(.capacity) }
             next = more.first?.payload
-            for extra in more.dropFirst() { Task { await self.sendLoop(extra.payload) } }
+            startSends(Array(more.dropFirst()))
         }
     }
 
@@ -231,9 +240,8 @@ public final class Worker: Sendable {
 
     private func release(_ ids: [String]) async {
         guard !ids.isEmpty else { return }
-        let id = configuration.workerId
         do {
-            let count = try await pool.withConnection { try Store.release($0, workerId: id, ids: ids) }
+            let count = try await queue.release(ids)
             state.withLock { $0.metrics.released += count }
             logger.info("released unstarted notifications", ("count", .int(count)))
         } catch {

@@ -3,10 +3,21 @@ import Foundation
 /// The worker's settings. HeraldCore's `Configuration` reads the
 /// `HERALD_WORKER_*` variables and fills this in; the defaults are here.
 public struct WorkerConfiguration: Sendable {
-    /// Sends running at once (`HERALD_WORKER_CONCURRENCY`, default 32).
+    /// Sends running at once while sends take time, e.g. SMTP or HTTP
+    /// (`HERALD_WORKER_CONCURRENCY`, default 32).
     public var concurrency: Int
-    /// Rows per claim (`HERALD_WORKER_BATCH`, default 32).
+    /// The most rows one claim takes (`HERALD_WORKER_BATCH`, default 1024).
+    /// Claims adapt below it: they grow while they come back full (a
+    /// backlog) and shrink while they come back short (see `LeaseBook`).
     public var batchSize: Int
+    /// The most rows held at once, claimed and not yet written back
+    /// (`HERALD_WORKER_MAX_IN_FLIGHT`, default 4096): a bound on memory.
+    /// Below it the worker holds what its send slots start within ~50 ms,
+    /// so cheap sends (in-app) reach it and slow ones hold about a slot's
+    /// worth beyond the running sends (see `LeaseBook`).
+    public var maxInFlight: Int
+    /// Where LISTEN connects (nil: the pool's URL).
+    public var listenDatabaseURL: String?
     /// How long a claim is held without a heartbeat (`HERALD_WORKER_LEASE_SECONDS`,
     /// default 30): a killed worker's rows go out again this long after it died
     /// (plus at most `rescueInterval`).
@@ -17,7 +28,7 @@ public struct WorkerConfiguration: Sendable {
     /// default 30; 0 keeps them forever).
     public var retentionDays: Int
     /// The fallback when no NOTIFY arrives (a lost NOTIFY, scheduled rows
-    /// coming due, retries): one cheap index probe.
+    /// coming due, retries): one cheap index probe (`HERALD_WORKER_POLL_MS`, default 2000).
     public var pollInterval: Duration
     /// How often leases of held rows are renewed: a third of the lease.
     public var heartbeatInterval: Duration
@@ -28,12 +39,14 @@ public struct WorkerConfiguration: Sendable {
     /// Names this worker in `locked_by` and logs; unique per process.
     public var workerId: String
 
-    public init(concurrency: Int = 32, batchSize: Int = 32, lease: Duration = .seconds(30),
+    public init(concurrency: Int = 32, batchSize: Int = 1024, maxInFlight: Int = 4096, lease: Duration = .seconds(30),
                 shutdownTimeout: Duration = .seconds(25), retentionDays: Int = 30, pollInterval: Duration = .seconds(2),
                 backoff: BackoffPolicy = BackoffPolicy(), workerId: String = WorkerConfiguration.makeWorkerId()) {
         precondition(concurrency > 0 && batchSize > 0 && lease >= .milliseconds(300), "invalid worker configuration")
         self.concurrency = concurrency
         self.batchSize = batchSize
+        self.maxInFlight = max(concurrency, maxInFlight)
+        self.listenDatabaseURL = nil
         self.lease = lease
         self.shutdownTimeout = shutdownTimeout
         self.retentionDays = retentionDays

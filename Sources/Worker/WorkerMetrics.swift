@@ -13,6 +13,14 @@ public struct WorkerMetrics: Sendable, Equatable {
     public var released = 0
     /// Outcomes refused because the lease had passed to another worker.
     public var leaseLost = 0
+    /// Sends recorded after their lease had passed to another worker
+    /// (the worker was cut off from the database longer than the lease).
+    public var lateOutcomes = 0
+    /// Of those, the ones another attempt had sent too: delivered twice.
+    public var duplicates = 0
+    /// Times the LISTEN connection was found deaf (its ping never came back)
+    /// and reconnected; delivery meanwhile falls back to the poll.
+    public var deafListener = 0
     /// Rows held right now: waiting, sending, or awaiting their write.
     public var inFlight = 0
 

@@ -85,7 +85,7 @@ final class EndToEndHarness: APIClient {
             let delivery = try DeliveryProviders(configuration: configuration, outbox: nil)
             let worker = Worker(configuration: WorkerConfiguration(shutdownTimeout: .seconds(5),
                                                                    pollInterval: .milliseconds(250)),
-                                pool: services.pool, store: services.store, providers: delivery.lookup, logger: logger)
+                                store: services.store, providers: delivery.lookup, logger: logger)
             let running = Task { await worker.run() }
             return EndToEndHarness(database: database!, services: services, server: server, smtp: smtp,
                                    delivery: delivery, worker: worker, running: running, jwtSecret: jwtSecret,

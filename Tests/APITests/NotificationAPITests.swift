@@ -88,9 +88,7 @@ import Testing
             let retried = try await api.call("POST", location + "/retry", tenant.keys)
             #expect(try retried.json()["data"]?["status"] == "queued")
             // Leased to a worker it is being sent: shown so, and too late to cancel.
-            let claimed = try await api.pool.withConnection {
-                try Store.claim($0, workerId: "test-worker", limit: 10, lease: .seconds(30))
-            }
+            let claimed = try await api.services.store.queue(workerId: "test-worker", lease: .seconds(30)).claim(limit: 10)
             #expect(claimed.map(\.id) == [location.split(separator: "/").last.map(String.init) ?? "?"])
             #expect(try await api.call("GET", location, tenant.keys).json()["data"]?["status"] == "sending")
             #expect(try await api.call("POST", location + "/cancel", tenant.keys).status == 409)

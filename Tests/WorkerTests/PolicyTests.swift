@@ -70,46 +70,6 @@ import Testing
         #expect(decide(PostgresError(.connectionLost, "server closed the connection")).verdict != .fail)
     }
 
-    @Test func leaseBookBoundsSendsAndBatchesClaims() {
-        var book = LeaseBook<Int>(concurrency: 4, batchSize: 8)
-        #expect(book.claimSize() == 8, "idle: a whole batch at once")
-        book.add((0..<8).map { (id: "r\($0)", payload: $0) })
-        let started = book.startable()
-        #expect(started.map(\.payload) == [0, 1, 2, 3], "oldest first, up to the concurrency")
-        #expect(book.sending == 4 && book.waiting == 4)
-        #expect(book.claimSize() == 4, "room for the next half batch")
-        book.add((8..<12).map { (id: "r\($0)", payload: $0) })
-        #expect(book.claimSize() == 0, "full: concurrency + batch held")
-        book.finished("r0")
-        #expect(book.phase(of: "r0") == .finishing)
-        #expect(book.startable().map(\.payload) == [4])
-        #expect(book.claimSize() == 0, "a finished row holds its lease until its outcome is written")
-        book.forget(["r0"])
-        #expect(book.held == 11)
-        #expect(book.claimSize() == 0, "one free row is less than half a batch")
-        // Rows found rescued by someone else: unstarted ones are dropped, running ones kept.
-        #expect(book.lost(["r1", "r5", "r6"]) == ["r5", "r6"])
-        #expect(book.phase(of: "r1") == .sending)
-        // Shutdown: the unstarted rest is handed back, nothing starts any more.
-        let released = book.close()
-        #expect(released == ["r7", "r8", "r9", "r10", "r11"])
-        book.finished("r1")
-        #expect(book.startable().isEmpty && book.claimSize() == 0)
-        #expect(book.sending == 3)
-    }
-
-    @Test func finishedRowsWithinTheAllowanceLeaveRoomForTheNextClaim() {
-        var book = LeaseBook<Int>(concurrency: 4, batchSize: 4, finishingAllowance: 2)
-        book.add((0..<8).map { (id: "r\($0)", payload: $0) })
-        #expect(book.startable().count == 4 && book.claimSize() == 0, "full")
-        for id in ["r0", "r1", "r2"] { book.finished(id) }
-        #expect(book.finishing == 3)
-        // Two finished rows (the allowance) free their room while written; the third does not.
-        #expect(book.claimSize() == 2)
-        book.forget(["r0", "r1", "r2"])
-        #expect(book.finishing == 0 && book.held == 5 && book.claimSize() == 3)
-    }
-
     @Test func recipientsInEveryStoredShape() {
         let object: JSONValue = ["to": ["a@example.com", "b@example.com"], "cc": "c@example.com", "bcc": []]
         let parsed = MessageComposer.recipients(object)

@@ -55,7 +55,8 @@ import Worker
         let pools = [PostgresPool(url: fixture.url, size: 4), PostgresPool(url: fixture.url, size: 4)]
         defer { pools.forEach { $0.close() } }
         let workers = pools.enumerated().map { index, pool in
-            Worker(configuration: .forTests(concurrency: 16, batch: 16 + index * 16), pool: pool, store: fixture.store,
+            Worker(configuration: .forTests(concurrency: 16, batch: 16 + index * 16),
+                   store: Store(pool: pool, keyring: fixture.store.keyring),
                    providers: { _ in provider }, logger: .quiet, builtInTemplates: [])
         }
         let running = workers.map { worker in Task { await worker.run() } }

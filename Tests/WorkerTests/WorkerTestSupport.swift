@@ -115,7 +115,7 @@ struct QueueFixture: Sendable {
 
     func worker(_ configuration: WorkerConfiguration = .forTests(), providers: [String: any NotificationProvider],
                 library: [Rendering.TemplateSeed] = [], logger: Logger = .quiet) -> Worker {
-        Worker(configuration: configuration, pool: pool, store: store, providers: { providers[$0] }, logger: logger,
+        Worker(configuration: configuration, store: store, providers: { providers[$0] }, logger: logger,
                builtInTemplates: library)
     }
 }
@@ -216,5 +216,48 @@ func withRunningWorker<T>(_ worker: Worker, _ body: () async throws -> T) async 
         worker.shutdown()
         await running.value
         throw error
+    }
+}
+
+/// A provider whose sends wait until the test opens it: a send that is
+/// known to be running while the test changes the database under it.
+final class GatedProvider: NotificationProvider, @unchecked Sendable {
+    private let lock = NSLock()
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var calls: [String] = []
+
+    func send(_ message: OutgoingMessage, via channel: ChannelConfig) async throws -> DeliveryReceipt {
+        await withCheckedContinuation { continuation in
+            let now = lock.withLock { () -> Bool in
+                calls.append(message.notificationId)
+                if isOpen { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        return DeliveryReceipt(providerMessageId: "pm-" + message.notificationId, response: "250 accepted")
+    }
+
+    func open() {
+        let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            isOpen = true
+            defer { waiters = [] }
+            return waiters
+        }
+        waiting.forEach { $0.resume() }
+    }
+
+    var called: [String] { lock.withLock { calls } }
+}
+
+extension QueueFixture {
+    /// Leases end now, without waiting for them.
+    func expireLeases(_ ids: [String]) async throws {
+        try await pool.withConnection { connection in
+            _ = try connection.query("UPDATE notification_queue SET locked_until = now() - interval '1 second' WHERE id = ANY($1)",
+                                     [ids])
+        }
     }
 }
