@@ -146,6 +146,8 @@ import Worker
                 if counts.sent == 1001 && counts.queued == 0 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
+            print("pgbouncer: idle send answered→sent \(wakeUp); 1,000 sends drained in \(ContinuousClock.now - drained), "
+                  + "\(counts.attempts) attempts for \(counts.sent) sent")
             #expect(counts.sent == 1001)
             #expect(counts.attempts == 1001, "an attempt per notification: \(counts.attempts) attempts")
             worker.shutdown()
