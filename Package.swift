@@ -17,32 +17,34 @@ let package = Package(
         .systemLibrary(name: "CResolv"),
 
         // Pure Swift building blocks.
+        // One lock type, the Duration conversions, the hand-off to a thread of its own.
+        .target(name: "Basics"),
         .target(name: "JSON"),
         .target(name: "Mustache", dependencies: ["JSON"]),
         .target(name: "Rendering", dependencies: ["Mustache", "JSON"]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Postgres", dependencies: ["Basics", "CLibPQ"]),
         // A private PostgreSQL cluster in a folder: only `herald dev` and tests start one.
         .target(name: "LocalPostgres", dependencies: ["Postgres"]),
-        .target(name: "HTTP"),
+        .target(name: "HTTP", dependencies: ["Basics"]),
         .target(name: "Logging"),
         .target(name: "Metrics"),
 
         // The service.
-        .target(name: "Store", dependencies: ["Postgres", "JSON", "Crypto", "Logging"],
+        .target(name: "Store", dependencies: ["Basics", "Postgres", "JSON", "Crypto", "Logging"],
                 resources: [.copy("Migrations")]),
-        .target(name: "Delivery", dependencies: ["JSON", "Crypto", "COpenSSL"]),
+        .target(name: "Delivery", dependencies: ["Basics", "JSON", "Crypto", "COpenSSL"]),
         // The template studio's page: HTML, CSS and JavaScript modules served by the API.
         .target(name: "Studio", dependencies: ["Crypto"], resources: [.copy("Resources")]),
-        .target(name: "API", dependencies: ["Metrics", "Rendering", "Logging", "HTTP", "Store", "JSON", "Crypto", "Mustache",
+        .target(name: "API", dependencies: ["Basics", "Metrics", "Rendering", "Logging", "HTTP", "Store", "JSON", "Crypto", "Mustache",
                                            "Delivery", "Studio", "CResolv"],
                 resources: [.copy("Resources")]),
-        .target(name: "Worker", dependencies: ["Metrics", "Rendering", "Logging", "Store", "Postgres", "Delivery", "Mustache", "JSON"]),
-        .target(name: "HeraldCore", dependencies: ["Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "LocalPostgres", "HTTP", "Crypto", "JSON", "Mustache"]),
+        .target(name: "Worker", dependencies: ["Basics", "Metrics", "Rendering", "Logging", "Store", "Delivery", "Mustache", "JSON"]),
+        .target(name: "HeraldCore", dependencies: ["Basics", "Metrics", "Rendering", "Logging", "API", "Worker", "Delivery", "Store", "Postgres", "LocalPostgres", "HTTP", "Crypto", "JSON", "Mustache"]),
         .executableTarget(name: "Herald", dependencies: ["HeraldCore"]),
 
         // Test support: a throwaway PostgreSQL, an HTTP client over raw sockets.
-        .target(name: "HeraldTestSupport", dependencies: ["Postgres", "LocalPostgres", "JSON", "HTTP"]),
+        .target(name: "HeraldTestSupport", dependencies: ["Basics", "Postgres", "LocalPostgres", "JSON", "HTTP"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "MustacheTests", dependencies: ["Mustache", "JSON", "HeraldTestSupport"]),

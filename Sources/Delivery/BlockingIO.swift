@@ -15,10 +15,3 @@ public enum BlockingIO {
     }
 }
 
-extension Duration {
-    /// For Dispatch timers.
-    var dispatchInterval: DispatchTimeInterval {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-    }
-}

@@ -1,3 +1,4 @@
+import Basics
 /// The one error type of the Delivery module. `code` says what kind of failure
 /// it was; `isPermanent`/`isRetryable` turn that into the retry decision the
 /// worker makes, so callers never parse messages or reply texts.

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -63,8 +64,8 @@ public final class HTTPProviderClient: Sendable {
     /// only to addresses `outbound` allows.
     public init(timeout: Duration = defaultTimeout, outbound: OutboundPolicy = OutboundPolicy()) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.timeInterval
-        configuration.timeoutIntervalForResource = timeout.timeInterval
+        configuration.timeoutIntervalForRequest = timeout.seconds
+        configuration.timeoutIntervalForResource = timeout.seconds
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
@@ -132,7 +133,7 @@ public final class HTTPProviderClient: Sendable {
             request.secrets.append(pinned.url.absoluteString)  // its path may be a credential
         }
         var urlRequest = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData,
-                                    timeoutInterval: timeout.timeInterval)
+                                    timeoutInterval: timeout.seconds)
         urlRequest.httpMethod = request.method
         urlRequest.setValue("Herald", forHTTPHeaderField: "User-Agent")
         for (name, value) in request.headers {
@@ -279,9 +280,3 @@ extension HTTPProviderRequest {
     }
 }
 
-extension Duration {
-    /// For Foundation APIs that take seconds as a Double.
-    var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

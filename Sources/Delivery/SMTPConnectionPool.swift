@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Keeps SMTP sessions open between messages and caps how many each server

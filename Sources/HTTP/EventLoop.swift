@@ -1,3 +1,4 @@
+import Basics
 import Glibc
 
 /// One event-loop thread: an epoll set with the shared listening socket, the shutdown eventfd,
@@ -45,7 +46,7 @@ final class EventLoop: @unchecked Sendable {
     let wakeFD: Int32
 
     // Cross-thread hand-off, guarded by inboxLock; everything else below is loop-thread only.
-    let inboxLock = Lock()
+    let inboxLock = Locked()
     var inbox: [InboxItem] = []
     var wakePending = false
     /// The loop is in (or about to enter) a blocking epoll_wait.
@@ -241,7 +242,7 @@ final class EventLoop: @unchecked Sendable {
     private func beginDraining(now: UInt64) {
         guard !draining else { return }
         draining = true
-        drainDeadline = now &+ context.configuration.shutdownGracePeriod.nanoseconds
+        drainDeadline = now &+ context.configuration.shutdownGracePeriod.wholeNanoseconds
         _ = Sys.epollCtl(epollFD, Sys.EPOLL_CTL_DEL, context.shutdownEvent.fd, events: 0, data: 0)
         stopListening()
         acceptPausedUntil = nil

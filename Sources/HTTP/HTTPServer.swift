@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 import Glibc
@@ -45,7 +46,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let shutdownEvent: OwnedFileDescriptor
     private let stopped = DispatchGroup()
 
-    private let lock = Lock()
+    private let lock = Locked()
     private var started = false        // guarded by lock
     private var boundPort = 0          // guarded by lock
     private var context: ServerContext?  // guarded by lock

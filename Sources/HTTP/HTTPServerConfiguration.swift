@@ -1,3 +1,4 @@
+import Basics
 import Glibc
 
 /// One access-log record, handed to `HTTPServerConfiguration.accessLog` after a response has
@@ -93,15 +94,15 @@ public struct HTTPServerConfiguration: Sendable {
     }
 
     var timeouts: HTTPConnectionTimeouts {
-        HTTPConnectionTimeouts(firstByte: firstByteTimeout.nanoseconds, head: headTimeout.nanoseconds, idle: idleTimeout.nanoseconds,
-                               body: bodyTimeout.nanoseconds, write: writeTimeout.nanoseconds,
-                               linger: lingerTimeout.nanoseconds)
+        HTTPConnectionTimeouts(firstByte: firstByteTimeout.wholeNanoseconds, head: headTimeout.wholeNanoseconds, idle: idleTimeout.wholeNanoseconds,
+                               body: bodyTimeout.wholeNanoseconds, write: writeTimeout.wholeNanoseconds,
+                               linger: lingerTimeout.wholeNanoseconds)
     }
 
     var tickInterval: UInt64 {
-        if let timerResolution { return max(timerResolution.nanoseconds, 1_000_000) }
+        if let timerResolution { return max(timerResolution.wholeNanoseconds, 1_000_000) }
         let shortest = [firstByteTimeout, headTimeout, idleTimeout, bodyTimeout, writeTimeout, lingerTimeout]
-            .map(\.nanoseconds).min() ?? 1_000_000_000
+            .map(\.wholeNanoseconds).min() ?? 1_000_000_000
         return min(max(shortest / 10, 5_000_000), 250_000_000)
     }
 
@@ -110,11 +111,3 @@ public struct HTTPServerConfiguration: Sendable {
     }
 }
 
-extension Duration {
-    /// Whole nanoseconds, clamped at zero.
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        if seconds < 0 { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
-    }
-}

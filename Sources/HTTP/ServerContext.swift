@@ -1,3 +1,4 @@
+import Basics
 import Glibc
 
 /// A file descriptor closed when its last owner goes away. Used for fds that other threads
@@ -26,7 +27,7 @@ final class ServerContext: @unchecked Sendable {
     /// rendered once by the application's renderer.
     let overloadedResponse: [UInt8]
 
-    private let lock = Lock()
+    private let lock = Locked()
     private var openConnections = 0  // guarded by lock
     private var nextLoopIndex = 0    // guarded by lock
     /// Set once before the loop threads start; emptied when they have all stopped (the loops

@@ -1,3 +1,4 @@
+import Basics
 import API
 import Foundation
 import HTTP

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Delivery
 import Foundation
@@ -221,6 +222,3 @@ extension Array where Element == Duration {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Postgres
 #if canImport(Glibc)
@@ -47,12 +48,9 @@ public struct TestDatabase: Sendable {
     }
 }
 
-/// Runs blocking work (initdb, pg_ctl) on its own thread, off Swift's
-/// cooperative pool.
+/// Blocking work (initdb, pg_ctl, libpq) off Swift's cooperative pool.
 func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
+    try await onOwnThread(work)
 }
 
 /// `url` with its database replaced by `name`; handles URIs

@@ -1,3 +1,4 @@
+import Basics
 import CLibPQ
 import Foundation
 #if canImport(Glibc)

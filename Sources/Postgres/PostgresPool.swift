@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 
@@ -278,8 +279,3 @@ final class Waiter: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -111,24 +111,3 @@ final class ConnectionSlot {
     }
 }
 
-/// Moves a value the compiler cannot prove Sendable across threads, where
-/// the API guarantees (via `sending` or exclusive checkout) one owner at a time.
-struct UnsafeTransfer<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// A lock-protected value.
-final class Locked<State>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var state: State
-
-    init(_ state: State) { self.state = state }
-
-    @inline(__always)
-    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&state)
-    }
-}

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Postgres
 
@@ -141,7 +142,7 @@ extension Store {
             LEFT JOIN channels ch ON ch.tenant_id = n.tenant_id AND ch.id = coalesce(n.channel_id,
                 CASE n.type WHEN 'email' THEN a.email_channel_id WHEN 'sms' THEN a.sms_channel_id END)
             ORDER BY u.priority, u.run_at, u.id
-            """, [workerId, limit, lease.milliseconds, priorityLevels])
+            """, [workerId, limit, lease.wholeMilliseconds, priorityLevels])
         return try rows.map { row in
             ClaimedNotification(
                 id: try row.decode("id"), tenantId: try row.decode("tenant_id"), type: try row.decode("type"),
@@ -163,7 +164,7 @@ extension Store {
         let rows = try connection.query(finishStatement, [
             workerId, outcomes.map(\.id), outcomes.map(\.attempt), outcomes.map(\.kind.rawValue),
             outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
-            outcomes.map(\.retryDelay.milliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
+            outcomes.map(\.retryDelay.wholeMilliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
             outcomes.map(\.rendered),
         ])
@@ -241,7 +242,7 @@ extension Store {
             UPDATE notification_queue SET locked_until = now() + $3::int8 * interval '1 millisecond'
             WHERE id = ANY($2::text[]) AND locked_by = $1
             RETURNING id
-            """, [workerId, ids, lease.milliseconds])
+            """, [workerId, ids, lease.wholeMilliseconds])
         return Set(try rows.map { try $0.decode("id", as: String.self) })
     }
 
@@ -334,9 +335,3 @@ extension Store {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down (for SQL intervals).
-    var milliseconds: Int {
-        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
-    }
-}

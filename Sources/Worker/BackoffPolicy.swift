@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// When a failed attempt is tried again: exponential backoff with full jitter
@@ -31,7 +32,7 @@ public struct BackoffPolicy: Sendable, Equatable {
     /// `retryAfter` when the provider asked for longer (capped at `maximum`).
     public func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil,
                       using generator: inout some RandomNumberGenerator) -> Duration {
-        let ceiling = ceiling(afterAttempt: attempt).milliseconds
+        let ceiling = ceiling(afterAttempt: attempt).wholeMilliseconds
         let jittered = Duration.milliseconds(Int64.random(in: 0...ceiling, using: &generator))
         guard let retryAfter, retryAfter > jittered else { return jittered }
         return min(retryAfter, maximum)
@@ -43,8 +44,4 @@ public struct BackoffPolicy: Sendable, Equatable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}
 

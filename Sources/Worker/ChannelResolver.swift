@@ -1,3 +1,4 @@
+import Basics
 import Delivery
 import JSON
 import Store
@@ -18,7 +19,7 @@ final class ChannelResolver: Sendable {
     static let cacheLimit = 10_000
 
     private let store: Store
-    private let cache = Protected<[String: Cached]>([:])
+    private let cache = Locked<[String: Cached]>([:])
 
     init(store: Store) { self.store = store }
 

@@ -1,3 +1,4 @@
+import Basics
 /// Wakes one waiting loop, remembering why. Rings that arrive while nobody
 /// waits are kept (as a set of reasons) and answered by the next wait, so a
 /// NOTIFY that lands during a claim is never lost.
@@ -21,7 +22,7 @@ final class Doorbell: Sendable {
         var expired = -1
     }
 
-    private let state = Protected(State())
+    private let state = Locked(State())
 
     func ring(_ reasons: Reasons) {
         let waking = state.withLock { state -> (CheckedContinuation<Reasons, Never>, Reasons)? in

@@ -1,3 +1,4 @@
+import Basics
 /// The rows one worker holds a lease on, from claim until their outcome is
 /// written: waiting for a send slot, sending, or finished and waiting for the
 /// batch write. Pure bookkeeping (no I/O; the time is passed in), so the claim

@@ -1,3 +1,4 @@
+import Basics
 import Delivery
 import Foundation
 import Rendering
@@ -21,7 +22,7 @@ extension Worker {
         let startedAt = Date()
         let start = ContinuousClock.now
         var renderedText: String?
-        func elapsed() -> Int { Int((ContinuousClock.now - start).milliseconds) }
+        func elapsed() -> Int { Int((ContinuousClock.now - start).wholeMilliseconds) }
         do {
             let rendered: RenderedMessage
             if let stored = MessageComposer.storedRendering(of: row) {

@@ -1,3 +1,4 @@
+import Basics
 import Delivery
 import Foundation
 import Logging
@@ -33,7 +34,7 @@ public final class Worker: Sendable {
     let logger: Logger
     let renderer: NotificationRenderer
     let channels: ChannelResolver
-    let state: Protected<WorkerState>
+    let state: Locked<WorkerState>
     /// Wakes the claim loop: work may be ready, a slot freed, or shutdown.
     let claimBell = Doorbell()
     /// Wakes the writer of outcomes.
@@ -66,7 +67,7 @@ public final class Worker: Sendable {
         self.logger = logger.with(("component", "worker"), ("worker", .string(configuration.workerId)))
         self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
         self.channels = ChannelResolver(store: store)
-        self.state = Protected(WorkerState(book: LeaseBook(limits: Self.limits(configuration))))
+        self.state = Locked(WorkerState(book: LeaseBook(limits: Self.limits(configuration))))
     }
 
     static func limits(_ configuration: WorkerConfiguration) -> LeaseBook<Store.ClaimedNotification>.Limits {
@@ -155,7 +156,7 @@ public final class Worker: Sendable {
             logger.warning("sends still running at the shutdown deadline: their rows go back to the queue when their leases expire",
                            ("count", .int(stragglers)))
         }
-        await Self.offThread { listener.stop() }
+        await onOwnThread { listener.stop() }
         wakeups.cancel()
         let totals = metrics
         logger.info("worker stopped", ("sent", .int(totals.sent)), ("retried", .int(totals.retried)),
@@ -250,14 +251,6 @@ public final class Worker: Sendable {
         }
     }
 
-    static func offThread(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { continuation in
-            Thread {
-                body()
-                continuation.resume()
-            }.start()
-        }
-    }
 
     static func loadLibrary(_ logger: Logger) -> [Rendering.TemplateSeed] {
         guard let directory = TemplateLibrary.defaultDirectory() else {
