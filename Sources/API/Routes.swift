@@ -56,14 +56,22 @@ struct RouteBuilder {
         routes.append(Route(method: method, pattern: pattern) { request in
             await Self.measured(method, pattern, context) {
                 await Self.guarded(request, context) {
-                    try StorableText.check(parameters: request.parameters, query: request.query)
-                    let principal = try await context.authenticator.principal(for: request)
-                    let access = Access(principal: principal, store: context.store)
-                    try await access.queryTenant(request)
-                    return try await handler(request, access)
+                    try await context.store.withRequestDeadline {
+                        try await Self.authorized(request, context, handler)
+                    }
                 }
             }
         })
+    }
+
+    /// Checks the request's text, finds its principal and tenant, then runs the handler.
+    private static func authorized(_ request: APIRequest, _ context: APIContext,
+                                   _ handler: @Sendable (APIRequest, Access) async throws -> APIResponse) async throws -> APIResponse {
+        try StorableText.check(parameters: request.parameters, query: request.query)
+        let principal = try await context.authenticator.principal(for: request)
+        let access = Access(principal: principal, store: context.store)
+        try await access.queryTenant(request)
+        return try await handler(request, access)
     }
 
     /// A route that names one resource by a path id: the id is checked (a

@@ -23,6 +23,8 @@ extension PostgresPool {
         let statement: PipelinedStatement
         /// When the caller asked: bounds the pipeline's time (`budget(requestedAt:)`).
         let queuedAt: ContinuousClock.Instant
+        /// The caller's request deadline (`PostgresPool.requestDeadline`).
+        let deadline: ContinuousClock.Instant?
         let resume: @Sendable (Result<PostgresRows, any Error>) -> Void
     }
 
@@ -31,7 +33,8 @@ extension PostgresPool {
     /// statements. For reads and single writes that need no transaction.
     public func query(_ sql: String, _ params: [(any PostgresBind)?] = []) async throws -> PostgresRows {
         try await withCheckedThrowingContinuation { continuation in
-            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params), queuedAt: .now) {
+            let item = QueuedStatement(statement: PipelinedStatement(sql: sql, params: params), queuedAt: .now,
+                                       deadline: Self.requestDeadline) {
                 continuation.resume(with: $0)
             }
             let startSender = statementQueue.withLock { queue -> Bool in
@@ -71,7 +74,8 @@ extension PostgresPool {
                     var failure: (any Error)?
                     if !batch.isEmpty {
                         do {
-                            let budget = self.budget(requestedAt: batch.map(\.queuedAt).min()!)
+                            let budget = self.budget(requestedAt: batch.map(\.queuedAt).min()!,
+                                                     deadline: batch.compactMap(\.deadline).min())
                             results = try worker.slot.checkout(budget: budget).pipelined(batch.map(\.statement))
                         } catch {
                             failure = error

@@ -93,8 +93,9 @@ public final class PostgresPool: Sendable {
         _ body: sending @escaping (PostgresConnection) throws -> T
     ) async throws -> T {
         let requested = ContinuousClock.now
-        let worker = try await acquire()
-        let budget = budget(requestedAt: requested)
+        let deadline = Self.requestDeadline
+        let worker = try await acquire(deadline: deadline)
+        let budget = budget(requestedAt: requested, deadline: deadline)
         let body = UnsafeTransfer(body)
         return try await withCheckedThrowingContinuation { continuation in
             worker.submit {
@@ -107,13 +108,28 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// The end of the budget of a caller that asked at `requestedAt`: nil when
-    /// it did not wait; else what is left of the acquire timeout, at least a
-    /// second (so a caller that waited long still gets one try).
-    func budget(requestedAt: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    /// The deadline of the request being served, for every pool call made
+    /// within it: set once per request (`withRequestDeadline`) so that a
+    /// request making several calls waits no longer in all than one call may.
+    @TaskLocal public static var requestDeadline: ContinuousClock.Instant?
+
+    /// Runs `body` with a deadline of `limit` (default: the acquire timeout)
+    /// for every pool call it makes, queueing included.
+    public func withRequestDeadline<T: Sendable>(_ limit: Duration? = nil,
+                                                 _ body: () async throws -> T) async rethrows -> T {
+        try await Self.$requestDeadline.withValue(ContinuousClock.now + (limit ?? configuration.acquireTimeout), operation: body)
+    }
+
+    /// The end of the budget of a caller that asked at `requestedAt` within a
+    /// request that must end by `deadline`: nil when it did not wait and has
+    /// no deadline; else the sooner of the two, at least half a second on
+    /// (so a caller that waited long still gets one try).
+    func budget(requestedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant?) -> ContinuousClock.Instant? {
         let now = ContinuousClock.now
-        guard now - requestedAt >= .milliseconds(50) else { return nil }
-        return max(requestedAt + configuration.acquireTimeout, now + .seconds(1))
+        let waited = now - requestedAt >= .milliseconds(50)
+        guard waited || deadline != nil else { return nil }
+        let own = waited ? requestedAt + configuration.acquireTimeout : deadline!
+        return max(min(own, deadline ?? own), now + .milliseconds(500))
     }
 
     /// Returns a worker after a job. A job that could not even connect means
@@ -188,8 +204,8 @@ public final class PostgresPool: Sendable {
 
     // MARK: - Acquire / release
 
-    private func acquire() async throws -> PoolWorker {
-        let waiter = Waiter(nil)
+    private func acquire(deadline: ContinuousClock.Instant?) async throws -> PoolWorker {
+        let waiter = Waiter(nil, deadline: deadline)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 waiter.setResume { continuation.resume(with: $0) }
@@ -209,7 +225,7 @@ public final class PostgresPool: Sendable {
         let now = ContinuousClock.now
         let action = state.withLock { state -> PostgresPoolState<PoolWorker, Waiter>.AcquireAction? in
             if waiter.cancelled { return nil }
-            return state.acquire(waiter, now: now)
+            return state.acquire(waiter, now: now, deadline: waiter.deadline)
         }
         switch action {
         case nil:
@@ -261,9 +277,12 @@ final class Waiter: @unchecked Sendable {
     private var resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?
     /// Guarded by the pool's lock.
     var cancelled = false
+    /// Its caller's request deadline, if it has one.
+    let deadline: ContinuousClock.Instant?
 
-    init(_ resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?) {
+    init(_ resume: (@Sendable (Result<PoolWorker, any Error>) -> Void)?, deadline: ContinuousClock.Instant? = nil) {
         self.resume = resume
+        self.deadline = deadline
     }
 
     func setResume(_ resume: @escaping @Sendable (Result<PoolWorker, any Error>) -> Void) {

@@ -9,8 +9,9 @@ struct PostgresPoolState<Worker, Waiter: AnyObject> {
     let acquireTimeout: Duration
 
     private(set) var idle: [Worker] = []
-    /// FIFO, with the time each waiter joined (for the acquire timeout).
-    private(set) var waiters: [(waiter: Waiter, queuedAt: ContinuousClock.Instant)] = []
+    /// FIFO, with the time each waiter gives up: the acquire timeout after it
+    /// joined, or its caller's own deadline if that comes sooner.
+    private(set) var waiters: [(waiter: Waiter, expiresAt: ContinuousClock.Instant)] = []
     private(set) var total = 0
     private(set) var inUse = 0
     private(set) var peakInUse = 0
@@ -34,7 +35,8 @@ struct PostgresPoolState<Worker, Waiter: AnyObject> {
         case wait(startSweep: Bool)
     }
 
-    mutating func acquire(_ waiter: Waiter, now: ContinuousClock.Instant) -> AcquireAction {
+    mutating func acquire(_ waiter: Waiter, now: ContinuousClock.Instant,
+                          deadline: ContinuousClock.Instant? = nil) -> AcquireAction {
         if closed { return .fail(PostgresError(.poolClosed, "the connection pool is closed")) }
         if let worker = idle.popLast() {
             markInUse()
@@ -46,7 +48,7 @@ struct PostgresPoolState<Worker, Waiter: AnyObject> {
             markInUse()
             return .create(id: nextWorkerID)
         }
-        waiters.append((waiter, now))
+        waiters.append((waiter, min(now + acquireTimeout, deadline ?? now + acquireTimeout)))
         defer { sweeping = true }
         return .wait(startSweep: !sweeping)
     }
@@ -74,15 +76,13 @@ struct PostgresPoolState<Worker, Waiter: AnyObject> {
         return .idle
     }
 
-    /// Waiters queued for the acquire timeout or longer, removed (the queue is
-    /// FIFO with one timeout, so they are at its front), and the error to fail
+    /// Waiters whose time is up, removed (queued for the acquire timeout, or
+    /// past their caller's deadline), and the error to fail
     /// them with; `more` says whether others still wait (sweep again; else
     /// the next waiter to queue schedules a sweep).
     mutating func expire(now: ContinuousClock.Instant) -> (expired: [Waiter], error: PostgresError, more: Bool) {
-        var expired: [Waiter] = []
-        while let first = waiters.first, now - first.queuedAt >= acquireTimeout {
-            expired.append(waiters.removeFirst().waiter)
-        }
+        let expired = waiters.filter { $0.expiresAt <= now }.map(\.waiter)
+        if !expired.isEmpty { waiters.removeAll { $0.expiresAt <= now } }
         sweeping = !waiters.isEmpty
         let error = PostgresError(.poolTimeout, "no connection available within \(acquireTimeout) "
             + "(pool size \(size), \(inUse) in use, \(waiters.count) still waiting)")

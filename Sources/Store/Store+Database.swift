@@ -40,3 +40,13 @@ extension PostgresRow {
         return value
     }
 }
+
+extension Store {
+    /// Runs one API request's work with a deadline for all of its database
+    /// calls together (queueing for a connection included): the pool's
+    /// acquire timeout, so a request that makes several calls still waits no
+    /// longer than one call may when the database is stuck.
+    public func withRequestDeadline<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        try await pool.withRequestDeadline(nil, body)
+    }
+}

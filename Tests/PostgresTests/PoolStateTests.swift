@@ -111,4 +111,16 @@ import Testing
         guard case .idle = state.release("w1") else { Issue.record("a failed waiter was handed a worker"); return }
         #expect(state.waiters.isEmpty && state.inUse == 0)
     }
+
+    @Test func aWaiterWithItsOwnDeadlineExpiresByItEvenBehindOthers() {
+        var state = State(size: 1, acquireTimeout: .seconds(10))
+        _ = state.acquire(Caller("a"), now: start)
+        _ = state.acquire(Caller("patient"), now: start)
+        _ = state.acquire(Caller("hurried"), now: start, deadline: start + .seconds(2))
+        var sweep = state.expire(now: start + .seconds(2))
+        #expect(sweep.expired.map(\.name) == ["hurried"])
+        #expect(sweep.more)
+        sweep = state.expire(now: start + .seconds(10))
+        #expect(sweep.expired.map(\.name) == ["patient"])
+    }
 }
