@@ -41,7 +41,12 @@ compile() {  # compile OUTPUT SWIFTC-ARGUMENTS...: quiet unless it fails
 build() {
   case $1 in
     json) compile "$out/json-fuzz" -module-name JSON Sources/JSON/*.swift fuzz/JSON/*.swift ;;
-    http) compile "$out/http-fuzz" -module-name HTTP Sources/HTTP/*.swift fuzz/HTTPParser/*.swift ;;
+    http)
+      # HTTP imports Basics (its lock and Duration conversions): built first as a library, as for Mustache.
+      compile "$out/lib/libBasics.a" -module-name Basics -emit-library -static -emit-module \
+        -emit-module-path "$out/lib/Basics.swiftmodule" Sources/Basics/*.swift
+      compile "$out/http-fuzz" -module-name HTTP -I "$out/lib" -L "$out/lib" -lBasics \
+        Sources/HTTP/*.swift fuzz/HTTPParser/*.swift ;;
     mustache)
       # Mustache imports JSON, so JSON is built as its own (instrumented) module first.
       compile "$out/lib/libJSON.a" -module-name JSON -emit-library -static -emit-module \
