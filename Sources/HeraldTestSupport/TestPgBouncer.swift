@@ -58,7 +58,8 @@ public final class TestPgBouncer: Sendable {
         let directory = base + "/herald-pgbouncer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let asRoot = getuid() == 0
-        let port = try freeLoopbackPort()
+        let (probe, port) = try Loopback.bind(listening: false)
+        close(probe)
         let config = """
             [databases]
             * = host=\(server.socket) port=\(server.port) user=\(server.user)
@@ -93,7 +94,7 @@ public final class TestPgBouncer: Sendable {
         try process.run()
         let bouncer = TestPgBouncer(port: port, directory: directory, process: process)
         for _ in 0..<200 {
-            if canConnect(port: port) { return bouncer }
+            if Loopback.accepts(port: port) { return bouncer }
             guard process.isRunning else { break }
             usleep(50_000)
         }
@@ -118,37 +119,6 @@ public final class TestPgBouncer: Sendable {
     /// PgBouncer's log so far (for failure messages).
     public func log() -> String {
         (try? String(contentsOfFile: directory + "/pgbouncer.log", encoding: .utf8)) ?? ""
-    }
-
-    private static func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestPgBouncerError(description: "no free loopback port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }
 

@@ -44,22 +44,7 @@ public final class TestTCPProxy: @unchecked Sendable {
 
     private init(upstreamPath: String) throws {
         self.upstreamPath = upstreamPath
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else {
-            close(fd)
-            throw TestPgBouncerError(description: "the proxy cannot listen: errno \(errno)")
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try Loopback.bind(listening: true)
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
         wake = (fds[0], fds[1])
