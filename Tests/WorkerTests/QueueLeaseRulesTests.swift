@@ -55,11 +55,7 @@ import Testing
     @Test func aLateSendOfARowStillWaitingEndsIt() async throws {
         let fixture = try await QueueFixture.make()
         defer { Task { await fixture.close() } }
-        let ids = try await fixture.insert(1)
-        let queue = fixture.store.queue(workerId: "w1", lease: .seconds(30))
-        let row = try #require(try await queue.claim(limit: 1).first)
-        try await fixture.expireLeases(ids)
-        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: { [] })
+        let (queue, row) = try await claimedThenRescuedByAnother(fixture)
         let outcome = sent(row)
         #expect(try await queue.finish([outcome]).isEmpty, "the lease passed on")
         let settled = try await queue.settle([outcome])
@@ -108,11 +104,7 @@ import Testing
     @Test func aLateRetryIsDiscarded() async throws {
         let fixture = try await QueueFixture.make()
         defer { Task { await fixture.close() } }
-        let ids = try await fixture.insert(1)
-        let queue = fixture.store.queue(workerId: "w1", lease: .seconds(30))
-        let row = try #require(try await queue.claim(limit: 1).first)
-        try await fixture.expireLeases(ids)
-        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: { [] })
+        let (queue, row) = try await claimedThenRescuedByAnother(fixture)
         var outcome = sent(row)
         outcome.kind = .retry
         outcome.error = "421 try later"
@@ -120,5 +112,16 @@ import Testing
         #expect(try await queue.settle([outcome]) == Store.SettledOutcomes())
         #expect(try await fixture.status(row.id) == "queued")
         #expect(try await fixture.attempts(row.id).map(\.error) == [Store.leaseExpiredMessage])
+    }
+
+    /// One row claimed by worker w1, whose lease then expired and which w2
+    /// rescued: the state a worker cut off longer than its lease comes back to.
+    private func claimedThenRescuedByAnother(_ fixture: QueueFixture) async throws -> (DeliveryQueue, Store.ClaimedNotification) {
+        let ids = try await fixture.insert(1)
+        let queue = fixture.store.queue(workerId: "w1", lease: .seconds(30))
+        let row = try #require(try await queue.claim(limit: 1).first)
+        try await fixture.expireLeases(ids)
+        _ = try await fixture.store.queue(workerId: "w2", lease: .seconds(30)).rescueExpired(limit: 10, keeping: { [] })
+        return (queue, row)
     }
 }
