@@ -11,6 +11,8 @@ struct OutageLog {
     var retryDelay: Duration { .milliseconds(min(2000, 100 << min(failures, 5))) }
 
     mutating func failed(_ error: any Error, _ logger: Logger) {
+        // A stopping worker cancels its loops: that is no outage.
+        if error is CancellationError { return }
         if failures == 0 {
             logger.warning("database unavailable: retrying", ("while", .string(what)), ("error", .string("\(error)")))
         }
