@@ -5,7 +5,7 @@
 
 herald_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # apt-get install the packages whose command or header is missing.
 ensure_packages() {
