@@ -51,16 +51,26 @@ public struct Migrator: Sendable {
             let saved = connection.options
             connection.options.queryTimeout = nil
             defer { connection.options = saved }
+            // One locked transaction makes the table and reads what is
+            // applied: on a current database that is all a start costs.
+            let applied = try connection.transaction { () -> Set<Int> in
+                _ = try connection.query("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
+                try connection.execute("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version int PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now())
+                    """)
+                return Set(try connection.query("SELECT version FROM schema_migrations", []).map {
+                    try $0.decode("version", as: Int.self)
+                })
+            }
             var done: [Migration] = []
-            for migration in migrations {
+            for migration in migrations where !applied.contains(migration.version) {
+                // Checked again under the lock: another process may have
+                // applied it since.
                 let applied = try connection.transaction { () -> Bool in
                     _ = try connection.query("SELECT pg_advisory_xact_lock($1)", [Self.lockKey])
-                    try connection.execute("""
-                        CREATE TABLE IF NOT EXISTS schema_migrations (
-                            version int PRIMARY KEY,
-                            name text NOT NULL,
-                            applied_at timestamptz NOT NULL DEFAULT now())
-                        """)
                     let present = try connection.query("SELECT 1 AS present FROM schema_migrations WHERE version = $1",
                                                        [migration.version])
                     guard present.isEmpty else { return false }

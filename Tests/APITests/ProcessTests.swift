@@ -119,6 +119,22 @@ import Testing
         #expect(payload.email == "ops@example.com")
     }
 
+    /// Two replicas starting at once on an empty database: each migration is
+    /// applied by exactly one of them, and both end up current.
+    @Test func concurrentMigrationsApplyEachOnce() async throws {
+        let database = try await TestDatabase.create()
+        defer { Task { try? await database.drop() } }
+        let environment = ["DATABASE_URL": database.url, "HERALD_MASTER_KEY": MasterKey.generateHex(),
+                           "HERALD_JWT_SECRET": Hex.encode(SecureRandom.bytes(32))]
+        async let first = Self.run(["migrate"], environment: environment)
+        async let second = Self.run(["migrate"], environment: environment)
+        let runs = try await [first, second]
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
+        let applied = runs.flatMap { $0.stdout.split(separator: "\n").filter { $0.contains("applied ") } }
+        #expect(applied.count == Migrator().migrations.count, "\(applied)")
+        #expect(Set(applied).count == applied.count, "no migration applied twice")
+    }
+
     @Test func sigtermLetsTheRequestInFlightFinish() async throws {
         let database = try await TestDatabase.cloned(template: "migrated") { try await Migrator().migrate($0) }
         defer { Task { try? await database.drop() } }
