@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the three parsers that face input: the HTTP request parser,
-# the JSON parser and the Mustache tokenizer/compiler/renderer (harnesses in fuzz/).
+# Coverage-guided fuzzing of the parsers that face input: the HTTP request parser, the JSON
+# parser, the Mustache tokenizer/compiler/renderer and the DNS reply reader of domain
+# verification (harnesses in fuzz/).
 #
 #   deploy/fuzz.sh [MINUTES] [TARGET...]   run each target MINUTES (default 1) minutes
-#   deploy/fuzz.sh --smoke [TARGET...]     20 seconds each: the CI-sized pass
+#   deploy/fuzz.sh --smoke [TARGET...]     15 seconds each: the CI-sized pass
 #   FUZZ_SECONDS=N deploy/fuzz.sh ...      any duration in seconds
 #   deploy/fuzz.sh --replay [TARGET...]    no fuzzing: run every seed once (libFuzzer -runs=0)
 #
-# TARGET is json, http or mustache (default: all three, one after another). Fails on any
+# TARGET is json, http, mustache or dns (default: all four, one after another). Fails on any
 # crash, trap, invariant failure, sanitizer report, timeout or out-of-memory; the input
 # that caused it is left in .build/fuzz/artifacts/ (reproduce: the binary with that file).
 # Each target is built with `swiftc -sanitize=fuzzer,address` from its module's sources
@@ -19,12 +20,12 @@ cd "$(herald_root)"
 
 seconds=${FUZZ_SECONDS:-60}
 runs=()
-if [ "${1:-}" = "--smoke" ]; then seconds=20; shift
+if [ "${1:-}" = "--smoke" ]; then seconds=15; shift
 elif [ "${1:-}" = "--replay" ]; then runs=(-runs=0); shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$(( $1 * 60 )); shift
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json http mustache)
+[ ${#targets[@]} -gt 0 ] || targets=(json http mustache dns)
 
 out=.build/fuzz
 mkdir -p "$out/lib" "$out/artifacts" "$out/logs"
@@ -53,7 +54,11 @@ build() {
         -emit-module-path "$out/lib/JSON.swiftmodule" Sources/JSON/*.swift
       compile "$out/mustache-fuzz" -module-name Mustache -I "$out/lib" -L "$out/lib" -lJSON \
         Sources/Mustache/*.swift fuzz/Mustache/*.swift ;;
-    *) echo "unknown fuzz target '$1' (json, http, mustache)" >&2; return 64 ;;
+    dns)
+      # The reader and its lookup type only, through the CResolv shim (libresolv does the walking).
+      compile "$out/dns-fuzz" -module-name DNSReply -I Sources/CResolv \
+        Sources/API/DNSMessage.swift Sources/API/DNSTXTLookup.swift fuzz/DNS/*.swift ;;
+    *) echo "unknown fuzz target '$1' (json, http, mustache, dns)" >&2; return 64 ;;
   esac
 }
 
