@@ -59,6 +59,46 @@ import Testing
         }
     }
 
+    /// A request's calls share one deadline: each would be allowed 30 s on
+    /// its own, but the first lock wait ends when the request's 1 s does,
+    /// and the calls after it get only the pool's last half second each
+    /// instead of waiting in turn.
+    @Test func aRequestsCallsShareOneDeadline() async throws {
+        try await withPool(size: 1) { admin, database in
+            try await admin.withConnection { try $0.execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)") }
+            let holder = try PostgresConnection(url: database.url)
+            try holder.execute("BEGIN")
+            try holder.query("UPDATE t SET v = v + 1 WHERE id = $1", [1])
+            let patient = PostgresSessionOptions(queryTimeout: .seconds(30))
+            let pool = PostgresPool(configuration: .init(url: database.url, size: 2, session: patient))
+            defer { pool.close() }
+            let start = ContinuousClock.now
+            var failures: [PostgresError.Code] = []
+            await pool.withRequestDeadline(.seconds(1)) {
+                for _ in 0..<3 {
+                    do {
+                        try await pool.query("UPDATE t SET v = v + 10 WHERE id = $1", [1])
+                    } catch let error as PostgresError {
+                        failures.append(error.code)
+                    } catch {}
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(failures == [.timeout, .timeout, .timeout])
+            // One call's 30 s, or three of them, would be far past this.
+            #expect(elapsed < .seconds(10), "the request took \(elapsed)")
+            // Cancelled on the server too (in the background): none of them
+            // still waits to apply once the lock is free.
+            let waitingGone = try await eventually {
+                try await admin.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")[0].decode("n", as: Int.self) == 0
+            }
+            #expect(waitingGone)
+            try holder.execute("ROLLBACK")
+            try await pool.query("UPDATE t SET v = v + 10 WHERE id = $1", [1])
+            #expect(try await pool.query("SELECT v FROM t WHERE id = $1", [1])[0].decode("v", as: Int.self) == 10)
+        }
+    }
+
     @Test func aPipelinePastItsDeadlineFailsEveryStatementAndThePoolRecovers() async throws {
         try await withPool(size: 1) { _, database in
             let pool = PostgresPool(configuration: .init(url: database.url, size: 1, pipelineSenders: 1, session: Self.short))
