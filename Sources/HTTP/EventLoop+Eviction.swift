@@ -7,8 +7,8 @@
 /// the slot in between.
 extension EventLoop {
     func adoptReplacing(fd: Int32, remote: String, loopsLeft: Int, now: UInt64) {
-        if !draining, let victim = oldestEvictableConnection() {
-            let action = victim.machine.evict()
+        if !draining, let victim = oldestEvictableConnection() ?? longestTricklingConnection(now: now) {
+            let action = victim.machine.evict(now: now)
             if case .close = action {
                 closeConnection(victim, releasingSlot: false)
                 adopt(fd: fd, remote: remote, now: now)  // holds the victim's slot now
@@ -33,5 +33,17 @@ extension EventLoop {
             oldest = connection
         }
         return oldest
+    }
+
+    /// The connection whose head has been arriving longest, when that is past the trickle
+    /// allowance: a slowloris client's sockets are only worth keeping while nothing idle is left
+    /// to close. Whether bytes are waiting does not matter here (a trickler's always might be).
+    func longestTricklingConnection(now: UInt64) -> ServerConnection? {
+        var longest: ServerConnection?
+        for case let connection? in connections where connection.machine.isTricklingHead(now: now) {
+            if let current = longest, current.machine.headStartedAt <= connection.machine.headStartedAt { continue }
+            longest = connection
+        }
+        return longest
     }
 }

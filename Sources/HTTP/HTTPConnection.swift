@@ -7,10 +7,18 @@ struct HTTPConnectionTimeouts: Sendable, Equatable {
     var body: UInt64
     var write: UInt64
     var linger: UInt64
+    /// How long a head may take to arrive before, at the connection cap, the connection counts
+    /// as trickling and may be closed for a newcomer. A real client sends its head in a packet or
+    /// two; a slowloris client takes the whole head deadline, and without this would keep its
+    /// slots that long.
+    var trickle: UInt64
 
-    /// `firstByte` nil: a fresh connection gets the idle timeout.
-    init(firstByte: UInt64? = nil, head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64) {
+    /// `firstByte` nil: a fresh connection gets the idle timeout. `trickle` nil: one second, or
+    /// the head deadline when that is shorter.
+    init(firstByte: UInt64? = nil, head: UInt64, idle: UInt64, body: UInt64, write: UInt64, linger: UInt64,
+         trickle: UInt64? = nil) {
         self.firstByte = firstByte ?? idle
+        self.trickle = trickle ?? min(head, 1_000_000_000)
         self.head = head
         self.idle = idle
         self.body = body
@@ -71,6 +79,8 @@ struct HTTPConnectionStateMachine {
     private(set) var deadline: UInt64
     /// When the connection last became idle or started lingering: eviction takes the oldest.
     private(set) var idleSince: UInt64
+    /// When the head being read started to arrive.
+    private(set) var headStartedAt: UInt64 = 0
     /// Set while output is queued and the socket would not take it.
     private(set) var writeDeadline: UInt64?
     private(set) var inputClosed = false
@@ -110,9 +120,16 @@ struct HTTPConnectionStateMachine {
         }
     }
 
-    /// Closes the connection for a newer one if it is evictable (see `isEvictable`).
-    mutating func evict() -> Action {
-        guard isEvictable else { return .wait }
+    /// Whether a head has been arriving for longer than the trickle allowance: when no
+    /// evictable connection is left at the cap, the one trickling longest is closed instead.
+    func isTricklingHead(now: UInt64) -> Bool {
+        state == .readingHead && now &- headStartedAt >= timeouts.trickle
+    }
+
+    /// Closes the connection for a newer one if it is evictable (see `isEvictable`) or
+    /// trickling its head (see `isTricklingHead`).
+    mutating func evict(now: UInt64) -> Action {
+        guard isEvictable || isTricklingHead(now: now) else { return .wait }
         state = .closed
         return .close
     }
@@ -260,6 +277,7 @@ struct HTTPConnectionStateMachine {
 
     private mutating func startHead(now: UInt64) {
         state = .readingHead
+        headStartedAt = now
         deadline = now &+ timeouts.head
     }
 

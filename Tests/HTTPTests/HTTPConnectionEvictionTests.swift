@@ -66,13 +66,39 @@ struct HTTPConnectionEvictionTests {
         var fresh = machine(now: 3)
         #expect(fresh.isEvictable)
         #expect(fresh.idleSince == 3)
-        #expect(fresh.evict().isClose)
+        #expect(fresh.evict(now: 20).isClose)
         #expect(fresh.state == .closed)
 
         var idle = keptAlive(at: 9)
         #expect(idle.isEvictable)
         #expect(idle.idleSince == 9)
-        #expect(idle.evict().isClose)
+        #expect(idle.evict(now: 20).isClose)
+    }
+
+    /// A head still arriving after the trickle allowance (1 s here) may be closed for a
+    /// newcomer; one that started a moment ago may not, and neither may a body or a handler.
+    @Test func aHeadTricklingPastItsAllowanceIsEvictable() {
+        #expect(timeouts.trickle == Self.second)
+        var head = machine()
+        head.bytesReceived(Array("GET / HT".utf8), now: 2 * Self.second)
+        _ = head.nextAction(now: 2 * Self.second)
+        #expect(head.headStartedAt == 2 * Self.second)
+        #expect(!head.isTricklingHead(now: 2 * Self.second + Self.second / 2))
+        #expect(head.evict(now: 2 * Self.second + Self.second / 2).isWait)
+        // More bytes do not restart the allowance: it counts from the head's first byte.
+        head.bytesReceived(Array("TP/1.1\r\n".utf8), now: 3 * Self.second - 1)
+        _ = head.nextAction(now: 3 * Self.second - 1)
+        #expect(head.isTricklingHead(now: 3 * Self.second))
+        #expect(!head.isEvictable, "not at the cap's first choice: idle connections go first")
+        #expect(head.evict(now: 3 * Self.second).isClose)
+        #expect(head.state == .closed)
+
+        var body = machine()
+        body.bytesReceived(Array("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab".utf8), now: 1)
+        _ = body.nextAction(now: 1)
+        #expect(!body.isTricklingHead(now: 60 * Self.second))
+        #expect(body.evict(now: 60 * Self.second).isWait)
+        #expect(HTTPConnectionTimeouts(head: Self.second / 2, idle: 1, body: 1, write: 1, linger: 1).trickle == Self.second / 2)
     }
 
     @Test func connectionsMidRequestAreNotEvictable() {
@@ -81,7 +107,7 @@ struct HTTPConnectionEvictionTests {
         _ = head.nextAction(now: 1)
         #expect(head.state == .readingHead)
         #expect(!head.isEvictable)
-        #expect(head.evict().isWait)
+        #expect(head.evict(now: 20).isWait)
         #expect(head.state == .readingHead, "a refused eviction changes nothing")
 
         var body = machine()
@@ -95,7 +121,7 @@ struct HTTPConnectionEvictionTests {
         _ = processing.nextAction(now: 1)
         #expect(processing.state == .processing)
         #expect(!processing.isEvictable)
-        #expect(processing.evict().isWait)
+        #expect(processing.evict(now: 20).isWait)
 
         // Idle, but its response is still being written: evicting it would lose the response.
         var writing = machine()

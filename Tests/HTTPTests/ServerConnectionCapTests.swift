@@ -100,6 +100,36 @@ struct ServerConnectionCapTests {
         }
     }
 
+    /// Slowloris: every slot holds a head that is still trickling in. Once they are past the
+    /// trickle allowance (1 s), a newcomer takes the place of the one trickling longest instead
+    /// of being refused for the whole head deadline.
+    @Test func tricklingHeadsMakeRoomForANewClient() async throws {
+        try await withTestServer({
+            Self.capped(3, loops: 1)(&$0)
+            $0.headTimeout = .seconds(60)
+        }) { server in
+            try await TestHTTPClient.offload {
+                let port = server.localPort
+                var tricklers: [TestHTTPClient] = []
+                for _ in 0..<3 {
+                    let trickler = try TestHTTPClient(port: port)
+                    try trickler.send(Array("GET /hello HTTP/1.1\r\nHo".utf8))
+                    tricklers.append(trickler)
+                    usleep(50_000)  // the first one has trickled longest
+                }
+                #expect(Self.waitFor { server.connectionCount == 3 })
+                usleep(1_300_000)
+                try tricklers[2].send(Array("st".utf8))  // still trickling: bytes do not renew it
+
+                let client = try TestHTTPClient(port: port)
+                #expect(try client.request(path: "/hello").status == 200)
+                #expect(tricklers[0].waitForClose(within: .seconds(5)), "the longest trickler goes")
+                #expect(!peerHasClosed(tricklers[1].fd) && !peerHasClosed(tricklers[2].fd))
+                #expect(server.connectionCount == 3)
+            }
+        }
+    }
+
     @Test func newConnectionIsRefusedOnlyWhenEveryConnectionIsMidRequest() async throws {
         let render: HTTPErrorRenderer = { error in
             .text("rendered: \(error.message)", status: error.status)
