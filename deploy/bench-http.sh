@@ -14,17 +14,10 @@ log "building herald (release)"
 swift build -c release --product herald >/dev/null
 bin=.build/release/herald
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
-trap cleanup EXIT
-pg_start "$tmp/pg" "$pgport"
-export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export_throwaway_secrets
-export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
-"$bin" migrate >/dev/null
-"$bin" serve & pid=$!
-wait_healthy "http://127.0.0.1:$port" "$pid"
+start_throwaway_postgres herald-bench
+export HERALD_LOG_LEVEL=warning
+serve_herald "$bin" "$throwaway/server.log"
+pid=$herald_pid port=$HERALD_PORT
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "rss_before_kb=$(rss)"

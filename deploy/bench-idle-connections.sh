@@ -19,17 +19,10 @@ ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((2 * idle + 200)) ] \
   || { echo "open-file limit $(ulimit -n) is too low for $idle idle sockets" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-idle.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
-trap cleanup EXIT
-pg_start "$tmp/pg" "$pgport"
-export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export_throwaway_secrets
-export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
-"$bin" migrate >/dev/null
-"$bin" serve & pid=$!
-wait_healthy "http://127.0.0.1:$port" "$pid"
+start_throwaway_postgres herald-idle
+export HERALD_LOG_LEVEL=warning
+serve_herald "$bin" "$throwaway/server.log"
+port=$HERALD_PORT
 
 python3 - "$port" "$idle" "$rounds" <<'PY'
 import socket, sys, time

@@ -20,19 +20,11 @@ log "building herald (release)"
 swift build -c release --product herald >/dev/null
 bin=.build/release/herald
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench-preview.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
-trap cleanup EXIT
-pg_start "$tmp/pg" "$pgport"
-export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export_throwaway_secrets
-export HERALD_HOST=127.0.0.1 HERALD_PORT=$port HERALD_LOG_LEVEL=warning
-"$bin" migrate >/dev/null
+start_throwaway_postgres herald-bench-preview
+export HERALD_LOG_LEVEL=warning
+serve_herald "$bin" "$throwaway/server.log"
+port=$HERALD_PORT
 token=$("$bin" token create --email bench@herald.local)
-"$bin" serve >"$tmp/server.log" 2>&1 & pid=$!
-wait_healthy "http://127.0.0.1:$port" "$pid"
 
 log "measuring $requests previews and $requests health checks (after $warmup warm-ups each)"
 python3 - "$port" "$token" "$requests" "$warmup" <<'PY'

@@ -15,27 +15,12 @@ log "building herald (release)"
 swift build -c release --product herald >/dev/null
 bin=$PWD/.build/release/herald
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
-trap cleanup EXIT
-pg_start "$tmp/pg" "$pgport"
-export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pgport")
-export_throwaway_secrets
-export HERALD_PORT=$port HERALD_LOG_LEVEL=warning
-
-"$bin" migrate >/dev/null
-token=$("$bin" token create --email bench@example.com)
-"$bin" serve & pid=$!
-wait_healthy "http://127.0.0.1:$port" "$pid"
-url="http://127.0.0.1:$port"
-base="$url/api/v0"
-tenant=$(curl -fs "$base/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d '{"name":"Bench Tenant","environment":"production"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-keys=$(curl -fs "$base/auth/tenants/$tenant/env" -H "Authorization: Bearer $token")
-export PXYZ_PUBLIC_KEY; PXYZ_PUBLIC_KEY=$(echo "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["PXYZ_PUBLIC_KEY"])')
-export PXYZ_SECRET_KEY; PXYZ_SECRET_KEY=$(echo "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["PXYZ_SECRET_KEY"])')
-export HERALD_TENANT_ID=$tenant
+start_throwaway_postgres herald-bench
+export HERALD_LOG_LEVEL=warning
+serve_herald "$bin" "$throwaway/server.log"
+create_tenant "$bin" "Bench Tenant" production
+url=$herald_base base="$herald_base/api/v0" tenant=$tenant_id tmp=$throwaway
+export PXYZ_PUBLIC_KEY=$tenant_public_key PXYZ_SECRET_KEY=$tenant_secret_key HERALD_TENANT_ID=$tenant
 versions() {
   command psql -X -qAt "$DATABASE_URL" -c "SELECT count(*) FROM notification_template_versions WHERE tenant_id = '$tenant'"
 }

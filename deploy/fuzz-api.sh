@@ -49,42 +49,20 @@ log "building herald"
 swift build --product herald >/dev/null
 herald="$(swift build --show-bin-path)/herald"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-fuzz-api.XXXXXX")
-chmod 755 "$tmp"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  pg_stop "$tmp/pg"; rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-pg_port=$((20000 + RANDOM % 20000))
-log "starting a throwaway PostgreSQL in $tmp/pg"
-pg_start "$tmp/pg" "$pg_port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off
-export DATABASE_URL; DATABASE_URL=$(pg_url "$tmp/pg" "$pg_port")
-export_throwaway_secrets
+log "starting a throwaway PostgreSQL"
+start_throwaway_postgres herald-fuzz-api -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 export HERALD_PASSWORD_HASH_COST=test HERALD_LOG_LEVEL=${HERALD_LOG_LEVEL:-warning}
 # Webhook and SMTP tests may point at loopback; thousands of requests must not meet the
 # per-address limits meant for people. (Harmless where a build does not know these yet.)
 export HERALD_OUTBOUND_ALLOW=127.0.0.0/8
 export HERALD_RATE_LIMIT_PER_ADDRESS=${HERALD_RATE_LIMIT_PER_ADDRESS:-100000/1s}
 export HERALD_RATE_LIMIT_PER_TENANT=${HERALD_RATE_LIMIT_PER_TENANT:-100000/1s}
-export HERALD_HOST=127.0.0.1 HERALD_PORT=$((20000 + RANDOM % 20000))
-"$herald" migrate >/dev/null
-token=$("$herald" token create --email fuzz@herald.local)
-
-log "serving on port $HERALD_PORT (log: $out/server.log)"
-"$herald" serve >"$out/server.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$HERALD_PORT"
-wait_healthy "$base" "$server_pid" "$out/server.log"
-
+log "serving (log: $out/server.log)"
+serve_herald "$herald" "$out/server.log"
+server_pid=$herald_pid base=$herald_base
 # The tenant (and its key pair) come from the API, as a new user's would.
-tenant_id=$(curl -fsS "$base/api/v0/tenants" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d '{"name":"Fuzz Tenant","environment":"development"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-keys=$(curl -fsS "$base/api/v0/auth/tenants/$tenant_id/env" -H "Authorization: Bearer $token")
-public_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_PUBLIC_KEY"])' "$keys")
-secret_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_SECRET_KEY"])' "$keys")
+create_tenant "$herald" "Fuzz Tenant"
+public_key=$tenant_public_key secret_key=$tenant_secret_key
 export HERALD_FUZZ_TENANT_ID=$tenant_id
 
 if [ "$serve_only" = 1 ]; then

@@ -113,3 +113,54 @@ wait_healthy() {
   [ -n "$server_log" ] && cat "$server_log" >&2
   log "herald did not answer $base/healthz within 20 s"; return 1
 }
+
+# A throwaway Herald for scripts: a private PostgreSQL under a temporary folder, `herald serve`
+# on a random loopback port, a tenant made through the API. Each sets variables the script
+# then uses; `stop_throwaway` (the scripts' EXIT trap) stops what was started.
+throwaway_pids=()
+
+# start_throwaway_postgres PREFIX [PG-OPTIONS...]: makes the folder `throwaway` (mktemp with
+# PREFIX), starts a cluster in it on a random port, exports DATABASE_URL and fresh secrets.
+start_throwaway_postgres() {
+  local prefix=$1; shift
+  throwaway=$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX"); chmod 755 "$throwaway"
+  trap stop_throwaway EXIT
+  local port=$((20000 + RANDOM % 20000))
+  pg_start "$throwaway/pg" "$port" "$@"
+  export DATABASE_URL; DATABASE_URL=$(pg_url "$throwaway/pg" "$port")
+  export_throwaway_secrets
+}
+
+# serve_herald BIN LOG: migrates, runs `BIN serve` on HERALD_PORT (a random one unless set)
+# with its output in LOG, and waits until it answers. Sets herald_pid and herald_base.
+serve_herald() {
+  local bin=$1 server_log=$2
+  export HERALD_HOST=127.0.0.1 HERALD_PORT=${HERALD_PORT:-$((40000 + RANDOM % 10000))}
+  "$bin" migrate >/dev/null
+  "$bin" serve >"$server_log" 2>&1 &
+  herald_pid=$!; throwaway_pids+=("$herald_pid")
+  herald_base="http://127.0.0.1:$HERALD_PORT"
+  wait_healthy "$herald_base" "$herald_pid" "$server_log"
+}
+
+# create_tenant BIN NAME [ENVIRONMENT]: a platform token for a new user (`token`), and a tenant
+# made with it through the API as that user would (so it gets the built-in templates), with its
+# keys: tenant_id, tenant_public_key, tenant_secret_key.
+create_tenant() {
+  local bin=$1 name=$2 environment=${3:-development} keys
+  token=$("$bin" token create --email "script@herald.local")
+  tenant_id=$(curl -fsS "$herald_base/api/v0/tenants" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"name\":\"$name\",\"environment\":\"$environment\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  keys=$(curl -fsS "$herald_base/api/v0/auth/tenants/$tenant_id/env" -H "Authorization: Bearer $token")
+  tenant_public_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_PUBLIC_KEY"])' "$keys")
+  tenant_secret_key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["PXYZ_SECRET_KEY"])' "$keys")
+}
+
+# The EXIT trap start_throwaway_postgres sets: stops the processes in throwaway_pids (scripts
+# add their own, such as a worker), the cluster, and removes the folder.
+stop_throwaway() {
+  local pid
+  for pid in ${throwaway_pids[@]+"${throwaway_pids[@]}"}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  if [ -n "${throwaway:-}" ]; then pg_stop "$throwaway/pg"; rm -rf "$throwaway"; fi
+}
