@@ -26,7 +26,8 @@ public struct DeliveryEvent: Sendable, Equatable {
     public init(kind: Kind, eventKey: String, notificationId: String? = nil, recipient: String? = nil,
                 detail: String? = nil, occurredAt: Date? = nil, providerMessageId: String? = nil) {
         self.kind = kind
-        self.eventKey = String(eventKey.prefix(200))
+        // Long keys are hashed, not cut: two ids sharing a prefix must stay two events.
+        self.eventKey = eventKey.utf8.count <= 200 ? eventKey : "sha256:" + SHA256.hex(eventKey)
         self.notificationId = notificationId.flatMap(Self.plausibleId)
         self.recipient = recipient.map { String($0.prefix(320)) }
         self.detail = detail.map { String($0.prefix(1000)) }

@@ -3,6 +3,7 @@ import JSON
 import Testing
 @testable import Delivery
 import Crypto
+import HeraldTestSupport
 
 /// The receivers' pure parts: timestamps, form bodies, the Twilio signed
 /// string, freshness, and malformed payloads (the API tests replay whole requests).
@@ -75,6 +76,50 @@ import Crypto
         for provider in ["email_postmark", "email_sendgrid", "email_resend", "sms_twilio", "email_pxyz", "webhook"] {
             #expect(throws: DeliveryEventError.self, "\(provider)") {
                 _ = try DeliveryEventReceiver.receive(provider: provider, channelSettings: [:], request: request)
+            }
+        }
+    }
+
+    /// A cheap stand-in for a libFuzzer target: seeded mutations of real
+    /// payloads (bytes flipped, cut, duplicated) through every parser and
+    /// the form decoder. Whatever comes in, a parser answers events or a
+    /// `DeliveryEventError`, never a crash or another error.
+    @Test func mutatedPayloadsNeverCrashAParser() {
+        let seeds = [
+            #"{"RecordType":"Bounce","ID":42,"Type":"HardBounce","Email":"a@b.c","BouncedAt":"2019-11-05T16:33:54.9070259Z","Metadata":{"notification_id":"cabcdefgh1"}}"#,
+            #"[{"email":"a@b.c","timestamp":1513299569,"event":"bounce","type":"blocked","sg_event_id":"x","notification_id":"cabcdefgh1"}]"#,
+            #"{"type":"email.bounced","created_at":"2024-11-22T23:41:12.126Z","data":{"to":["a@b.c"],"bounce":{"type":"Permanent"},"tags":[{"name":"notification_id","value":"cabcdefgh1"}]}}"#,
+            #"[{"id":"e1","type":"clicked","messageId":"<cabcdefgh1@x>","occurredAt":"2026-12-07T10:00:01.5+01:00"}]"#,
+            "MessageSid=SM1&MessageStatus=undelivered&ErrorCode=30005&To=%2B1555&Body=a+b%zz",
+        ]
+        var random = SeededGenerator(state: 0x5eed_14)
+        for round in 0..<1000 {
+            var bytes = Array(seeds[round % seeds.count].utf8)
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let index = Int.random(in: 0..<max(bytes.count, 1), using: &random)
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0 where !bytes.isEmpty: bytes[index] = UInt8.random(in: 0...255, using: &random)
+                case 1: bytes = Array(bytes.prefix(index))
+                case 2 where !bytes.isEmpty: bytes.insert(contentsOf: bytes[index...].prefix(8), at: index)
+                default: bytes.insert(Array("{}[]\",:0e".utf8).randomElement(using: &random)!, at: min(index, bytes.count))
+                }
+            }
+            let pairs = FormDecoding.pairs(bytes)
+            _ = DeliveryEventReceiver.twilioSignedContent(url: "https://h/x", form: pairs)
+            let parsers: [() throws -> [DeliveryEvent]] = [
+                { try PostmarkEvents.parse(bytes) }, { try SendGridEvents.parse(bytes) },
+                { try ResendEvents.parse(bytes, messageId: "m") }, { try HeraldEvents.parse(bytes) },
+                { try TwilioEvents.parse(pairs, notificationId: "cabcdefgh1") },
+            ]
+            for parse in parsers {
+                do {
+                    for event in try parse() {
+                        #expect(!event.eventKey.isEmpty && event.eventKey.utf8.count <= 800)
+                        #expect(event.notificationId.map { DeliveryEvent.plausibleId($0) == $0 } ?? true)
+                    }
+                } catch {
+                    #expect(error is DeliveryEventError, "\(error)")
+                }
             }
         }
     }
