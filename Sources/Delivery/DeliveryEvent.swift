@@ -27,12 +27,17 @@ public struct DeliveryEvent: Sendable, Equatable {
                 detail: String? = nil, occurredAt: Date? = nil, providerMessageId: String? = nil) {
         self.kind = kind
         // Long keys are hashed, not cut: two ids sharing a prefix must stay two events.
-        self.eventKey = eventKey.utf8.count <= 200 ? eventKey : "sha256:" + SHA256.hex(eventKey)
+        self.eventKey = eventKey.utf8.count <= 200 && !eventKey.contains("\0") ? eventKey : "sha256:" + SHA256.hex(eventKey)
         self.notificationId = notificationId.flatMap(Self.plausibleId)
-        self.recipient = recipient.map { String($0.prefix(320)) }
-        self.detail = detail.map { String($0.prefix(1000)) }
+        self.recipient = recipient.map { Self.storable($0, max: 320) }
+        self.detail = detail.map { Self.storable($0, max: 1000) }
         self.occurredAt = occurredAt
-        self.providerMessageId = providerMessageId.map { String($0.prefix(200)) }
+        self.providerMessageId = providerMessageId.map { Self.storable($0, max: 200) }
+    }
+
+    /// Text PostgreSQL can hold (no NUL, which JSON's `\u0000` can carry), at most `max` characters.
+    static func storable(_ text: String, max: Int) -> String {
+        String(text.unicodeScalars.lazy.filter { $0 != "\0" }.prefix(max).map(Character.init))
     }
 
     /// A notification id as Herald makes them (`c` + base-36); anything else

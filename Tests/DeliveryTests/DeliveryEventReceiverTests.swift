@@ -71,6 +71,13 @@ import HeraldTestSupport
         #expect(first[0].notificationId == nil, "not a Herald id, so it names nothing")
     }
 
+    @Test func textPostgreSQLCannotHoldIsCleaned() throws {
+        let body = Array(#"[{"id":"e\u0000","type":"bounced","notificationId":"cabcdefgh1","recipient":"a\u0000@b.c","detail":"x\u0000y"}]"#.utf8)
+        let event = try #require(try HeraldEvents.parse(body).first)
+        #expect(event.recipient == "a@b.c" && event.detail == "xy")
+        #expect(event.eventKey.hasPrefix("sha256:"))
+    }
+
     @Test func receiversRefuseAChannelWithoutItsVerificationSetting() {
         let request = DeliveryEventRequest(headers: [:], body: Array("{}".utf8), url: "https://h", notificationId: nil)
         for provider in ["email_postmark", "email_sendgrid", "email_resend", "sms_twilio", "email_pxyz", "webhook"] {
