@@ -129,6 +129,36 @@ import Testing
         }
     }
 
+    @Test func eventSettingsAreCheckedWhenSavedAndEachRecordedEventIsLogged() async throws {
+        final class Lines: @unchecked Sendable {
+            private let lock = NSLock()
+            private var stored: [String] = []
+            func add(_ line: String) { lock.withLock { stored.append(line) } }
+            var all: [String] { lock.withLock { stored } }
+        }
+        let lines = Lines()
+        try await APIHarness.with(logLevel: .info, logSink: { lines.add($0) }) { api in
+            let tenant = try await api.tenant(owner: try await api.token(email: "event-settings@example.com"))
+            for (provider, type, settings, field) in [
+                ("webhook", "webhook", #"{"url":"http://127.0.0.1:9/x","deliveryEvents":"yes"}"#, "providerSettings.deliveryEvents"),
+                ("email_resend", "email", #"{"apiKey":"k","from":"a@herald.test","webhookSecret":"whsec_!!!"}"#, "providerSettings.webhookSecret"),
+            ] {
+                let response = try await api.call("POST", "/api/v0/notifications/channels", tenant.keys, json: """
+                    {"tenantId":"\(tenant.id)","name":"n","key":"k","type":"\(type)","provider":"\(provider)","providerSettings":\(settings)}
+                    """)
+                #expect(response.status == 400 && response.bodyString.contains(field), "\(response.bodyString)")
+            }
+            let postmark = try await Self.postmark(api, tenant: tenant)
+            let id = try await postmark.send(api, to: "logged@example.com")
+            let response = try await postmark.post(api, DeliveryEventFixtures.postmarkDelivery(id, "logged@example.com"),
+                                                   headers: [ProviderSigning.basic("postmark", "s3cret pass:word")])
+            #expect(response.status == 200)
+            let logged = lines.all.filter { $0.contains("delivery event recorded") }
+            #expect(logged.count == 1 && logged[0].contains(id) && logged[0].contains("delivered"), "\(lines.all)")
+            #expect(!lines.all.contains { $0.contains("s3cret") }, "the password never reaches the log")
+        }
+    }
+
     @Test func sendGridSignedBatchesVerifyWithTheChannelsP256Key() async throws {
         try await APIHarness.with { api in
             let key = try KeyPair.generate(.es256)
