@@ -12,9 +12,12 @@ public struct APIRequest: Sendable {
     public let headers: HTTPHeaders
     public let body: [UInt8]
     public let requestId: String
+    /// The query as received, still encoded: a signature over the URL (Twilio's) needs it as sent.
+    public let rawQuery: String
 
     public init(method: String, path: String, parameters: [String: String], query: [String: String],
-                headers: HTTPHeaders, body: [UInt8], requestId: String) {
+                headers: HTTPHeaders, body: [UInt8], requestId: String, rawQuery: String = "") {
+        self.rawQuery = rawQuery
         self.method = method
         self.path = path
         self.parameters = parameters

@@ -96,6 +96,8 @@ enum ChannelRoutes {
                     let range = ChannelCatalog.maxAttemptsRange
                     issues.append("providerSettings.maxAttempts: Expected a whole number from \(range.lowerBound) to \(range.upperBound)")
                 }
+            } else if key == ChannelCatalog.deliveryEventsKey {
+                if value.boolValue == nil && !value.isNull { issues.append("providerSettings.\(key): Expected boolean") }
             } else if key == "port" {
                 if let port = value.intValue, port > 0, port < 65536 {} else { issues.append("providerSettings.port: Expected a port number") }
             } else if !value.isNull, value.stringValue == nil {

@@ -98,7 +98,7 @@ enum NotificationRoutes {
                 ("Notifications", .notifications), ("Sent", .notifications(status: .sent)),
                 ("Failed", .notifications(status: .failed)), ("Emails", .notifications(type: .email)),
                 ("SMS", .notifications(type: .sms)),
-            ])
+            ] + deliveryFigures)
             return .json(.array(figures.map {
                 ["name": .string($0.name), "value": .int(Int64($0.value)), "change": .double($0.change),
                  "changeType": .string($0.changeType)]
@@ -112,6 +112,15 @@ enum NotificationRoutes {
             return .json(.array(days.map { ["day": .string($0.day), "count": .int(Int64($0.count))] }))
         }
     }
+
+    /// What providers said later (issue 14), as more figures of the same
+    /// shape: notifications of the window by their delivery status.
+    static let deliveryFigures: [(String, Store.StatsSource)] = [
+        ("Delivered", .notifications(deliveryStatus: ["delivered", "opened", "clicked"])),
+        ("Opened", .notifications(deliveryStatus: ["opened", "clicked"])),
+        ("Bounced", .notifications(deliveryStatus: ["bounced", "soft_bounced"])),
+        ("Complained", .notifications(deliveryStatus: ["complained"])),
+    ]
 
     /// `tenantId`, `filterRangeType` and, for `custom`, `from` and `to`.
     static func statsQuery(_ request: APIRequest) throws -> (String, StatsRange, String?, String?) {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JSON
 
@@ -19,7 +20,7 @@ public enum ChannelSettingsRules {
     /// Secrets never written into a line or header as they are (SASL
     /// base64-encodes a password, a signing secret only keys an HMAC), so
     /// any character may be part of them.
-    static let opaqueKeys: Set<String> = ["password", "secret"]
+    static let opaqueKeys: Set<String> = ["password", "secret", "webhookPassword", "webhookSecret"]
 
     /// Every problem with `settings` for `provider`; empty when it may be
     /// saved and sent through. A value equal to `mask` stands for a stored
@@ -50,6 +51,7 @@ public enum ChannelSettingsRules {
             guard let url = text(key), !hasControl(url, allowingTab: false) else { continue }
             if let problem = urlProblem(url) { issues.append(Issue(key: key, problem: problem)) }
         }
+        issues += deliveryEventIssues(provider: provider, text: text)
         if let headers = settings["headers"], !headers.isNull {
             if let object = headers.objectValue {
                 for (name, value) in object {
@@ -60,6 +62,24 @@ public enum ChannelSettingsRules {
             } else {
                 issues.append(Issue(key: "headers", problem: "must be an object of header names to values"))
             }
+        }
+        return issues
+    }
+
+    /// The settings that verify a provider's delivery events must be usable:
+    /// a SendGrid verification key that is a P-256 public key, a Standard
+    /// Webhooks secret whose `whsec_` part is base64.
+    static func deliveryEventIssues(provider: String, text: (String) -> String?) -> [Issue] {
+        var issues: [Issue] = []
+        if let key = text("webhookPublicKey") {
+            let der = DeliveryEventReceiver.publicKeyDER(key)
+            // A key that verifies nothing would refuse every event: check it parses as P-256.
+            if der == nil || !ECDSA.isP256PublicKey(der!) {
+                issues.append(Issue(key: "webhookPublicKey", problem: "must be the base64 P-256 verification key SendGrid shows"))
+            }
+        }
+        if let secret = text("webhookSecret"), (try? WebhookSignature.key(fromSecret: secret)) == nil {
+            issues.append(Issue(key: "webhookSecret", problem: "starts with whsec_ but the rest is not base64"))
         }
         return issues
     }

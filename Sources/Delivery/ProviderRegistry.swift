@@ -24,9 +24,11 @@ public struct ProviderRegistry: Sendable {
     ///     their own (ephemeral, 30 s timeouts, no redirects).
     ///   - outbound: where tenants' channels may point (`HERALD_OUTBOUND_ALLOW`).
     ///   - channelTLS: the trust for tenants' SMTP servers (`HERALD_SMTP_CA_FILE`).
+    ///   - eventsBaseURL: `HERALD_PUBLIC_URL` when set, for providers that take a
+    ///     callback URL per message (Twilio's StatusCallback).
     public init(smtpPool: SMTPConnectionPool, relayURL: RelayURL? = nil, smsURL: URL? = nil, outbox: URL? = nil,
                 urlSession: URLSession? = nil, outbound: OutboundPolicy = OutboundPolicy(),
-                channelTLS: TLSConfiguration = .system) {
+                channelTLS: TLSConfiguration = .system, eventsBaseURL: String? = nil) {
         let client = urlSession.map { HTTPProviderClient(session: $0, outbound: outbound) } ?? HTTPProviderClient(outbound: outbound)
         let outbox = outbox.map(Outbox.init(directory:))
         let all: [(String, any NotificationProvider)] = [
@@ -36,7 +38,7 @@ public struct ProviderRegistry: Sendable {
             (SendGridProvider.name, SendGridProvider(client: client)),
             (ResendProvider.name, ResendProvider(client: client)),
             (SMSGatewayProvider.name, SMSGatewayProvider(client: client, gatewayURL: smsURL, outbox: outbox)),
-            (TwilioProvider.name, TwilioProvider(client: client)),
+            (TwilioProvider.name, TwilioProvider(client: client, eventsBaseURL: eventsBaseURL)),
             (WebhookProvider.name, WebhookProvider(client: client)),
             (InAppProvider.name, InAppProvider()),
             (SlackProvider.name, SlackProvider(client: client)),

@@ -5,6 +5,7 @@ import JSON
 /// `Authorization: Bearer <apiKey>`, and the notification id as
 /// `Idempotency-Key`: Resend keeps keys for 24 hours and answers a repeated
 /// request with the first result, so a retry after a lost reply sends nothing twice.
+/// The tag `notification_id` maps Resend's delivery events back.
 public struct ResendProvider: NotificationProvider {
     public static let name = "email_resend"
     public static let defaultBaseURL = "https://api.resend.com"
@@ -27,6 +28,8 @@ public struct ResendProvider: NotificationProvider {
         body["subject"] = .string(message.subject ?? "")
         if let html = message.html { body["html"] = .string(html) }
         if let text = message.text { body["text"] = .string(text) }
+        // Resend's webhooks carry the message's tags: how its delivery events map back (issue 14).
+        body["tags"] = [["name": "notification_id", "value": .string(message.notificationId)]]
 
         let request = HTTPProviderRequest(
             provider: Self.name,

@@ -14,9 +14,19 @@ public struct TwilioProvider: NotificationProvider {
     public static let defaultBaseURL = "https://api.twilio.com"
 
     let client: HTTPProviderClient
+    /// `HERALD_PUBLIC_URL` when the operator set it: each message then asks
+    /// Twilio for status callbacks at the channel's event receiver, with the
+    /// notification id in the query (issue 14). Nil: no callbacks.
+    let eventsBaseURL: String?
 
-    public init(client: HTTPProviderClient) {
+    public init(client: HTTPProviderClient, eventsBaseURL: String? = nil) {
         self.client = client
+        self.eventsBaseURL = eventsBaseURL
+    }
+
+    /// Where Twilio posts this message's status changes.
+    static func statusCallback(base: String, channelId: String, notificationId: String) -> String {
+        "\(base)/api/v0/notifications/events/\(FormEncoding.escape(channelId))?notificationId=\(FormEncoding.escape(notificationId))"
     }
 
     public func send(_ message: OutgoingMessage, via channel: ChannelConfig) async throws -> DeliveryReceipt {
@@ -31,7 +41,10 @@ public struct TwilioProvider: NotificationProvider {
         let text = try message.plainText()
         // A Messaging Service SID (MG…) sends from the service's number pool.
         let sender = from.hasPrefix("MG") && from.count == 34 ? "MessagingServiceSid" : "From"
-        let form = [("To", to), (sender, from), ("Body", text)]
+        var form = [("To", to), (sender, from), ("Body", text)]
+        if let base = eventsBaseURL {
+            form.append(("StatusCallback", Self.statusCallback(base: base, channelId: channel.id, notificationId: message.notificationId)))
+        }
 
         let credentials = Base64Credentials.basic(user: accountSid, password: authToken)
         let request = HTTPProviderRequest(

@@ -24,7 +24,7 @@ public final class APIServer: Sendable {
                 for (name, value) in parameters { values[name] = value }
                 let apiRequest = APIRequest(method: request.method.rawValue, path: request.path, parameters: values,
                                             query: request.query, headers: request.headers, body: request.body,
-                                            requestId: request.requestID)
+                                            requestId: request.requestID, rawQuery: request.rawQuery)
                 let response = await route.respond(apiRequest)
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Type", value: response.contentType)

@@ -24,6 +24,9 @@ public struct Configuration: Sendable {
     public var masterKeyHex: String?
     public var jwtSecret: String?
     public var publicURL: String
+    /// Whether `HERALD_PUBLIC_URL` was set (not derived from host and port):
+    /// only then do providers get callback URLs (Twilio's StatusCallback).
+    public var publicURLIsSet: Bool
     public var logLevel: Logger.Level
     /// Connections the API's pool may open.
     public var apiPoolSize: Int
@@ -111,6 +114,7 @@ public struct Configuration: Sendable {
         }
         worker = try WorkerSettings(reader)
         local = LocalSettings(reader)
+        publicURLIsSet = nonEmpty("HERALD_PUBLIC_URL") != nil
         publicURL = nonEmpty("HERALD_PUBLIC_URL") ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
     }

@@ -73,7 +73,8 @@ struct DeliveryProviders: Sendable {
         }
         smtpPool = SMTPConnectionPool()
         registry = ProviderRegistry(smtpPool: smtpPool, relayURL: relay, smsURL: sms, outbox: outbox,
-                                    outbound: configuration.outbound, channelTLS: channelTLS)
+                                    outbound: configuration.outbound, channelTLS: channelTLS,
+                                    eventsBaseURL: configuration.publicURLIsSet ? configuration.publicURL : nil)
     }
 
     var lookup: @Sendable (String) -> (any NotificationProvider)? {

@@ -11,14 +11,14 @@ public enum ChannelCatalog {
 
     public static let providers: [Provider] = [
         Provider(name: "email_pxyz", type: .email, required: [],
-                 optional: ["host", "port", "security", "username", "password", "from", "fromName"]),
+                 optional: ["host", "port", "security", "username", "password", "from", "fromName", "webhookSecret"]),
         Provider(name: "email_postmark", type: .email, required: ["serverToken", "from"],
-                 optional: ["fromName", "messageStream", "baseUrl"]),
-        Provider(name: "email_sendgrid", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
-        Provider(name: "email_resend", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl"]),
+                 optional: ["fromName", "messageStream", "baseUrl", "webhookUsername", "webhookPassword"]),
+        Provider(name: "email_sendgrid", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl", "webhookPublicKey"]),
+        Provider(name: "email_resend", type: .email, required: ["apiKey", "from"], optional: ["fromName", "baseUrl", "webhookSecret"]),
         Provider(name: "sms_pxyz", type: .sms, required: [], optional: ["from", "url"]),
         Provider(name: "sms_twilio", type: .sms, required: ["accountSid", "authToken", "from"], optional: ["baseUrl"]),
-        Provider(name: "webhook", type: .webhook, required: ["url"], optional: ["secret", "headers"]),
+        Provider(name: "webhook", type: .webhook, required: ["url"], optional: ["secret", "headers", "deliveryEvents"]),
         Provider(name: "inapp_pxyz", type: .inapp, required: [], optional: []),
         Provider(name: "chat_slack", type: .chat, required: ["webhookUrl"], optional: ["username", "iconEmoji"]),
     ]
@@ -28,7 +28,13 @@ public enum ChannelCatalog {
     public static var supportedNames: [String] { providers.map(\.name) }
 
     /// Settings whose values are credentials. A Slack incoming-webhook URL is one.
-    public static let secretKeys: Set<String> = ["password", "serverToken", "apiKey", "authToken", "secret", "webhookUrl"]
+    /// `webhookPassword` and `webhookSecret` verify the provider's delivery events (issue 14).
+    public static let secretKeys: Set<String> = ["password", "serverToken", "apiKey", "authToken", "secret", "webhookUrl",
+                                                 "webhookPassword", "webhookSecret"]
+
+    /// `providerSettings.deliveryEvents` of a `webhook` channel: `true` sends
+    /// the tenant's delivery events to it (the event stream, issue 14).
+    public static let deliveryEventsKey = "deliveryEvents"
 
     /// Settings that are objects whose every value is a credential: a
     /// webhook's extra `headers` usually carry the receiver's API key.

@@ -14,13 +14,15 @@ extension Store {
 
     public func notificationTenant(id: String) async throws -> String? { try await tenantOf("notifications", id) }
 
-    /// The notification with `deliveryAttempts`, oldest attempt first.
+    /// The notification with `deliveryAttempts`, oldest attempt first, and
+    /// what the provider said later (`Projection.notificationDelivery`).
     public func notificationJSON(id: String, tenantId: String) async throws -> String? {
         try await database.withConnection { connection in
             try connection.query("""
                 SELECT ((\(Projection.notification))::jsonb || jsonb_build_object('deliveryAttempts', coalesce(
                   (SELECT jsonb_agg(\(Projection.notificationAttempt) ORDER BY a.attempt)
-                   FROM notification_attempts a WHERE a.notification_id = t.id), '[]'::jsonb)))::text AS json
+                   FROM notification_attempts a WHERE a.notification_id = t.id), '[]'::jsonb))
+                  || \(Projection.notificationDelivery))::text AS json
                 FROM notifications t WHERE t.id = $1 AND t.tenant_id = $2
                 """, [id, tenantId]).first?.decode("json", as: String.self)
         }

@@ -108,6 +108,8 @@ import Crypto
             #expect(body["cc"] == ["cc@example.com"] && body["bcc"] == ["hidden@example.com"])
             #expect(body["subject"] == "Ihre Bestellung für Jörg 🚚")
             #expect(body["html"] == "<p>Hallo J&ouml;rg — 注文</p>" && body["text"] == "Hallo Jörg — 注文")
+            // Resend's delivery events carry the tags: how they map back to the notification.
+            #expect(body["tags"] == [["name": "notification_id", "value": "ntf_01HXTEST"]])
         }
     }
 

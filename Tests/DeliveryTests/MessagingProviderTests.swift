@@ -43,6 +43,19 @@ import Crypto
         }
     }
 
+    @Test func twilioAsksForStatusCallbacksAtTheChannelsEventReceiverWhenThePublicURLIsSet() async throws {
+        try await withReceiver({ _ in jsonResponse(201, #"{"sid":"SM1"}"#) }) { base, log in
+            let settings: JSONObject = ["accountSid": "AC1", "authToken": "tok3n", "from": "+15559998888", "baseUrl": .string(base)]
+            _ = try await TwilioProvider(client: sharedClient, eventsBaseURL: "https://herald.example")
+                .send(smsMessage(id: "cabc123def456"), via: channel("sms_twilio", settings))
+            _ = try await TwilioProvider(client: sharedClient).send(smsMessage(), via: channel("sms_twilio", settings))
+            let forms = log.requests.map { form($0.text) }
+            try #require(forms.count == 2)
+            #expect(forms[0]["StatusCallback"] == "https://herald.example/api/v0/notifications/events/chn_1?notificationId=cabc123def456")
+            #expect(forms[1]["StatusCallback"] == nil, "no public URL, no callback")
+        }
+    }
+
     @Test func twilioMessagingServiceSenderAndBadAccountSid() async throws {
         try await withReceiver({ _ in jsonResponse(201, #"{"sid":"SM1"}"#) }) { base, log in
             let service = "MG" + String(repeating: "a", count: 32)
