@@ -59,6 +59,9 @@ extension StoreError {
         // 57014: a statement timeout or cancel (a query's deadline); class 08: the connection broke.
         case "57014": code = .unavailable
         case let state? where state.hasPrefix("08"): code = .unavailable
+        // Class 40: a deadlock or serialization failure rolled the transaction back; the same
+        // request may succeed when tried again (503, which providers and clients retry).
+        case let state? where state.hasPrefix("40"): code = .unavailable
         case let state? where state.hasPrefix("22"): code = .invalidInput
         default:
             if error.isConnectionError || error.code == .poolTimeout {

@@ -1,7 +1,8 @@
+import Basics
 import Crypto
 import HeraldTestSupport
 import Postgres
-import Store
+@testable import Store
 import Testing
 
 /// What Store throws instead of the driver's errors, against a real PostgreSQL
@@ -56,5 +57,30 @@ import Testing
         })
         #expect(error.code == .unavailable)
         #expect(error.description.hasPrefix("database: "))
+    }
+
+    /// A deadlock rolls one transaction back: that request is worth trying again, so it is
+    /// `unavailable` (503), not an internal error.
+    @Test func aDeadlockIsUnavailable() async throws {
+        let database = try await TestDatabase.create()
+        defer { Task { try? await database.drop() } }
+        let setup = try PostgresConnection(url: database.url)
+        try setup.execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)")
+        let first = try PostgresConnection(url: database.url)
+        let second = try PostgresConnection(url: database.url)
+        for (connection, id) in [(first, 1), (second, 2)] {
+            try connection.execute("BEGIN")
+            try connection.query("UPDATE t SET v = v + 1 WHERE id = $1", [id])
+        }
+        // Each now wants the other's row: PostgreSQL breaks the cycle by failing one of them.
+        let (one, other) = (UnsafeTransfer(first), UnsafeTransfer(second))
+        async let a = Result { try one.value.query("UPDATE t SET v = v + 1 WHERE id = $1", [2]) }
+        async let b = Result { try other.value.query("UPDATE t SET v = v + 1 WHERE id = $1", [1]) }
+        let failures = await [a, b].compactMap { result -> PostgresError? in
+            if case .failure(let error as PostgresError) = result { return error }
+            return nil
+        }
+        let deadlock = try #require(failures.first { $0.isDeadlock }, "\(failures)")
+        #expect(StoreError(deadlock).code == .unavailable)
     }
 }
