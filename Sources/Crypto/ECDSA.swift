@@ -10,7 +10,7 @@ public enum ECDSA {
         defer { ERR_clear_error() }
         guard let key = publicKey(der: publicKeyDER) else { return false }
         defer { EVP_PKEY_free(key) }
-        guard isP256(key), !signature.isEmpty, let context = EVP_MD_CTX_new() else { return false }
+        guard OpenSSLKey.isP256(key), !signature.isEmpty, let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key) == 1 else { return false }
         return withNonNullBytes(message) { messagePointer, messageCount in
@@ -25,7 +25,7 @@ public enum ECDSA {
         defer { ERR_clear_error() }
         guard let key = publicKey(der: der) else { return false }
         defer { EVP_PKEY_free(key) }
-        return isP256(key)
+        return OpenSSLKey.isP256(key)
     }
 
     /// Signs `message` with a P-256 private key PEM (as `KeyPair.generate(.es256)` makes): a DER signature.
@@ -68,27 +68,11 @@ public enum ECDSA {
     }
 
     private static func privateKey(pem: String) throws -> OpaquePointer {
-        let bytes = Array(pem.utf8)
-        let loaded: OpaquePointer? = bytes.withUnsafeBytes { buffer in
-            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil)
-        }
-        ERR_clear_error()
-        guard let key = loaded else { throw CryptoError(.malformedInput, "private key is not an unencrypted PEM private key") }
-        guard isP256(key) else {
+        let key = try OpenSSLKey.privateKey(pem: pem)
+        guard OpenSSLKey.isP256(key) else {
             EVP_PKEY_free(key)
             throw CryptoError(.invalidKey, "not a P-256 key")
         }
         return key
-    }
-
-    private static func isP256(_ key: OpaquePointer) -> Bool {
-        guard EVP_PKEY_is_a(key, "EC") == 1 else { return false }
-        var buffer = [CChar](repeating: 0, count: 64)
-        var length = 0
-        guard EVP_PKEY_get_group_name(key, &buffer, buffer.count, &length) == 1 else { return false }
-        let name = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name == "prime256v1" || name == "P-256"
     }
 }

@@ -39,24 +39,11 @@ public struct KeyPair: Sendable, CustomStringConvertible {
     /// Loads a private key PEM (PKCS#8 or traditional, unencrypted) back,
     /// recomputing the public JWK. Only RSA ≥ 2048 bits and P-256 are accepted.
     public init(privateKeyPEM pem: String) throws {
-        let bytes = Array(pem.utf8)
-        let loaded: OpaquePointer? = bytes.withUnsafeBytes { buffer in
-            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
-            defer { BIO_free(bio) }
-            // A password callback that always fails: encrypted PEMs are refused
-            // instead of OpenSSL's default of prompting on the terminal.
-            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil)
-        }
-        // The decoder may queue errors from formats it tried even on success;
-        // leave the thread's queue clean for TLS code that reads it later.
-        ERR_clear_error()
-        guard let key = loaded else {
-            throw CryptoError(.malformedInput, "private key is not an unencrypted PEM private key")
-        }
+        let key = try OpenSSLKey.privateKey(pem: pem)
         defer { EVP_PKEY_free(key) }
         if EVP_PKEY_is_a(key, "RSA") == 1, EVP_PKEY_get_bits(key) >= 2048 {
             try self.init(key: key, algorithm: .rs256)
-        } else if EVP_PKEY_is_a(key, "EC") == 1, Self.groupName(key) == "prime256v1" || Self.groupName(key) == "P-256" {
+        } else if OpenSSLKey.isP256(key) {
             try self.init(key: key, algorithm: .es256)
         } else {
             throw CryptoError(.invalidKey, "private key must be RSA (2048 bits or more) or EC P-256")
@@ -102,13 +89,6 @@ public struct KeyPair: Sendable, CustomStringConvertible {
         var out = [UInt8](repeating: 0, count: size)
         guard size > 0, BN_bn2binpad(bn, &out, Int32(size)) == Int32(size) else { throw CryptoError.openSSL("key parameter \(name) encoding") }
         return out
-    }
-
-    private static func groupName(_ key: OpaquePointer) -> String? {
-        var buffer = [CChar](repeating: 0, count: 64)
-        var length = 0
-        guard EVP_PKEY_get_group_name(key, &buffer, buffer.count, &length) == 1 else { ERR_clear_error(); return nil }
-        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
