@@ -172,6 +172,7 @@ public enum APIRoutes {
         TemplateRenderRoutes.add(to: &builder, context)
         TemplateStudioRoutes.add(to: &builder, context)
         NotificationRoutes.add(to: &builder, context)
+        SuppressionRoutes.add(to: &builder, context)
         TenantMemberRoutes.add(to: &builder, context)
         DomainRoutes.add(to: &builder, context)
         StatsRoutes.add(to: &builder, context)
