@@ -18,15 +18,19 @@ extension Store {
 
     /// The claim's `suppressed` column: the row's recipients on its tenant's
     /// list, as JSON text, NULL when none (nearly always). Only e-mail and SMS
-    /// rows have addresses a suppression can name. `herald_recipient_keys`
-    /// (0012) is inlined into the plan, and each recipient is one probe of the
-    /// list's primary key (tenant_id, address): no query per message, and a
-    /// tenant without suppressions costs a probe of an empty range.
+    /// rows have addresses a suppression can name. The row's recipient keys
+    /// (`herald_recipient_keys`, 0012, inlined) become one array, and the list
+    /// is read by one scan of its primary key (tenant_id, address = ANY(keys)):
+    /// no query per message, and no join whose plan could turn into a scan of
+    /// the tenant's whole list as it grows (a join of the keys was planned as a
+    /// hash join over a sequential scan once the row estimate of the key set
+    /// changed). An empty list costs an empty index range per row.
     static let suppressedColumn = """
         CASE WHEN n.type IN ('email', 'sms') THEN (
                      SELECT json_agg(json_build_object('address', s.address, 'reason', s.reason))
-                     FROM herald_recipient_keys(n."to") AS k(address)
-                     JOIN notification_suppressions s ON s.tenant_id = n.tenant_id AND s.address = k.address)::text
+                     FROM notification_suppressions s
+                     WHERE s.tenant_id = n.tenant_id
+                       AND s.address = ANY(ARRAY(SELECT k FROM herald_recipient_keys(n."to") AS k)))::text
                    END AS suppressed
         """
 

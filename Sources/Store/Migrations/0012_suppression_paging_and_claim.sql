@@ -12,7 +12,7 @@ CREATE INDEX notification_suppressions_page ON notification_suppressions (tenant
 -- stored in: Store.suppressionKey (trimmed of spaces and tabs; e-mail
 -- addresses lower-cased, ASCII only, so PostgreSQL and Swift agree whatever
 -- the database's locale). A set-returning SQL function, so a claim that
--- joins it is inlined into the claim's plan: no function call per row.
+-- reads it in FROM has it inlined into its plan: no function call per row.
 CREATE FUNCTION herald_recipient_keys(recipients jsonb) RETURNS SETOF text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
