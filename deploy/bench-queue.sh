@@ -22,6 +22,11 @@
 # processes (defaults) drain the same kind of backlog for DURATION seconds
 # on one database: notifications per second (completion span) and
 # duplicates (notifications with more than one `sent` attempt).
+# BASELINE_BIN=path (another build of herald, e.g. main's) runs its
+# `herald bench queue` at defaults in every round too, interleaved with this
+# build's (the order alternates by round), and reports the ratio of the two:
+# a change is judged against the baseline on the same noisy machine, in the
+# same run. TUNED=0 and WORKERS= keep such a run short.
 # The best figure of each kind is kept; the ratio is herald / raw. All three
 # runs last DURATION seconds and count the same way, from the rows' own
 # completion times (jobs / span; for pgbench not tps x 50, so a table that
@@ -56,7 +61,7 @@ export DATABASE_URL="$url" HERALD_LOG_LEVEL=warning
 unset HERALD_WORKER_CONCURRENCY HERALD_WORKER_BATCH HERALD_WORKER_MAX_IN_FLIGHT
 export_throwaway_secrets
 "$bin" migrate >/dev/null
-workers=${WORKERS:-1,2,4}
+workers=${WORKERS-1,2,4}
 tuned=${TUNED:-1}
 
 # Herald's claim and complete SQL (Store.claim / Store.finish, 50 rows) as a pgbench loop.
@@ -79,7 +84,19 @@ SQL
 # Completed jobs per second over the span of their completion timestamps.
 rate() { psql -Atq "$url" -c "SELECT round(count(*) / greatest(extract(epoch FROM max($2) - min($2)), 0.001)) FROM $1 WHERE status = 'sent'"; }
 left() { psql -Atq "$url" -c "SELECT count(*) FROM $1"; }
-best_raw=0; best_schema=0; best_herald=0; best_wall=0; best_median=""; best_p99=""; best_tuned=0
+best_raw=0; best_schema=0; best_herald=0; best_wall=0; best_median=""; best_p99=""; best_tuned=0; best_baseline=0
+baseline_bin=${BASELINE_BIN:-}
+[ -z "$baseline_bin" ] || [ -x "$baseline_bin" ] || { echo "BASELINE_BIN is not an executable: $baseline_bin" >&2; exit 1; }
+baseline_round() {  # the baseline binary's worker at defaults, counted the same way
+  [ -n "$baseline_bin" ] || return 0
+  log "round $round: baseline worker at its defaults ($baseline_bin)"
+  local out rate
+  out=$("$baseline_bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples 20)
+  rate=$(field "$out" worker_completion_span_per_s)
+  echo "round=$round baseline_notifications_per_s=$rate"
+  [ "$rate" -gt "$best_baseline" ] && best_baseline=$rate
+  return 0
+}
 field() { echo "$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 for round in $(seq "$rounds"); do
   log "round $round: raw SQL (pgbench claim-batch, ${duration}s)"
@@ -96,6 +113,7 @@ for round in $(seq "$rounds"); do
   [ "$(left notification_queue)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
   psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
 
+  [ $((round % 2)) = 0 ] && baseline_round
   log "round $round: herald worker at its defaults (${duration}s on $rows notifications, no-op channel)"
   out=$("$bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples "$samples")
   herald=$(field "$out" worker_completion_span_per_s); wall=$(field "$out" worker_notifications_per_s)
@@ -107,6 +125,7 @@ for round in $(seq "$rounds"); do
     tuned_rate=$(field "$out" worker_completion_span_per_s)
     [ "$tuned_rate" -gt "$best_tuned" ] && best_tuned=$tuned_rate
   fi
+  [ $((round % 2)) = 1 ] && baseline_round
   echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald herald_tuned_per_s=$tuned_rate herald_wall_per_s=$wall latency_median_ms=$median latency_p99_ms=$p99"
   [ "$raw_jobs" -gt "$best_raw" ] && best_raw=$raw_jobs
   [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
@@ -118,6 +137,7 @@ done
 # N `herald worker` processes at their defaults on one database, the in-app backlog of Herald's SQL fill.
 multi_rows=""
 for count in ${workers//,/ }; do
+  [ -n "$count" ] || continue
   log "herald worker x$count (processes, defaults, ${duration}s)"
   psql -q "$url" -f "$tmp/herald-sql-fill.sql"; psql -q "$url" -c CHECKPOINT
   pids=()
@@ -153,4 +173,8 @@ tuned_ratio_to_raw_sql=$tuned_ratio
 latency_median_ms=$best_median          (enqueue -> provider called, idle worker at defaults; aim: < 5)
 latency_p99_ms=$best_p99
 EOF
+if [ -n "$baseline_bin" ]; then
+  echo "baseline_notifications_per_s=$best_baseline  (BASELINE_BIN at defaults, interleaved)"
+  echo "ratio_to_baseline=$(awk -v h="$best_herald" -v b="$best_baseline" 'BEGIN {printf "%.3f", h / b}')"
+fi
 printf '%s' "$multi_rows"

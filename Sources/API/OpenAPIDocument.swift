@@ -19,7 +19,7 @@ enum OpenAPIDocument {
             """
         document["info"] = .object(info)
         var paths = document["paths"]?.objectValue ?? JSONObject()
-        var extra = extensions + studioPaths
+        var extra = extensions + studioPaths + suppressionPaths
         if let create = createUnderTenant(paths) { extra.append(create) }
         // A path the contract has already gets the extra methods beside its own.
         for (path, operations) in extra {

@@ -173,6 +173,7 @@ public enum APIRoutes {
         TemplateStudioRoutes.add(to: &builder, context)
         NotificationRoutes.add(to: &builder, context)
         DeliveryEventRoutes.add(to: &builder, context)
+        SuppressionRoutes.add(to: &builder, context)
         TenantMemberRoutes.add(to: &builder, context)
         DomainRoutes.add(to: &builder, context)
         StatsRoutes.add(to: &builder, context)

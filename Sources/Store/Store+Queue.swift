@@ -42,10 +42,14 @@ extension Store {
         public let maxAttempts: Int
         public let priority: Int
         public let test: Bool
+        /// Recipients on the tenant's suppression list (`Store+Suppressions`),
+        /// read by the claim itself; empty for nearly every row.
+        public let suppressed: [SuppressedRecipient]
 
         init(id: String, tenantId: String, type: String, templateId: String?, templateName: String?, channelId: String?,
              channelProvider: String?, channelEnabled: Bool, channelVersion: String?, recipients: String, variables: String,
-             rendered: String?, locale: String, attempt: Int, maxAttempts: Int, priority: Int, test: Bool) {
+             rendered: String?, locale: String, attempt: Int, maxAttempts: Int, priority: Int, test: Bool,
+             suppressed: [SuppressedRecipient] = []) {
             self.id = id
             self.tenantId = tenantId
             self.type = type
@@ -63,6 +67,7 @@ extension Store {
             self.maxAttempts = maxAttempts
             self.priority = priority
             self.test = test
+            self.suppressed = suppressed
         }
     }
 
@@ -83,10 +88,13 @@ extension Store {
         public var providerResponse: String?
         /// JSON text of what the worker rendered, kept on the row when it had none.
         public var rendered: String?
+        /// Set as the notification's `delivery_status` (0009), with `error` as
+        /// its detail: `suppressed` when nothing was sent for that reason.
+        public var deliveryStatus: String?
 
         public init(id: String, attempt: Int, kind: Kind, providerMessageId: String? = nil, error: String? = nil,
                     retryDelay: Duration = .zero, startedAt: Date, durationMilliseconds: Int,
-                    providerResponse: String? = nil, rendered: String? = nil) {
+                    providerResponse: String? = nil, rendered: String? = nil, deliveryStatus: String? = nil) {
             self.id = id
             self.attempt = attempt
             self.kind = kind
@@ -97,6 +105,7 @@ extension Store {
             self.durationMilliseconds = durationMilliseconds
             self.providerResponse = providerResponse
             self.rendered = rendered
+            self.deliveryStatus = deliveryStatus
         }
     }
 
@@ -136,7 +145,8 @@ extension Store {
             SELECT n.id, n.tenant_id, n.type, n.template_id, n.template_name, ch.id AS channel_id,
                    ch.provider AS channel_provider, coalesce(ch.enabled, true) AS channel_enabled,
                    ch.xmin::text AS channel_version, n."to"::text AS recipients, n.variables::text AS variables,
-                   n.rendered::text AS rendered, n.locale, u.attempts AS attempt, n.max_attempts, u.priority, n.test
+                   n.rendered::text AS rendered, n.locale, u.attempts AS attempt, n.max_attempts, u.priority, n.test,
+                   \(suppressedColumn)
             FROM u JOIN notifications n ON n.id = u.id
             LEFT JOIN tenant_auth_settings a ON n.channel_id IS NULL AND a.tenant_id = n.tenant_id
             LEFT JOIN channels ch ON ch.tenant_id = n.tenant_id AND ch.id = coalesce(n.channel_id,
@@ -151,7 +161,8 @@ extension Store {
                 channelEnabled: try row.decode("channel_enabled"), channelVersion: try row.optional("channel_version"),
                 recipients: try row.decode("recipients"), variables: try row.decode("variables"),
                 rendered: try row.optional("rendered"), locale: try row.decode("locale"), attempt: try row.decode("attempt"),
-                maxAttempts: try row.decode("max_attempts"), priority: try row.decode("priority"), test: try row.decode("test"))
+                maxAttempts: try row.decode("max_attempts"), priority: try row.decode("priority"), test: try row.decode("test"),
+                suppressed: try suppressedRecipients(row.optional("suppressed")))
         }
     }
 
@@ -166,7 +177,7 @@ extension Store {
             outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
             outcomes.map(\.retryDelay.wholeMilliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-            outcomes.map(\.rendered),
+            outcomes.map(\.rendered), outcomes.map(\.deliveryStatus),
         ])
         return Set(try rows.map { try $0.decode("notification_id", as: String.self) })
     }
@@ -199,8 +210,9 @@ extension Store {
     static let finishStatement = """
         WITH r AS (
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
-                               $8::float8[], $9::int[], $10::text[], $11::text[])
-            AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered)
+                               $8::float8[], $9::int[], $10::text[], $11::text[], $12::text[])
+            AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered,
+                 delivery_status)
         ), ended AS (
           DELETE FROM notification_queue j
           WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome <> 'retry')) AND j.locked_by = $1
@@ -221,6 +233,7 @@ extension Store {
             provider_message_id = coalesce(r.provider_message_id, n.provider_message_id),
             last_error = CASE WHEN r.outcome = 'sent' THEN NULL ELSE r.error END,
             rendered = coalesce(n.rendered, r.rendered::jsonb),
+            \(deliveryStatusAssignments),
             updated_at = herald_now()
           FROM r JOIN owned o ON o.id = r.id
           WHERE n.id = r.id

@@ -10,7 +10,15 @@ extension Worker {
     /// failure becomes a retry or a failure with its reason.
     func attempt(_ row: Store.ClaimedNotification) async -> Store.QueueOutcome {
         var providerName = "unresolved"
-        let outcome = await attempt(row, provider: &providerName)
+        // The tenant's suppression list first (Worker+Suppression): nothing rendered or resolved for nobody.
+        let suppression = suppressionCheck(row)
+        var outcome: Store.QueueOutcome
+        if let suppressed = suppressedOutcome(row, suppression) {
+            (outcome, providerName) = (suppressed, Self.suppressedProvider)
+        } else {
+            outcome = await attempt(row, provider: &providerName)
+            noteSkipped(suppression, row, in: &outcome)
+        }
         if let attemptObserver {
             let seconds = Double(outcome.durationMilliseconds) / 1000
             attemptObserver(providerName, outcome.kind.rawValue, seconds)
@@ -36,7 +44,8 @@ extension Worker {
             guard let provider = providers(channel.provider) else {
                 throw PreparationError("provider \(channel.provider) is not available in this worker")
             }
-            let message = try MessageComposer.message(for: row, rendered: rendered)
+            var message = try MessageComposer.message(for: row, rendered: rendered)
+            Self.removeSuppressed(suppressionCheck(row), from: &message)
             let receipt = try await provider.send(message, via: channel)
             return Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .sent,
                                       providerMessageId: receipt.providerMessageId, startedAt: startedAt,
