@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import JSON
 import Postgres
@@ -89,27 +90,34 @@ extension Store {
     // MARK: JWK certificates
 
     /// The tenant's certificates, newest first. A tenant without one gets an
-    /// RS256 key pair first: generated on the pool's thread, under a lock per
-    /// tenant so concurrent first calls make one key.
+    /// RS256 key pair first, inserted under a lock per tenant so concurrent
+    /// first calls make one key.
     public func jwkCertificates(tenantId: String) async throws -> [String] {
-        try await database.withTransaction { connection in
-            let list = { try connection.query("""
-                SELECT (\(Projection.jwkCertificate))::text AS json FROM jwk_certificates t
-                WHERE t.tenant_id = $1 ORDER BY t.created_at DESC, t.seq DESC
-                """, [tenantId]).map { try $0.decode("json", as: String.self) } }
-            let existing = try list()
-            if !existing.isEmpty { return existing }
+        let existing = try await database.withConnection { try Self.jwkCertificateList($0, tenantId: tenantId) }
+        if !existing.isEmpty { return existing }
+        // Made before the lock, on a thread of its own: RSA generation takes
+        // from tens of milliseconds to seconds on a loaded machine, and a
+        // concurrent first call waiting that long for the lock would pass its
+        // query deadline. A call that loses the race drops its key.
+        let pair = try await onOwnThread { try KeyPair.generate(.rs256) }
+        return try await database.withTransaction { connection in
             try connection.query("SELECT pg_advisory_xact_lock(hashtext('jwk:' || $1))", [tenantId])
-            let again = try list()
+            let again = try Self.jwkCertificateList(connection, tenantId: tenantId)
             if !again.isEmpty { return again }
             let id = Identifier.make()
-            let pair = try KeyPair.generate(.rs256)
             try connection.query("""
                 INSERT INTO jwk_certificates (id, tenant_id, public_jwk, private_key_enc) VALUES ($1, $2, $3, $4)
                 """, [id, tenantId, Self.publicJWKText(pair.publicJWK),
                       self.keyring.seal(pair.privateKeyPEM, context: Self.jwkContext(id))])
-            return try list()
+            return try Self.jwkCertificateList(connection, tenantId: tenantId)
         }
+    }
+
+    static func jwkCertificateList(_ connection: PostgresConnection, tenantId: String) throws -> [String] {
+        try connection.query("""
+            SELECT (\(Projection.jwkCertificate))::text AS json FROM jwk_certificates t
+            WHERE t.tenant_id = $1 ORDER BY t.created_at DESC, t.seq DESC
+            """, [tenantId]).map { try $0.decode("json", as: String.self) }
     }
 
     /// The private key of a certificate, for signing.
