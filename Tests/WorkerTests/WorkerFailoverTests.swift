@@ -1,0 +1,227 @@
+import Delivery
+import Foundation
+import HTTP
+import HeraldTestSupport
+import JSON
+import Postgres
+import Store
+import Testing
+import Worker
+
+/// Failover and circuit breakers (issue 14) with real peers on loopback:
+/// aiosmtpd as the healthy relay, a closed port, a relay answering 421, HTTP
+/// providers answering 503. Backoffs are configured long, so a message that
+/// arrives promptly went over at once, not after a backoff.
+@Suite struct WorkerFailoverTests {
+    static let email = #"{"subject":"Code","html":"<p>123456</p>","text":"123456"}"#
+
+    func providers() -> [String: any NotificationProvider] {
+        let registry = ProviderRegistry(smtpPool: SMTPConnectionPool(), outbound: .loopback)
+        return Dictionary(uniqueKeysWithValues: ProviderRegistry.providerNames.compactMap { name in
+            registry.provider(named: name).map { (name, $0) }
+        })
+    }
+
+    /// A worker whose backoff would hold a retry for a minute, with `circuit`.
+    func configuration(circuit: CircuitBreaker.Settings = CircuitBreaker.Settings(failures: 100),
+                       backoff: BackoffPolicy = BackoffPolicy(base: .seconds(60), multiplier: 2, maximum: .seconds(60)),
+                       concurrency: Int = 8) -> WorkerConfiguration {
+        var configuration = WorkerConfiguration.forTests(concurrency: concurrency)
+        configuration.backoff = backoff
+        configuration.circuit = circuit
+        return configuration
+    }
+
+    func channel(_ fixture: QueueFixture, _ key: String, provider: String = "email_pxyz", settings: JSONObject,
+                 fallbacks: [String] = []) async throws -> String {
+        var settings = settings
+        if !fallbacks.isEmpty { settings["fallbackChannelIds"] = .array(fallbacks.map { .string($0) }) }
+        let json = try await fixture.store.createChannel(tenantId: fixture.tenantId, Store.NewChannel(
+            name: key, key: key, description: nil, type: "email", provider: provider, settings: settings))
+        return try #require(try JSONParser.parse(json)["id"]?.stringValue)
+    }
+
+    func smtp(port: Int) -> JSONObject {
+        ["host": "127.0.0.1", "port": .int(Int64(port)), "security": "none", "from": "codes@herald.test"]
+    }
+
+    /// A port nothing listens on: connections to it are refused.
+    func closedPort() throws -> Int {
+        let peer = try FlakySMTPPeer(.busy)
+        peer.stop()
+        return peer.port
+    }
+
+    func attempts(_ fixture: QueueFixture, _ id: String) async throws -> [(outcome: String, channelId: String?, provider: String?)] {
+        try await fixture.pool.withConnection {
+            try $0.query("SELECT outcome, channel_id, provider FROM notification_attempts WHERE notification_id = $1 ORDER BY attempt",
+                         [id]).map { (try $0.decode(0), try $0.optional(1), try $0.optional(2)) }
+        }
+    }
+
+    /// Each notification's id in the healthy server's mail, once each.
+    func deliveredOnce(_ server: TestSMTPServer, _ ids: [String]) throws -> Bool {
+        let seen = try server.messages().compactMap { $0.header("X-Herald-Notification") }
+        return seen.sorted() == ids.sorted()
+    }
+
+    @Test func refusedConnectionsFailOverToTheHealthyRelayAtOnce() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let healthy = try await TestSMTPServer.start()
+        defer { healthy.stop() }
+        let backup = try await channel(fixture, "backup", settings: smtp(port: healthy.port))
+        let primary = try await channel(fixture, "primary", settings: smtp(port: try closedPort()), fallbacks: [backup])
+        let ids = try await fixture.insert(4, type: "email", channelId: primary, rendered: Self.email, to: #"["a@example.com"]"#)
+
+        let worker = fixture.worker(configuration(), providers: providers())
+        try await withRunningWorker(worker) {
+            try await waitUntil("all sent", timeout: .seconds(20)) { try await fixture.count(status: "sent") == 4 }
+        }
+        #expect(try deliveredOnce(healthy, ids))
+        for id in ids {
+            let rows = try await attempts(fixture, id)
+            #expect(rows.map(\.outcome) == ["retry", "sent"], "\(rows)")
+            #expect(rows.map(\.channelId) == [primary, backup])
+            #expect(rows.allSatisfy { $0.provider == "email_pxyz" })
+        }
+        #expect(worker.metrics.failovers == 4)
+    }
+
+    @Test func http503FailsOverToTheNextProvider() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let calls = CallCounts()
+        var down = Router()
+        down.post("/email") { _, _ in
+            calls.add("down")
+            return HTTPResponse.json(Array(#"{"ErrorCode":500,"Message":"unavailable"}"#.utf8), status: 503)
+        }
+        var up = Router()
+        up.post("/email") { _, _ in
+            calls.add("up")
+            return HTTPResponse.json(Array(#"{"ErrorCode":0,"Message":"OK","MessageID":"pm-1"}"#.utf8))
+        }
+        try await TestHTTPServer.with(responder: down) { downServer in
+            try await TestHTTPServer.with(responder: up) { upServer in
+                func postmark(_ port: Int) -> JSONObject {
+                    ["serverToken": "token", "from": "codes@herald.test", "baseUrl": .string("http://127.0.0.1:\(port)")]
+                }
+                let second = try await channel(fixture, "pm-up", provider: "email_postmark", settings: postmark(upServer.localPort))
+                let first = try await channel(fixture, "pm-down", provider: "email_postmark", settings: postmark(downServer.localPort),
+                                              fallbacks: [second])
+                let ids = try await fixture.insert(3, type: "email", channelId: first, rendered: Self.email,
+                                                   to: #"["a@example.com"]"#)
+                try await withRunningWorker(fixture.worker(configuration(), providers: providers())) {
+                    try await waitUntil("all sent", timeout: .seconds(20)) { try await fixture.count(status: "sent") == 3 }
+                }
+                #expect(calls.all == ["down": 3, "up": 3])
+                for id in ids {
+                    #expect(try await attempts(fixture, id).map(\.channelId) == [first, second])
+                }
+            }
+        }
+    }
+
+    @Test func aRecipientRefusedWithA550DoesNotFailOver() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let refusing = try await TestSMTPServer.start(options: ["--rcpt-script", "550"])
+        defer { refusing.stop() }
+        let healthy = try await TestSMTPServer.start()
+        defer { healthy.stop() }
+        let backup = try await channel(fixture, "backup", settings: smtp(port: healthy.port))
+        let primary = try await channel(fixture, "primary", settings: smtp(port: refusing.port), fallbacks: [backup])
+        let id = try await fixture.insert(1, type: "email", channelId: primary, rendered: Self.email, to: #"["gone@example.com"]"#)[0]
+        try await withRunningWorker(fixture.worker(configuration(), providers: providers())) {
+            try await waitUntil("failed", timeout: .seconds(20)) { try await fixture.status(id) == "failed" }
+        }
+        #expect(try await attempts(fixture, id).map(\.channelId) == [primary])
+        #expect(healthy.messageCount() == 0, "the recipient, not the provider, was the problem")
+    }
+
+    @Test func aMessageLostAfterTheFinalDotIsRetriedOnItsOwnChannel() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let dropping = try FlakySMTPPeer(.dropAfterData(drops: 1))
+        defer { dropping.stop() }
+        let healthy = try await TestSMTPServer.start()
+        defer { healthy.stop() }
+        let backup = try await channel(fixture, "backup", settings: smtp(port: healthy.port))
+        let primary = try await channel(fixture, "primary", settings: smtp(port: dropping.port), fallbacks: [backup])
+        let id = try await fixture.insert(1, type: "email", channelId: primary, rendered: Self.email, to: #"["a@example.com"]"#)[0]
+        let fast = BackoffPolicy(base: .milliseconds(20), multiplier: 2, maximum: .milliseconds(100))
+        try await withRunningWorker(fixture.worker(configuration(backoff: fast), providers: providers())) {
+            try await waitUntil("sent", timeout: .seconds(20)) { try await fixture.status(id) == "sent" }
+        }
+        #expect(try await attempts(fixture, id).map(\.channelId) == [primary, primary])
+        #expect(healthy.messageCount() == 0, "never handed to a second provider")
+        #expect(dropping.messagesAccepted == 1)
+    }
+
+    @Test func aCircuitOpensAfterNFailuresAndProbesOnceAfterTheCooldown() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let busy = try FlakySMTPPeer(.busy)
+        defer { busy.stop() }
+        let healthy = try await TestSMTPServer.start()
+        defer { healthy.stop() }
+        let backup = try await channel(fixture, "backup", settings: smtp(port: healthy.port))
+        let primary = try await channel(fixture, "primary", settings: smtp(port: busy.port), fallbacks: [backup])
+        let circuit = CircuitBreaker.Settings(failures: 2, window: .seconds(30), cooldown: .milliseconds(1500))
+        let worker = fixture.worker(configuration(circuit: circuit, concurrency: 1), providers: providers())
+        try await withRunningWorker(worker) {
+            let first = try await fixture.insert(6, type: "email", channelId: primary, rendered: Self.email, to: #"["a@example.com"]"#)
+            try await waitUntil("first sent", timeout: .seconds(20)) { try await fixture.count(status: "sent") == 6 }
+            #expect(busy.connectionCount == 2, "two 421s open the circuit; the rest skip the relay")
+            #expect(try deliveredOnce(healthy, first))
+            let state = try await fixture.pool.withConnection {
+                try $0.query("SELECT state, failures FROM channel_circuits WHERE channel_id = $1", [primary]).first
+                    .map { (try $0.decode(0, as: String.self), try $0.decode(1, as: Int.self)) }
+            }
+            #expect(state?.0 == "open" && state?.1 == 2, "\(String(describing: state))")
+
+            // After the cool-down one message probes the relay (421 again), the next ones skip it.
+            try await waitUntil("the cool-down", timeout: .seconds(10)) {
+                try await fixture.pool.withConnection {
+                    try $0.query("SELECT retry_at <= now() FROM channel_circuits WHERE channel_id = $1", [primary])[0].decode(0, as: Bool.self)
+                }
+            }
+            let second = try await fixture.insert(3, type: "email", channelId: primary, rendered: Self.email, to: #"["b@example.com"]"#)
+            try await waitUntil("second sent", timeout: .seconds(20)) { try await fixture.count(status: "sent") == 9 }
+            #expect(busy.connectionCount == 3, "one probe")
+            #expect(try deliveredOnce(healthy, first + second))
+        }
+        #expect(worker.metrics.circuitsOpened == 2)
+        #expect(worker.metrics.circuitSkips >= 6)
+    }
+
+    @Test func aRowWhoseWholeChainIsOpenWaitsWithoutSpendingAttempts() async throws {
+        let fixture = try await QueueFixture.make()
+        defer { Task { await fixture.close() } }
+        let busy = try FlakySMTPPeer(.busy)
+        defer { busy.stop() }
+        let primary = try await channel(fixture, "only", settings: smtp(port: busy.port))
+        let circuit = CircuitBreaker.Settings(failures: 1, window: .seconds(30), cooldown: .milliseconds(1200))
+        let fast = BackoffPolicy(base: .milliseconds(20), multiplier: 1, maximum: .milliseconds(20))
+        let worker = fixture.worker(configuration(circuit: circuit, backoff: fast), providers: providers())
+        let id = try await fixture.insert(1, type: "email", channelId: primary, rendered: Self.email, to: #"["a@example.com"]"#,
+                                          maxAttempts: 3)[0]
+        try await withRunningWorker(worker) {
+            // Attempt 1 opens the circuit; the retry due 20 ms later waits for the probe instead.
+            try await waitUntil("postponed", timeout: .seconds(10)) { worker.metrics.postponed >= 1 }
+            #expect(try await attempts(fixture, id).count == 1, "no attempt while the circuit is open")
+            #expect(try await fixture.row(id).decode("attempts", as: Int.self) == 1)
+            try await waitUntil("the probe", timeout: .seconds(10)) { busy.connectionCount == 2 }
+        }
+        #expect(try await attempts(fixture, id).count == 2)
+    }
+}
+
+/// Requests per peer, counted from the peers' handler tasks.
+final class CallCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    func add(_ name: String) { lock.withLock { counts[name, default: 0] += 1 } }
+    var all: [String: Int] { lock.withLock { counts } }
+}
