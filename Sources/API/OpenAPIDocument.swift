@@ -136,6 +136,8 @@ enum OpenAPIDocument {
             path("/notifications/{id}", [("get", operation("herald-notifications-get", "One notification with its delivery attempts", parameters: ["id"]))]),
             path("/notifications/{id}/retry", [("post", operation("herald-notifications-retry", "Queue a failed or cancelled notification again", parameters: ["id"]))]),
             path("/notifications/{id}/cancel", [("post", operation("herald-notifications-cancel", "Cancel a queued notification", parameters: ["id"]))]),
+            path("/notifications/channels/{id}/circuit",
+                 [("get", operation("herald-channels-circuit", "The channel's circuit breaker as the workers last reported it", parameters: ["id"]))]),
             path("/notifications/templates/{id}/versions", [("get", operation("herald-templates-versions", "Template history, newest first", parameters: ["id"]))]),
             path("/notifications/templates/{id}/versions/{version}/restore",
                  [("post", operation("herald-templates-restore", "Make an old version current", parameters: ["id", "version"]))]),
