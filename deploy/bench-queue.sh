@@ -18,6 +18,11 @@
 #   tuned   (TUNED=1) the same with HERALD_WORKER_CONCURRENCY=2048 and
 #           HERALD_WORKER_BATCH=1024, the hand-tuned figure before the
 #           defaults adapted, for comparison.
+#   baseline (BASELINE_BIN=path to another build's herald) the same `herald
+#           bench queue` run with that binary on a database of its own in the
+#           same cluster, before the candidate in even rounds and after it in
+#           odd ones, so a change is measured against its base in one run
+#           (baseline_notifications_per_s, candidate_over_baseline).
 # After the rounds, for each count in WORKERS, that many `herald worker`
 # processes (defaults) drain the same kind of backlog for DURATION seconds
 # on one database: notifications per second (completion span) and
@@ -58,6 +63,22 @@ export_throwaway_secrets
 "$bin" migrate >/dev/null
 workers=${WORKERS:-1,2,4}
 tuned=${TUNED:-1}
+baseline_bin=${BASELINE_BIN:-}
+if [ -n "$baseline_bin" ]; then
+  psql -q "$(pg_url "$tmp/pg" "$pgport")" -c "CREATE DATABASE herald_bench_base"
+  base_url=$(pg_url "$tmp/pg" "$pgport" herald_bench_base)
+  DATABASE_URL="$base_url" "$baseline_bin" migrate >/dev/null
+fi
+best_base=0; best_base_median=""
+baseline_round() {
+  log "round $1: baseline herald ($baseline_bin) at its defaults"
+  local out; out=$(DATABASE_URL="$base_url" "$baseline_bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples "$samples")
+  base_rate=$(field "$out" worker_completion_span_per_s); base_median=$(field "$out" latency_median_ms)
+  [ "$base_rate" -gt "$best_base" ] && best_base=$base_rate
+  if [ -z "$best_base_median" ] || awk -v a="$base_median" -v b="$best_base_median" 'BEGIN {exit !(a < b)}'; then best_base_median=$base_median; fi
+  echo "round=$1 baseline_notifications_per_s=$base_rate baseline_latency_median_ms=$base_median"
+  psql -q "$base_url" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts" -c CHECKPOINT
+}
 
 # Herald's claim and complete SQL (Store.claim / Store.finish, 50 rows) as a pgbench loop.
 cat > "$tmp/herald-sql.pgb" <<'SQL'
@@ -96,6 +117,7 @@ for round in $(seq "$rounds"); do
   [ "$(left notification_queue)" -gt 0 ] || echo "warning: Herald's queue ran dry: lower DURATION" >&2
   psql -q "$url" -c "DELETE FROM tenants WHERE id = 'pgbench-tenant'" -c "VACUUM ANALYZE notifications, notification_queue, notification_attempts"
 
+  if [ -n "$baseline_bin" ] && [ $((round % 2)) = 0 ]; then baseline_round "$round"; fi
   log "round $round: herald worker at its defaults (${duration}s on $rows notifications, no-op channel)"
   out=$("$bin" bench queue --rows "$rows" --seconds "$duration" --latency-samples "$samples")
   herald=$(field "$out" worker_completion_span_per_s); wall=$(field "$out" worker_notifications_per_s)
@@ -107,6 +129,7 @@ for round in $(seq "$rounds"); do
     tuned_rate=$(field "$out" worker_completion_span_per_s)
     [ "$tuned_rate" -gt "$best_tuned" ] && best_tuned=$tuned_rate
   fi
+  if [ -n "$baseline_bin" ] && [ $((round % 2)) = 1 ]; then baseline_round "$round"; fi
   echo "round=$round raw_jobs_per_s=$raw_jobs schema_jobs_per_s=$schema_jobs herald_notifications_per_s=$herald herald_tuned_per_s=$tuned_rate herald_wall_per_s=$wall latency_median_ms=$median latency_p99_ms=$p99"
   [ "$raw_jobs" -gt "$best_raw" ] && best_raw=$raw_jobs
   [ "$schema_jobs" -gt "$best_schema" ] && best_schema=$schema_jobs
@@ -154,3 +177,8 @@ latency_median_ms=$best_median          (enqueue -> provider called, idle worker
 latency_p99_ms=$best_p99
 EOF
 printf '%s' "$multi_rows"
+if [ -n "$baseline_bin" ]; then
+  echo "baseline_notifications_per_s=$best_base        (BASELINE_BIN, defaults, best round)"
+  echo "baseline_latency_median_ms=$best_base_median"
+  awk -v c="$best_herald" -v b="$best_base" 'BEGIN {printf "candidate_over_baseline=%.3f\n", c / b}'
+fi
