@@ -23,12 +23,14 @@ final class FallbackChannels: Sendable {
         self.ttl = ttl
     }
 
-    /// The fallback's settings, or nil when it is gone, disabled or invalid
-    /// (the send skips it). Throws only when the database cannot answer.
-    func channel(id: String, tenantId: String, now: ContinuousClock.Instant = .now) async throws -> ChannelConfig? {
+    /// The fallback's settings, or nil when it is gone, disabled, invalid or
+    /// no longer of the row's `type` (the send skips it). Throws only when
+    /// the database cannot answer.
+    func channel(id: String, tenantId: String, type: String,
+                 now: ContinuousClock.Instant = .now) async throws -> ChannelConfig? {
         let load = cache.withLock { cache -> Task<ChannelConfig?, any Error> in
             if let cached = cache[id], now - cached.loadedAt < ttl { return cached.config }
-            let task = Task { try await self.load(id: id, tenantId: tenantId) }
+            let task = Task { try await self.load(id: id, tenantId: tenantId, type: type) }
             if cache.count >= ChannelResolver.cacheLimit { cache.removeAll() }
             cache[id] = Cached(loadedAt: now, config: task)
             return task
@@ -41,9 +43,9 @@ final class FallbackChannels: Sendable {
         }
     }
 
-    private func load(id: String, tenantId: String) async throws -> ChannelConfig? {
+    private func load(id: String, tenantId: String, type: String) async throws -> ChannelConfig? {
         guard let stored = try await store.channelForSending(reference: id, tenantId: tenantId), stored.id == id,
-              stored.enabled,
+              stored.enabled, stored.type.rawValue == type,
               ChannelSettingsRules.issues(provider: stored.provider, settings: stored.settings).isEmpty
         else { return nil }
         return ChannelConfig(id: stored.id, provider: stored.provider, settings: stored.settings)

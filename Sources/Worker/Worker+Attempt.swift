@@ -33,6 +33,7 @@ extension Worker {
                 renderedText = rendered.jsonDocument.jsonString
             }
             let primary = try await channels.channel(for: row)
+            providerName = primary.provider
             // Failover: the chain's step to use, or every channel skipped for now.
             let channel: ChannelConfig
             switch try await route(row, primary: primary, leg: &leg) {

@@ -36,8 +36,9 @@ extension Worker {
             if step == 0 {
                 channel = primary
             } else {
-                // Deleted, disabled or invalid since it was named: skipped.
-                guard let fallback = try await fallbackChannels.channel(id: leg.chain[step], tenantId: row.tenantId) else {
+                // Deleted, disabled, invalid or of another type since it was named: skipped.
+                guard let fallback = try await fallbackChannels.channel(id: leg.chain[step], tenantId: row.tenantId,
+                                                                         type: row.type) else {
                     continue
                 }
                 channel = fallback
