@@ -13,7 +13,7 @@ import Delivery
 /// - A failure after the message was handed over pins the row to its step
 ///   for good: that provider may have it, and another would send it twice.
 /// - Any other failure keeps the step, with the usual decision.
-/// A chain of one channel decides exactly as `FailureDecision`.
+/// A chain of one channel decides exactly as `FailureDecision` (only the pin is remembered).
 public struct FailoverDecision: Sendable, Equatable {
     public var decision: FailureDecision
     public var nextStep: Int
@@ -33,11 +33,12 @@ public struct FailoverDecision: Sendable, Equatable {
                               policy: BackoffPolicy, isOpen: (Int) -> Bool = { _ in false },
                               using generator: inout some RandomNumberGenerator) -> FailoverDecision {
         let base = FailureDecision.decide(error, attempt: attempt, maxAttempts: maxAttempts, policy: policy, using: &generator)
-        guard chainLength > 1 else { return FailoverDecision(decision: base, nextStep: 0, pinned: false, failedOver: false) }
         let delivery = error as? DeliveryError
+        // Pinned even in a chain of one: fallbacks added later must not take it either.
         if pinned || delivery?.afterHandOver == true {
             return FailoverDecision(decision: base, nextStep: step, pinned: true, failedOver: false)
         }
+        guard chainLength > 1 else { return FailoverDecision(decision: base, nextStep: 0, pinned: false, failedOver: false) }
         guard let delivery, delivery.pointsAtProvider else {
             return FailoverDecision(decision: base, nextStep: step, pinned: false, failedOver: false)
         }

@@ -125,5 +125,7 @@ import Worker
         let before = FailureDecision.decide(refused, attempt: 2, maxAttempts: 8, policy: policy, using: &generator)
         let now = decide(refused, length: 1, attempt: 2)
         #expect(now.decision == before && now.nextStep == 0 && !now.failedOver && !now.pinned)
+        let lost = decide(DeliveryError(.timeout, "no reply to the final dot").handedOver(), length: 1, attempt: 2)
+        #expect(lost.pinned, "fallbacks added to the channel later must not take it either")
     }
 }
