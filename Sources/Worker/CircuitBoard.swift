@@ -32,10 +32,15 @@ final class CircuitBoard: Sendable {
     }
 
     func admit(_ channelId: String, now: ContinuousClock.Instant = .now) -> CircuitBreaker.Admission {
-        state.withLock { state in
-            guard state.entries[channelId] != nil else { return .send }
-            return state.entries[channelId]!.breaker.admit(now: now)
+        let (admission, record) = state.withLock { state -> (CircuitBreaker.Admission, Store.CircuitRecord?) in
+            guard var entry = state.entries[channelId] else { return (.send, nil) }
+            let admission = entry.breaker.admit(now: now)
+            state.entries[channelId] = entry
+            // A probe going out is a change to show (half_open), like opening and closing.
+            return (admission, admission == .probe ? Self.record(channelId, entry, now: now) : nil)
         }
+        if let record { enqueue(record) }
+        return admission
     }
 
     /// Whether sends skip the channel right now, without taking a probe.
