@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "LocalPostgres", "Delivery", "Rendering",
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "LocalPostgres", "Delivery", "Rendering", "HTTP",
                                                         "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
         .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "LocalPostgres", "HTTP", "JSON", "Crypto",
                                                      "Rendering", "HeraldTestSupport"]),

@@ -17,7 +17,7 @@ enum ChannelRoutes {
 
         routes.owned("GET", "/notifications/channels/:id", .viewConfig, lookup: store.channelTenant) { request, access, id, tenantId in
             guard let json = try await store.channelJSON(id: id, tenantId: tenantId) else { throw APIError.notFound }
-            return .json(text: json)
+            return try await withCircuitHeader(.json(text: json), store: store, channelId: id, tenantId: tenantId)
         }
 
         routes.on("POST", "/notifications/channels") { request, access in
@@ -32,6 +32,7 @@ enum ChannelRoutes {
             try input.check()
             try await access.tenant(tenantId, .editConfig)
             try validate(provider: provider, type: type, settings: settings, partial: false)
+            try await checkFallbacks(settings, of: nil, type: type, tenantId: tenantId, store: store)
             let json = try await store.createChannel(tenantId: tenantId, Store.NewChannel(
                 name: name, key: key, description: description, type: type, provider: provider, settings: settings))
             return .json(text: json)
@@ -54,6 +55,8 @@ enum ChannelRoutes {
                 // Stored settings are checked again only when the provider changes.
                 try validate(provider: provider ?? current.provider, type: type ?? current.type.rawValue,
                              settings: settings ?? current.settings, partial: settings == nil && provider == nil)
+                try await checkFallbacks(settings ?? current.settings, of: id, type: type ?? current.type.rawValue,
+                                         tenantId: tenantId, store: store)
             }
             guard let json = try await store.updateChannel(id: id, tenantId: tenantId, name: name, key: key,
                                                            description: description, type: type, provider: provider,
@@ -65,6 +68,7 @@ enum ChannelRoutes {
         routes.owned("DELETE", "/notifications/channels/:id", .editConfig, lookup: store.channelTenant) { request, access, id, tenantId in
             return .json(["deleted": .bool(try await store.deleteChannel(id: id, tenantId: tenantId))])
         }
+        addCircuit(to: &routes, context)
     }
 
     static func isKey(_ key: String) -> Bool {
@@ -89,8 +93,8 @@ enum ChannelRoutes {
             }
         }
         for (key, value) in settings {
-            if key == "headers" {
-                continue  // ChannelSettingsRules: an object of header names to values
+            if key == "headers" || key == "fallbackChannelIds" {
+                continue  // ChannelSettingsRules: an object of header names to values; a list of ids
             } else if key == ChannelCatalog.maxAttemptsKey {
                 if let count = value.intValue, ChannelCatalog.maxAttemptsRange.contains(Int(count)) {} else {
                     let range = ChannelCatalog.maxAttemptsRange

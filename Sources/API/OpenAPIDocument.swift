@@ -140,6 +140,8 @@ enum OpenAPIDocument {
                  [("post", operation("herald-notifications-events",
                                      "A provider's signed delivery events for the channel (no key pair: the signature is the credential)",
                                      parameters: ["channelId"], requestBody: true))]),
+            path("/notifications/channels/{id}/circuit",
+                 [("get", operation("herald-channels-circuit", "The channel's circuit breaker as the workers last reported it", parameters: ["id"]))]),
             path("/notifications/templates/{id}/versions", [("get", operation("herald-templates-versions", "Template history, newest first", parameters: ["id"]))]),
             path("/notifications/templates/{id}/versions/{version}/restore",
                  [("post", operation("herald-templates-restore", "Make an old version current", parameters: ["id", "version"]))]),

@@ -35,6 +35,7 @@ public enum ChannelSettingsRules {
         if settings["caFile"] != nil {
             issues.append(Issue(key: "caFile", problem: "channels cannot name files; CA certificates are the operator's setting (HERALD_SMTP_CA_FILE)"))
         }
+        issues += fallbackIssues(settings)
         for (key, value) in settings where !opaqueKeys.contains(key) && key != "headers" {
             guard let string = value.stringValue, string != mask, hasControl(string, allowingTab: false) else { continue }
             issues.append(Issue(key: key, problem: "must not contain CR, LF or other control characters"))

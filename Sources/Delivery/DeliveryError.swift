@@ -38,6 +38,11 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     /// `Retry-After`), so the worker's backoff can honour it. Nil when the
     /// provider said nothing.
     public var retryAfter: Duration?
+    /// Set when the failure came after the whole message was handed over
+    /// (no reply to SMTP's final "." or to a sent HTTP request): the
+    /// provider may have accepted it, so it must not be sent elsewhere
+    /// (see `pointsAtProvider`).
+    public var afterHandOver = false
 
     public init(_ code: Code, _ message: String, replyCode: Int? = nil, retryAfter: Duration? = nil) {
         self.code = code

@@ -237,6 +237,9 @@ public final class HTTPProviderClient: Sendable {
     /// No reply: classify the URLSession error. The text is ours (plus the
     /// system's reason, masked), never the URL.
     static func transportError(_ error: any Error, _ request: HTTPProviderRequest) -> DeliveryError {
+        if let handedOver = error as? RequestHandedOver {
+            return transportError(handedOver.underlying, request).handedOver()
+        }
         let origin = ProviderURL.origin(request.url)
         let reason = redact(redact((error as NSError).localizedDescription, secrets: [request.url.absoluteString]),
                             secrets: request.secrets)

@@ -22,6 +22,9 @@ final class HTTPSessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
         var response: HTTPURLResponse?
         var body: [UInt8] = []
         var truncated = false
+        /// The whole request body went out: a failure from here on may
+        /// come after the provider accepted the request.
+        var bodySent = false
     }
 
     init(maxBodyBytes: Int) {
@@ -65,6 +68,12 @@ final class HTTPSessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
         if overflow { dataTask.cancel() }
     }
 
+    func urlSession(_ session: URLSession, task: URLSessionTask, didSendBodyData bytesSent: Int64,
+                    totalBytesSent: Int64, totalBytesExpectedToSend: Int64) {
+        guard totalBytesSent >= totalBytesExpectedToSend else { return }
+        lock.withLock { pending[task.taskIdentifier]?.bodySent = true }
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
         completionHandler(nil)  // the 3xx itself becomes the response
@@ -74,13 +83,20 @@ final class HTTPSessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
         guard let state = lock.withLock({ pending.removeValue(forKey: task.taskIdentifier) }) else { return }
         // Our own hang-up after a full buffer is not a failure.
         if let error, !state.truncated {
-            state.continuation.resume(throwing: error)
+            let handedOver = state.bodySent || state.response != nil
+            state.continuation.resume(throwing: handedOver ? RequestHandedOver(underlying: error) : error)
         } else if let response = state.response {
             state.continuation.resume(returning: HTTPProviderResponse(response, body: state.body, truncated: state.truncated))
         } else {
             state.continuation.resume(throwing: URLError(.badServerResponse))
         }
     }
+}
+
+/// A transport failure after the request was fully sent (or answered in
+/// part): `HTTPProviderClient` marks its `DeliveryError` `afterHandOver`.
+struct RequestHandedOver: Error {
+    let underlying: any Error
 }
 
 extension HTTPProviderResponse {

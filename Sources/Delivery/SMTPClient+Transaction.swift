@@ -91,7 +91,14 @@ extension SMTPConnection {
             throw DeliveryError.reply(dataReply ?? mailReply, during: "DATA")
         }
         try guarded { try connection.write(payload, deadline: .after(configuration.dataTimeout)) }
-        let final = try readReply(timeout: configuration.dataTimeout)
+        // The final "." is out: from here on, a lost connection or a
+        // timeout leaves it open whether the server queued the message.
+        let final: SMTPReply
+        do {
+            final = try readReply(timeout: configuration.dataTimeout)
+        } catch let error as DeliveryError {
+            throw error.handedOver()
+        }
         guard final.code == 250 else { throw DeliveryError.reply(final, during: "end of DATA") }
         return SMTPSendResult(accepted: accepted, rejected: rejected, reply: final)
     }

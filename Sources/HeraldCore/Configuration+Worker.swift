@@ -22,6 +22,12 @@ extension Configuration {
         public var retentionDays: Int?
         /// `HERALD_WORKER_METRICS_PORT`: where `herald worker` serves /metrics; nil for none.
         public var metricsPort: Int?
+        /// `HERALD_CIRCUIT_FAILURES` (1–1,000): provider failures in a row that open a channel's circuit.
+        public var circuitFailures: Int?
+        /// `HERALD_CIRCUIT_WINDOW_MS` (1–86,400,000): the most time between two of them.
+        public var circuitWindow: Duration?
+        /// `HERALD_CIRCUIT_COOLDOWN_MS` (1–86,400,000): how long an open circuit skips its channel before a probe.
+        public var circuitCooldown: Duration?
 
         init(_ reader: SettingsReader) throws {
             concurrency = try reader.optionalInteger("HERALD_WORKER_CONCURRENCY", 1...10_000)
@@ -32,6 +38,9 @@ extension Configuration {
             shutdownTimeout = try reader.seconds("HERALD_SHUTDOWN_SECONDS", 0...3_600)
             retentionDays = try reader.optionalInteger("HERALD_RETENTION_DAYS", 0...36_500)
             metricsPort = try reader.port("HERALD_WORKER_METRICS_PORT")
+            circuitFailures = try reader.optionalInteger("HERALD_CIRCUIT_FAILURES", 1...1_000)
+            circuitWindow = try reader.milliseconds("HERALD_CIRCUIT_WINDOW_MS", 1...86_400_000)
+            circuitCooldown = try reader.milliseconds("HERALD_CIRCUIT_COOLDOWN_MS", 1...86_400_000)
         }
     }
 
@@ -45,6 +54,10 @@ extension Configuration {
                                    shutdownTimeout: worker.shutdownTimeout ?? standard.shutdownTimeout,
                                    retentionDays: worker.retentionDays ?? standard.retentionDays,
                                    pollInterval: worker.pollInterval ?? standard.pollInterval,
+                                   circuit: CircuitBreaker.Settings(
+                                       failures: worker.circuitFailures ?? standard.circuit.failures,
+                                       window: worker.circuitWindow ?? standard.circuit.window,
+                                       cooldown: worker.circuitCooldown ?? standard.circuit.cooldown),
                                    workerId: standard.workerId)
     }
 }

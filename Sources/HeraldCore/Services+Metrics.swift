@@ -12,6 +12,9 @@ extension Services {
                          labels: ["status", "type"])
         metrics.register("herald_queue_oldest_queued_age_seconds", .gauge,
                          help: "Age of the oldest notification ready to send")
+        metrics.register("herald_channel_circuit_state", .gauge,
+                         help: "Channels whose circuit breaker is not closed (1 per channel and state), as workers last reported",
+                         labels: ["channel_id", "provider", "state"])
         metrics.collect {
             pools.flatMap { entry -> [(name: String, labels: [String: String], value: Double)] in
                 let stats = entry.pool.stats
@@ -25,9 +28,12 @@ extension Services {
         metrics.collect {
             async let depthRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.queueDepth(probe) }
             async let oldestRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.oldestQueuedAge(probe) }
-            let (depth, oldest) = await (depthRead, oldestRead)
+            async let circuitsRead = firstWithin(.seconds(2), otherwise: nil) { try? await Store.circuitStates(probe) }
+            let (depth, oldest, circuits) = await (depthRead, oldestRead, circuitsRead)
             return (depth ?? []).map { ("herald_queue_depth", ["status": $0.status.rawValue, "type": $0.type.rawValue], Double($0.count)) }
                 + (oldest.map { [("herald_queue_oldest_queued_age_seconds", [:], $0)] } ?? [])
+                + (circuits ?? []).map { ("herald_channel_circuit_state",
+                                          ["channel_id": $0.channelId, "provider": $0.provider, "state": $0.state], 1.0) }
         }
     }
 }

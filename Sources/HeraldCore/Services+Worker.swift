@@ -24,6 +24,9 @@ extension Services {
         metrics.register("herald_worker_late_outcomes_total", .counter,
                          help: "Sends recorded after their lease had passed to another worker, and those delivered twice",
                          labels: ["kind"])
+        metrics.register("herald_worker_failover_total", .counter,
+                         help: "Failover: attempts moved to a fallback channel (failover), channels skipped with an open circuit (circuit_skip), rows put back untried with their whole chain open (postponed), circuits opened (circuit_opened)",
+                         labels: ["event"])
         let worker = Worker(configuration: configuration, store: store, providers: providers, logger: logger,
                             builtInTemplates: builtInLibrary,
                             attemptObserver: { provider, outcome, seconds in
@@ -38,6 +41,8 @@ extension Services {
                    ("herald_worker_late_outcomes_total", ["kind": "late"], Double(counters.lateOutcomes)),
                    ("herald_worker_deaf_listener_total", [:], Double(counters.deafListener)),
                    ("herald_worker_late_outcomes_total", ["kind": "duplicate"], Double(counters.duplicates))]
+                + [("failover", counters.failovers), ("circuit_skip", counters.circuitSkips), ("postponed", counters.postponed),
+                   ("circuit_opened", counters.circuitsOpened)].map { ("herald_worker_failover_total", ["event": $0.0], Double($0.1)) }
         }
         return worker
     }

@@ -83,7 +83,7 @@ public struct DeliveryQueue: Sendable {
                             pingVia: (pool.configuration.url, session), onDeaf: onDeaf)
     }
 
-    private func run<T: Sendable>(_ operation: String,
+    func run<T: Sendable>(_ operation: String,
                                   _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         do {
             return try await pool.withConnection(body)

@@ -94,6 +94,7 @@ extension Projection {
 
     static let notificationAttempt = """
         json_build_object('attempt', a.attempt, 'startedAt', herald_ts(a.started_at), 'durationMs', a.duration_ms,
-          'outcome', a.outcome, 'providerResponse', a.provider_response, 'error', a.error)
+          'outcome', a.outcome, 'providerResponse', a.provider_response, 'error', a.error,
+          'channelId', a.channel_id, 'provider', a.provider)
         """
 }

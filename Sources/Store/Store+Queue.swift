@@ -45,11 +45,16 @@ extension Store {
         /// Recipients on the tenant's suppression list (`Store+Suppressions`),
         /// read by the claim itself; empty for nearly every row.
         public let suppressed: [SuppressedRecipient]
+        /// Failover: the place in the channel's chain (0: the channel, then
+        /// its fallbacks) this attempt starts at, and whether the row is
+        /// pinned to that step (its message may already be with that provider).
+        public let channelStep: Int
+        public let channelPinned: Bool
 
         init(id: String, tenantId: String, type: String, templateId: String?, templateName: String?, channelId: String?,
              channelProvider: String?, channelEnabled: Bool, channelVersion: String?, recipients: String, variables: String,
              rendered: String?, locale: String, attempt: Int, maxAttempts: Int, priority: Int, test: Bool,
-             suppressed: [SuppressedRecipient] = []) {
+             suppressed: [SuppressedRecipient] = [], channelStep: Int = 0, channelPinned: Bool = false) {
             self.id = id
             self.tenantId = tenantId
             self.type = type
@@ -68,12 +73,16 @@ extension Store {
             self.priority = priority
             self.test = test
             self.suppressed = suppressed
+            self.channelStep = channelStep
+            self.channelPinned = channelPinned
         }
     }
 
     /// How one attempt ended, to be written back in a batch.
     public struct QueueOutcome: Sendable, Hashable {
-        public enum Kind: String, Sendable { case sent, retry, failed }
+        /// `postponed`: not attempted (every channel of its chain had its
+        /// circuit open); back in line with the attempt not counted.
+        public enum Kind: String, Sendable { case sent, retry, failed, postponed }
 
         public var id: String
         public var attempt: Int
@@ -91,6 +100,13 @@ extension Store {
         /// Set as the notification's `delivery_status` (0009), with `error` as
         /// its detail: `suppressed` when nothing was sent for that reason.
         public var deliveryStatus: String?
+        /// The channel and provider the attempt went through (nil: none reached).
+        public var channelId: String?
+        public var provider: String?
+        /// For `.retry` and `.postponed`: the chain step the next attempt
+        /// starts at, and whether the row stays pinned to it.
+        public var nextStep = 0
+        public var pinned = false
 
         public init(id: String, attempt: Int, kind: Kind, providerMessageId: String? = nil, error: String? = nil,
                     retryDelay: Duration = .zero, startedAt: Date, durationMilliseconds: Int,
@@ -140,13 +156,13 @@ extension Store {
               UPDATE notification_queue j SET locked_by = $1, claimed_at = herald_now(),
                 locked_until = now() + $3::int8 * interval '1 millisecond', attempts = j.attempts + 1
               FROM c WHERE j.id = c.id
-              RETURNING j.id, j.attempts, j.priority, j.run_at
+              RETURNING j.id, j.attempts, j.priority, j.run_at, j.channel_step, j.channel_pinned
             )
             SELECT n.id, n.tenant_id, n.type, n.template_id, n.template_name, ch.id AS channel_id,
                    ch.provider AS channel_provider, coalesce(ch.enabled, true) AS channel_enabled,
                    ch.xmin::text AS channel_version, n."to"::text AS recipients, n.variables::text AS variables,
                    n.rendered::text AS rendered, n.locale, u.attempts AS attempt, n.max_attempts, u.priority, n.test,
-                   \(suppressedColumn)
+                   \(suppressedColumn), u.channel_step, u.channel_pinned
             FROM u JOIN notifications n ON n.id = u.id
             LEFT JOIN tenant_auth_settings a ON n.channel_id IS NULL AND a.tenant_id = n.tenant_id
             LEFT JOIN channels ch ON ch.tenant_id = n.tenant_id AND ch.id = coalesce(n.channel_id,
@@ -162,7 +178,8 @@ extension Store {
                 recipients: try row.decode("recipients"), variables: try row.decode("variables"),
                 rendered: try row.optional("rendered"), locale: try row.decode("locale"), attempt: try row.decode("attempt"),
                 maxAttempts: try row.decode("max_attempts"), priority: try row.decode("priority"), test: try row.decode("test"),
-                suppressed: try suppressedRecipients(row.optional("suppressed")))
+                suppressed: try suppressedRecipients(row.optional("suppressed")),
+                channelStep: Int(try row.decode("channel_step", as: Int16.self)), channelPinned: try row.decode("channel_pinned"))
         }
     }
 
@@ -177,7 +194,8 @@ extension Store {
             outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
             outcomes.map(\.retryDelay.wholeMilliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
             outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-            outcomes.map(\.rendered), outcomes.map(\.deliveryStatus),
+            outcomes.map(\.rendered), outcomes.map(\.nextStep), outcomes.map(\.pinned), outcomes.map(\.channelId),
+            outcomes.map(\.provider), outcomes.map(\.deliveryStatus),
         ])
         return Set(try rows.map { try $0.decode("notification_id", as: String.self) })
     }
@@ -210,16 +228,17 @@ extension Store {
     static let finishStatement = """
         WITH r AS (
           SELECT * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int8[],
-                               $8::float8[], $9::int[], $10::text[], $11::text[], $12::text[])
+                               $8::float8[], $9::int[], $10::text[], $11::text[], $12::int[], $13::bool[], $14::text[],
+                               $15::text[], $16::text[])
             AS r(id, attempt, outcome, provider_message_id, error, retry_ms, started_at, duration_ms, response, rendered,
-                 delivery_status)
+                 channel_step, pinned, channel_id, provider, delivery_status)
         ), ended AS (
           DELETE FROM notification_queue j
           WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome <> 'retry')) AND j.locked_by = $1
           RETURNING j.id
         ), again AS (
           UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
-            run_at = now() + m.retry_ms * interval '1 millisecond'
+            run_at = now() + m.retry_ms * interval '1 millisecond', channel_step = m.channel_step, channel_pinned = m.pinned
           FROM r m
           WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome = 'retry')) AND j.id = m.id AND j.locked_by = $1
           RETURNING j.id
@@ -237,11 +256,13 @@ extension Store {
             updated_at = herald_now()
           FROM r JOIN owned o ON o.id = r.id
           WHERE n.id = r.id
-          RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error
+          RETURNING n.id, n.tenant_id, r.attempt, r.outcome, r.started_at, r.duration_ms, r.response, r.error,
+                    r.channel_id, r.provider
         )
         INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
-                                           provider_response, error)
-        SELECT u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome, u.response, u.error
+                                           provider_response, error, channel_id, provider)
+        SELECT u.tenant_id, u.id, u.attempt, to_timestamp(u.started_at), u.duration_ms, u.outcome, u.response, u.error,
+               u.channel_id, u.provider
         FROM u
         RETURNING notification_id
         """

@@ -43,7 +43,7 @@ extension Store {
         let rows = try connection.query(lateSentStatement, [
             sent.map(\.id), sent.map(\.attempt), sent.map(\.providerMessageId), sent.map(\.startedAt.timeIntervalSince1970),
             sent.map(\.durationMilliseconds), sent.map { $0.providerResponse.map(trimmed) }, sent.map(\.rendered),
-            lateOutcomeMessage, workerId,
+            lateOutcomeMessage, workerId, sent.map(\.channelId), sent.map(\.provider),
         ])
         for row in rows {
             let id: String = try row.decode("id")
@@ -61,8 +61,9 @@ extension Store {
     /// rescue wrote becomes this attempt's real outcome.
     static let lateSentStatement = """
         WITH r AS (
-          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::int[], $6::text[], $7::text[])
-            AS r(id, attempt, provider_message_id, started_at, duration_ms, response, rendered)
+          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::int[], $6::text[], $7::text[],
+                               $10::text[], $11::text[])
+            AS r(id, attempt, provider_message_id, started_at, duration_ms, response, rendered, channel_id, provider)
         ), waiting AS (
           DELETE FROM notification_queue j WHERE j.id = ANY($1::text[]) AND (j.locked_by IS NULL OR j.locked_by = $9)
           RETURNING j.id
@@ -81,11 +82,13 @@ extension Store {
           RETURNING n.id, n.tenant_id, (w.id IS NULL AND b.status = 'sent') AS duplicate
         ), a AS (
           INSERT INTO notification_attempts (tenant_id, notification_id, attempt, started_at, duration_ms, outcome,
-                                             provider_response, error)
-          SELECT n.tenant_id, r.id, r.attempt, to_timestamp(r.started_at), r.duration_ms, 'sent', r.response, $8
+                                             provider_response, error, channel_id, provider)
+          SELECT n.tenant_id, r.id, r.attempt, to_timestamp(r.started_at), r.duration_ms, 'sent', r.response, $8,
+                 r.channel_id, r.provider
           FROM r JOIN n ON n.id = r.id
           ON CONFLICT (notification_id, attempt) DO UPDATE SET outcome = 'sent', started_at = EXCLUDED.started_at,
-            duration_ms = EXCLUDED.duration_ms, provider_response = EXCLUDED.provider_response, error = EXCLUDED.error
+            duration_ms = EXCLUDED.duration_ms, provider_response = EXCLUDED.provider_response, error = EXCLUDED.error,
+            channel_id = EXCLUDED.channel_id, provider = EXCLUDED.provider
         )
         SELECT id, duplicate FROM n
         """

@@ -16,7 +16,7 @@ extension Worker {
         if let suppressed = suppressedOutcome(row, suppression) {
             (outcome, providerName) = (suppressed, Self.suppressedProvider)
         } else {
-            outcome = await attempt(row, provider: &providerName)
+            outcome = await attempt(row, suppression: suppression, provider: &providerName)
             noteSkipped(suppression, row, in: &outcome)
         }
         if let attemptObserver {
@@ -26,10 +26,12 @@ extension Worker {
         return outcome
     }
 
-    private func attempt(_ row: Store.ClaimedNotification, provider providerName: inout String) async -> Store.QueueOutcome {
+    private func attempt(_ row: Store.ClaimedNotification, suppression: SuppressionCheck?,
+                         provider providerName: inout String) async -> Store.QueueOutcome {
         let startedAt = Date()
         let start = ContinuousClock.now
         var renderedText: String?
+        var leg = Leg(chain: [], step: row.channelStep)
         func elapsed() -> Int { Int((ContinuousClock.now - start).wholeMilliseconds) }
         do {
             let rendered: RenderedMessage
@@ -39,28 +41,40 @@ extension Worker {
                 rendered = try await renderer.render(row)
                 renderedText = rendered.jsonDocument.jsonString
             }
-            let channel = try await channels.channel(for: row)
+            let primary = try await channels.channel(for: row)
+            providerName = primary.provider
+            // Failover: the chain's step to use, or every channel skipped for now.
+            let channel: ChannelConfig
+            switch try await route(row, primary: primary, leg: &leg) {
+            case .send(let chosen): channel = chosen
+            case .wait(let until): return postponedOutcome(row, until: until, leg: leg, startedAt: startedAt, rendered: renderedText)
+            }
             providerName = channel.provider
             guard let provider = providers(channel.provider) else {
                 throw PreparationError("provider \(channel.provider) is not available in this worker")
             }
             var message = try MessageComposer.message(for: row, rendered: rendered)
-            Self.removeSuppressed(suppressionCheck(row), from: &message)
-            let receipt = try await provider.send(message, via: channel)
-            return Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .sent,
-                                      providerMessageId: receipt.providerMessageId, startedAt: startedAt,
-                                      durationMilliseconds: elapsed(), providerResponse: receipt.response,
-                                      rendered: renderedText)
-        } catch {
-            let decision = FailureDecision.decide(error, attempt: row.attempt, maxAttempts: row.maxAttempts,
-                                                  policy: configuration.backoff)
-            var outcome = Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .failed, error: decision.message,
-                                             startedAt: startedAt, durationMilliseconds: elapsed(), rendered: renderedText)
-            if case .retry(let delay) = decision.verdict {
-                outcome.kind = .retry
-                outcome.retryDelay = delay
+            Self.removeSuppressed(suppression, from: &message)
+            leg.channelId = channel.id.isEmpty ? nil : channel.id
+            leg.provider = channel.provider
+            let receipt: DeliveryReceipt
+            do {
+                receipt = try await provider.send(message, via: channel)
+                report(nil, channel: channel, tenantId: row.tenantId)
+            } catch {
+                report(error, channel: channel, tenantId: row.tenantId)
+                throw error
             }
+            var outcome = Store.QueueOutcome(id: row.id, attempt: row.attempt, kind: .sent,
+                                             providerMessageId: receipt.providerMessageId, startedAt: startedAt,
+                                             durationMilliseconds: elapsed(), providerResponse: receipt.response,
+                                             rendered: renderedText)
+            outcome.channelId = leg.channelId
+            outcome.provider = leg.provider
             return outcome
+        } catch {
+            return failedOutcome(error, row: row, leg: leg, startedAt: startedAt, durationMilliseconds: elapsed(),
+                                 rendered: renderedText)
         }
     }
 }

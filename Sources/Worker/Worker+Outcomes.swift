@@ -106,6 +106,14 @@ extension Worker {
     /// write refused are settled before anything is said of them: written
     /// by an earlier try, or a send recorded late (`DeliveryQueue.settle`).
     private func write(_ batch: [Store.QueueOutcome]) async throws {
+        var batch = batch
+        if batch.contains(where: { $0.kind == .postponed }) {
+            // Untried rows (their chain's circuits open) go back by a statement of their own.
+            let postponed = batch.filter { $0.kind == .postponed }
+            recordWritten(postponed, applied: try await queue.postpone(postponed), settled: Store.SettledOutcomes())
+            batch.removeAll { $0.kind == .postponed }
+            if batch.isEmpty { return }
+        }
         var applied: Set<String>
         do {
             applied = try await queue.finish(batch)
@@ -130,6 +138,10 @@ extension Worker {
         let settled = try await queue.settle(refused)
         applied.formUnion(settled.alreadyWritten)
         recordWritten(batch, applied: applied, settled: settled)
+        // A failover's next attempt is due at once: claim it now, not at the next poll.
+        if batch.contains(where: { $0.kind == .retry && $0.retryDelay == .zero && applied.contains($0.id) }) {
+            claimBell.ring(.work)
+        }
     }
 
     private func recordWritten(_ batch: [Store.QueueOutcome], applied: Set<String>, settled: Store.SettledOutcomes) {
@@ -140,6 +152,7 @@ extension Worker {
                 case .sent: state.metrics.sent += 1
                 case .retry: state.metrics.retried += 1
                 case .failed: state.metrics.failed += 1
+                case .postponed: state.metrics.postponed += 1
                 }
             }
             state.metrics.lateOutcomes += settled.late.count
@@ -177,6 +190,9 @@ extension Worker {
                 ("retryInSeconds", .int(Int(outcome.retryDelay.seconds))), ("error", .string(outcome.error ?? ""))])
         case .failed:
             logger.log(.warning, "notification failed", fields + [("error", .string(outcome.error ?? ""))])
+        case .postponed:
+            logger.log(.debug, "not attempted: every channel of its chain has its circuit open", fields + [
+                ("retryInMs", .int(Int(outcome.retryDelay.wholeMilliseconds)))])
         }
     }
 }

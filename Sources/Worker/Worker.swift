@@ -34,6 +34,9 @@ public final class Worker: Sendable {
     let logger: Logger
     let renderer: NotificationRenderer
     let channels: ChannelResolver
+    /// Failover: fallback channels' settings and this worker's circuit breakers.
+    let fallbackChannels: FallbackChannels
+    let circuits: CircuitBoard
     let state: Locked<WorkerState>
     /// Wakes the claim loop: work may be ready, a slot freed, or shutdown.
     let claimBell = Doorbell()
@@ -67,6 +70,8 @@ public final class Worker: Sendable {
         self.logger = logger.with(("component", "worker"), ("worker", .string(configuration.workerId)))
         self.renderer = NotificationRenderer(store: store, library: builtInTemplates ?? Self.loadLibrary(logger))
         self.channels = ChannelResolver(store: store)
+        self.fallbackChannels = FallbackChannels(store: store, ttl: configuration.fallbackCacheTTL)
+        self.circuits = CircuitBoard(settings: configuration.circuit, queue: queue, logger: self.logger)
         self.state = Locked(WorkerState(book: LeaseBook(limits: Self.limits(configuration))))
     }
 

@@ -36,12 +36,18 @@ public struct WorkerConfiguration: Sendable {
     public var rescueInterval: Duration
     public var retentionInterval: Duration
     public var backoff: BackoffPolicy
+    /// Each channel's circuit breaker in this worker (`HERALD_CIRCUIT_*`).
+    public var circuit: CircuitBreaker.Settings
+    /// How long a fallback channel's settings are reused before they are
+    /// read again (they carry no version in the claim, unlike a row's own channel).
+    public var fallbackCacheTTL: Duration
     /// Names this worker in `locked_by` and logs; unique per process.
     public var workerId: String
 
     public init(concurrency: Int = 32, batchSize: Int = 1024, maxInFlight: Int = 4096, lease: Duration = .seconds(30),
                 shutdownTimeout: Duration = .seconds(25), retentionDays: Int = 30, pollInterval: Duration = .seconds(2),
-                backoff: BackoffPolicy = BackoffPolicy(), workerId: String = WorkerConfiguration.makeWorkerId()) {
+                backoff: BackoffPolicy = BackoffPolicy(), circuit: CircuitBreaker.Settings = CircuitBreaker.Settings(),
+                workerId: String = WorkerConfiguration.makeWorkerId()) {
         precondition(concurrency > 0 && batchSize > 0 && lease >= .milliseconds(300), "invalid worker configuration")
         self.concurrency = concurrency
         self.batchSize = batchSize
@@ -55,6 +61,8 @@ public struct WorkerConfiguration: Sendable {
         self.rescueInterval = min(.seconds(5), lease / 2)
         self.retentionInterval = .seconds(3600)
         self.backoff = backoff
+        self.circuit = circuit
+        self.fallbackCacheTTL = .seconds(5)
         self.workerId = workerId
     }
 

@@ -21,6 +21,13 @@ public struct WorkerMetrics: Sendable, Equatable {
     /// Times the LISTEN connection was found deaf (its ping never came back)
     /// and reconnected; delivery meanwhile falls back to the poll.
     public var deafListener = 0
+    /// Failover: attempts moved to a channel's next fallback at once, channels
+    /// skipped because their circuit was open, rows put back untried because
+    /// their whole chain was open, and circuits this worker opened.
+    public var failovers = 0
+    public var circuitSkips = 0
+    public var postponed = 0
+    public var circuitsOpened = 0
     /// Rows held right now: waiting, sending, or awaiting their write.
     public var inFlight = 0
 

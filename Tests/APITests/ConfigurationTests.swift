@@ -27,6 +27,16 @@ import Worker
         #expect(configuration.worker.metricsPort == 9102)
     }
 
+    @Test func circuitSettingsAreRead() throws {
+        let standard = try Configuration(environment: [:]).workerConfiguration().circuit
+        #expect(standard == CircuitBreaker.Settings())
+        let circuit = try Configuration(environment: [
+            "HERALD_CIRCUIT_FAILURES": "2", "HERALD_CIRCUIT_WINDOW_MS": "1500", "HERALD_CIRCUIT_COOLDOWN_MS": "250",
+        ]).workerConfiguration().circuit
+        #expect(circuit == CircuitBreaker.Settings(failures: 2, window: .milliseconds(1500), cooldown: .milliseconds(250)))
+        #expect(throws: ConfigurationError.self) { try Configuration(environment: ["HERALD_CIRCUIT_FAILURES": "0"]) }
+    }
+
     @Test func badValuesSayWhatIsWrong() {
         let cases = [
             ("HERALD_WORKER_BATCH", "0", "HERALD_WORKER_BATCH must be a whole number from 1 to 5000"),

@@ -10,6 +10,11 @@ final class ScriptedServer: @unchecked Sendable {
         case send(String)
         /// Wait for one line from the client.
         case readLine
+        /// Read until the client has sent this text (an SMTP message's final
+        /// ".", an HTTP request's blank line).
+        case readUntil(String)
+        /// Read whatever arrives until nothing has for 200 ms.
+        case drain
         /// Hang up.
         case close
     }
@@ -51,6 +56,18 @@ final class ScriptedServer: @unchecked Sendable {
             case .readLine:
                 var byte: UInt8 = 0
                 while recv(fd, &byte, 1, 0) == 1 && byte != 10 {}
+            case .readUntil(let text):
+                let wanted = Array(text.utf8)
+                var seen: [UInt8] = []
+                var byte: UInt8 = 0
+                while recv(fd, &byte, 1, 0) == 1 {
+                    seen.append(byte)
+                    if seen.count >= wanted.count && Array(seen.suffix(wanted.count)) == wanted { break }
+                }
+            case .drain:
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                while poll(&ready, 1, 200) > 0 && recv(fd, &buffer, buffer.count, 0) > 0 {}
             case .close:
                 return
             }

@@ -239,6 +239,10 @@ import Testing
                 list(claimed), list(Array(repeating: "NULL", count: n)), list(Array(repeating: "0", count: n)),
                 list(Array(repeating: "1.7e9", count: n)), list(Array(repeating: "0", count: n)),
                 list(Array(repeating: "ok", count: n)), list(Array(repeating: "NULL", count: n)),
+                // Failover: the next step, pinned, the attempt's channel and provider.
+                list(Array(repeating: "0", count: n)), list(Array(repeating: "f", count: n)),
+                list(Array(repeating: "NULL", count: n)), list(Array(repeating: "inapp_pxyz", count: n)),
+                // The delivery status (suppressed).
                 list(Array(repeating: "NULL", count: n)),
             ]
             return try connection.query("EXPLAIN EXECUTE fin(\(arguments.joined(separator: ", ")))")
