@@ -102,7 +102,7 @@ extension NotificationRoutes {
         let to = try Recipients.parse(recipient, type: channel.type)
         // Rendered with the tenant's context under the caller's variables, as previews show it;
         // the row keeps the caller's own variables (the message is rendered already).
-        let data = try found.context.merging(.object(variables))
+        let data = found.context.merging(.object(variables))
         let rendered = try TemplateRendering.render(template.compiled, variables: data, locale: recipient["locale"]?.stringValue ?? locale,
                                                     partials: template.partials)
         return Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,
