@@ -108,7 +108,8 @@ extension NotificationRoutes {
         }
         let scheduledAt = scheduledTime(input["scheduledAt"] ?? recipient["scheduledAt"]) { input.fail($0) }
         try input.check()
-        let digest = Hex.encode(SHA256.hash(Array(scope.utf8) + [0] + value.encoded()))
+        // Only a key compares bodies: unkeyed messages skip the hash.
+        let digest = key == nil ? "" : Hex.encode(SHA256.hash(Array(scope.utf8) + [0] + value.encoded()))
         return BulkMessage(variables: variables, recipient: recipient, idempotencyKey: key, scheduledAt: scheduledAt, digest: digest)
     }
 }

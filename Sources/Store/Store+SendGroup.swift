@@ -154,43 +154,48 @@ extension Store {
         return outcomes.map { $0! }
     }
 
+    /// The statement of `insertStatement`, built once.
+    static let groupInsertSQL = """
+        WITH input AS (
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                               $8::text[], $9::text[], $10::text[], $11::int[], $12::bool[], $13::int[], $14::text[],
+                               $15::bigint[])
+            AS i(id, tenant_id, template_id, template_name, channel_id, type, recipients, locale, variables,
+                 rendered, priority, test, max_attempts, scheduled_at, lookup_version)
+        ), fresh AS (
+          -- Joins, not a subquery per row: a bulk group reads its one tenant and channel once.
+          SELECT i.*, CASE WHEN jsonb_typeof(c.provider_settings->'\(ChannelCatalog.maxAttemptsKey)') = 'number'
+                           THEN (c.provider_settings->>'\(ChannelCatalog.maxAttemptsKey)')::int END AS channel_max_attempts
+          FROM input i
+          LEFT JOIN tenants t ON t.id = i.tenant_id
+          LEFT JOIN channels c ON c.id = i.channel_id AND c.tenant_id = i.tenant_id
+          WHERE i.lookup_version IS NULL OR i.lookup_version = t.lookup_version
+        ), n AS (
+          INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
+                                     variables, rendered, priority, test, max_attempts, scheduled_at)
+          SELECT f.id, f.tenant_id, f.template_id, f.template_name, f.channel_id, f.type, f.recipients::jsonb, f.locale,
+                 f.variables::jsonb, f.rendered::jsonb, f.priority, f.test,
+                 coalesce(f.max_attempts, f.channel_max_attempts, \(ChannelCatalog.defaultMaxAttempts)),
+                 f.scheduled_at::timestamptz
+          FROM fresh f
+          RETURNING id, priority, scheduled_at
+        ), q AS (
+          INSERT INTO notification_queue (id, priority, run_at)
+          SELECT id, priority, greatest(now(), coalesce(scheduled_at, now())) FROM n
+          RETURNING id, priority
+        )
+        SELECT coalesce(array_agg(q.id), '{}')::text[] AS ids,
+               CASE WHEN count(*) > 0 THEN pg_notify($16, min(q.priority)::text)::text END AS woke
+        FROM q
+        """
+
     /// One statement for the whole group: the notifications and their queue
     /// rows from arrays, each row only if its tenant's lookup version is still
     /// the one its send was built under, and one `pg_notify` if any was
     /// written. Answers the ids written (`ids`, a text array).
     static func insertStatement(_ sends: [PendingSend], ids: [String]) -> (String, [(any PostgresBind)?]) {
-        let sql = """
-            WITH input AS (
-              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                   $8::text[], $9::text[], $10::text[], $11::int[], $12::bool[], $13::int[], $14::text[],
-                                   $15::bigint[])
-                AS i(id, tenant_id, template_id, template_name, channel_id, type, recipients, locale, variables,
-                     rendered, priority, test, max_attempts, scheduled_at, lookup_version)
-            ), fresh AS (
-              SELECT i.* FROM input i
-              WHERE i.lookup_version IS NULL
-                 OR i.lookup_version = (SELECT t.lookup_version FROM tenants t WHERE t.id = i.tenant_id)
-            ), n AS (
-              INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale,
-                                         variables, rendered, priority, test, max_attempts, scheduled_at)
-              SELECT f.id, f.tenant_id, f.template_id, f.template_name, f.channel_id, f.type, f.recipients::jsonb, f.locale,
-                     f.variables::jsonb, f.rendered::jsonb, f.priority, f.test,
-                     coalesce(f.max_attempts, (\(channelMaxAttempts(channel: "f.channel_id", tenant: "f.tenant_id"))),
-                              \(ChannelCatalog.defaultMaxAttempts)),
-                     f.scheduled_at::timestamptz
-              FROM fresh f
-              RETURNING id, priority, scheduled_at
-            ), q AS (
-              INSERT INTO notification_queue (id, priority, run_at)
-              SELECT id, priority, greatest(now(), coalesce(scheduled_at, now())) FROM n
-              RETURNING id, priority
-            )
-            SELECT coalesce(array_agg(q.id), '{}')::text[] AS ids,
-                   CASE WHEN count(*) > 0 THEN pg_notify($16, min(q.priority)::text)::text END AS woke
-            FROM q
-            """
         let news = sends.map(\.notification)
-        return (sql, [
+        return (groupInsertSQL, [
             ids, news.map(\.tenantId), news.map(\.templateId), news.map(\.templateName), news.map(\.channelId),
             news.map(\.type.rawValue), news.map(\.to.jsonString), news.map(\.locale), news.map(\.variables.jsonString),
             news.map { $0.rendered?.jsonString }, news.map(\.priority.rawValue), news.map(\.test), news.map(\.maxAttempts),
