@@ -9,6 +9,8 @@
 #   raw single  pgbench -c4 enqueue-one.pgb (../shared/bench): one row per commit;
 #   raw batch   pgbench -c BULK_CLIENTS, 1,000 rows per transaction
 #               (deploy/bench/enqueue-batch.pgb), reported as rows/s;
+#   schema      the same with Herald's own rows: 1,000 notifications and their queue
+#               rows per transaction (indexes, foreign keys, jsonb), for context;
 #   single      wrk -t2 -c16 posting sends to an in-app channel (no worker);
 #   bulk        wrk -t2 -c BULK_CLIENTS posting bulk sends of 1,000 messages, as messages/s;
 #   idle p50    SAMPLES sends one at a time on a keep-alive connection: the median latency;
@@ -103,16 +105,24 @@ for i in range(samples + 20):
 print("%.3f" % statistics.median(times))
 PY
 }
-pgrate() { command pgbench -n -c "$1" -j 2 -T "$duration" -f "$2" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+pgrate() { command pgbench -n -c "$1" -j 2 -T "$duration" -f "$2" "${@:3}" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+# Herald's rows as a bulk send of 1,000 writes them, bare: the limit of Herald's schema.
+cat >"$tmp/herald-batch.pgb" <<'SQL'
+WITH n AS (INSERT INTO notifications (id, tenant_id, template_id, template_name, channel_id, type, "to", locale, variables, rendered, priority, max_attempts) SELECT 'pgbench-' || gen_random_uuid(), ':tenant', ':template', 'code', ':channel', 'inapp', jsonb_build_object('to', jsonb_build_array('user_' || g)), 'en', jsonb_build_object('name', 'User ' || g, 'code', '123456'), jsonb_build_object('text', 'Hi User ' || g || ', your code is 123456'), 1, 8 FROM generate_series(1, 1000) g RETURNING id, priority) INSERT INTO notification_queue (id, priority, run_at) SELECT id, priority, now() FROM n;
+SQL
+ids=$(sql -Atc "SELECT c.id || ' ' || t.id FROM channels c, notification_templates t WHERE c.tenant_id = '$tenant' AND t.tenant_id = '$tenant' AND t.name = 'code'")
+schema_vars=(-D tenant="$tenant" -D channel="${ids% *}" -D template="${ids#* }")
 best() { awk -v a="$1" -v b="$2" -v lower="${3:-0}" 'BEGIN { if (a == "") print b; else if (lower ? b < a : b > a) print b; else print a }'; }
 
-raw_one=""; raw_batch=""; single=""; bulk=""; p50=""; base_single=""; base_p50=""
+raw_one=""; raw_batch=""; schema_batch=""; single=""; bulk=""; p50=""; base_single=""; base_p50=""
 for round in $(seq "$rounds"); do
   log "round $round: pgbench single-row inserts (-c4) and 1,000-row transactions (-c$bulk_clients), ${duration}s each"
   sql -f "$sql_dir/queue-limit.sql" >/dev/null 2>&1; sql -c CHECKPOINT
   one=$(pgrate 4 "$sql_dir/enqueue-one.pgb")
   batch=$(pgrate "$bulk_clients" deploy/bench/enqueue-batch.pgb | awk '{printf "%.0f", $1 * 1000}')
   sql -c "DROP TABLE qjobs" -c CHECKPOINT
+  schema=$(pgrate "$bulk_clients" "$tmp/herald-batch.pgb" "${schema_vars[@]}" | awk '{printf "%.0f", $1 * 1000}')
+  sql -c "TRUNCATE notification_queue, notifications CASCADE" -c CHECKPOINT >/dev/null 2>&1
 
   if [ -n "${BASELINE_BIN:-}" ]; then
     log "round $round: baseline herald: single sends (-c16), idle p50"
@@ -127,10 +137,10 @@ for round in $(seq "$rounds"); do
   c_bulk=$(rate "$bulk_clients" "$tmp/bulk.json" /api/v0/notifications/send/bulk | awk '{printf "%.0f", $1 * 1000}')
   c_p50=$(idle_p50)
   stop_server
-  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk idle_p50_ms=$c_p50${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50}"
-  raw_one=$(best "$raw_one" "$one"); raw_batch=$(best "$raw_batch" "$batch")
+  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch schema_batched_rows_per_s=$schema herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk idle_p50_ms=$c_p50${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50}"
+  raw_one=$(best "$raw_one" "$one"); raw_batch=$(best "$raw_batch" "$batch"); schema_batch=$(best "$schema_batch" "$schema")
   single=$(best "$single" "$c_single"); bulk=$(best "$bulk" "$c_bulk"); p50=$(best "$p50" "$c_p50" 1)
-  sql -c "TRUNCATE notification_queue, notifications CASCADE" -c "VACUUM ANALYZE" -c CHECKPOINT
+  sql -c "TRUNCATE notification_queue, notifications CASCADE" -c "VACUUM ANALYZE" -c CHECKPOINT 2>/dev/null
 done
 grep -iv "shutting down\|stopped" "$tmp/serve.log" | head -5 >&2 || true
 
@@ -143,6 +153,8 @@ single_ratio=$(ratio "$single" "$raw_one")                  (aim: >= 0.5)
 raw_batched_rows_per_s=$raw_batch        (pgbench -c$bulk_clients, 1,000 rows per transaction)
 herald_bulk_messages_per_s=$bulk         (wrk -c$bulk_clients, bulk sends of 1,000)
 bulk_ratio=$(ratio "$bulk" "$raw_batch")                    (aim: >= 0.5)
+schema_batched_rows_per_s=$schema_batch  (pgbench -c$bulk_clients, 1,000 of Herald's notification + queue rows per transaction)
+bulk_ratio_to_schema=$(ratio "$bulk" "$schema_batch")
 idle_p50_ms=$p50                         (one send at a time)
 OUT
 if [ -n "${BASELINE_BIN:-}" ]; then
