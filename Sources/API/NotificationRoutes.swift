@@ -12,60 +12,7 @@ enum NotificationRoutes {
     static func add(to routes: inout RouteBuilder, _ context: APIContext) {
         let store = context.store
 
-        routes.on("POST", "/notifications/send") { request, access in
-            var input = Validator(try request.jsonObject())
-            let tenantId = input.string("tenantId", pattern: Format.isId)
-            let templateReference = input.string("template", min: 1, max: 200)
-            let channelReference = input.string("channel", min: 1, max: 200)
-            let variables = input.optionalObject("variables") ?? JSONObject()
-            let recipient = input.optionalObject("input") ?? JSONObject()
-            let idempotencyKey = request.header("idempotency-key")
-            if let key = idempotencyKey, key.isEmpty || key.utf8.count > 255 {
-                input.fail("Idempotency-Key: must be 1 to 255 characters")
-            }
-            var scheduledAt: String?
-            if let value = recipient["scheduledAt"] ?? input["scheduledAt"], !value.isNull {
-                if let text = value.stringValue, Cursor(parsing: text) != nil { scheduledAt = text } else {
-                    input.fail("input.scheduledAt: must be an ISO-8601 date-time")
-                }
-            }
-            try input.check()
-            try await access.tenant(tenantId, .editConfig)
-            // The tenant's context (Store.sendContext) needs nothing below: fetched meanwhile, not after.
-            async let context = store.sendContext(tenantId: tenantId)
-            guard let channel = try await store.channelForSending(reference: channelReference, tenantId: tenantId) else {
-                throw APIError.validation(["channel: no channel with this key or id in the tenant"])
-            }
-            guard let template = try await store.template(reference: templateReference, tenantId: tenantId, type: channel.type.rawValue)
-            else { throw APIError.validation(["template: no \(channel.type.rawValue) template with this name or id in the tenant"]) }
-            guard template.type == channel.type.rawValue else {
-                throw APIError.validation(["template: a \(template.type) template cannot go through a \(channel.type.rawValue) channel"])
-            }
-            guard channel.enabled else { throw APIError.validation(["channel: the channel is disabled"]) }
-            let to = try Recipients.parse(recipient, type: channel.type)
-            // Render once now, so template errors answer here rather than fail in the worker.
-            let compiled = try TemplateRendering.compile(template)
-            let partials = try await TemplateRendering.partials(for: compiled, tenantId: tenantId, store: store)
-            let locale = recipient["locale"]?.stringValue ?? request.header("accept-language").map(Self.firstLanguage)
-            // Rendered with the tenant's context under the caller's variables, as previews show it;
-            // the row keeps the caller's own variables (the message is rendered already).
-            let data = try await context.merging(.object(variables))
-            let rendered = try TemplateRendering.render(compiled, variables: data, locale: locale, partials: partials)
-            let outcome = try await store.send(
-                Store.NewNotification(tenantId: tenantId, templateId: template.id, templateName: template.name,
-                                      channelId: channel.id, type: channel.type, to: to, locale: rendered.locale,
-                                      variables: .object(variables), rendered: rendered.jsonDocument),
-                scheduledAt: scheduledAt, idempotencyKey: idempotencyKey,
-                requestDigest: Hex.encode(SHA256.hash(request.body)))
-            switch outcome {
-            case .queued(let id):
-                var response = APIResponse.success
-                response.headers.append(("Location", "\(APIRoutes.basePath)/notifications/\(id)"))
-                return response
-            case .keyConflict:
-                throw APIError(.conflict, "This Idempotency-Key was used with a different request body")
-            }
-        }
+        addSends(to: &routes, context)
 
         for (path, type) in logs {
             routes.on("GET", "/tenants/:tenantId/notifications/\(path)") { request, access in

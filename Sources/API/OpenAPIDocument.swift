@@ -156,6 +156,7 @@ enum OpenAPIDocument {
             path("/readyz", [("get", operation("herald-readyz", "Readiness: database reachable and migrations current"))]),
             path("/metrics", [("get", operation("herald-metrics", "Prometheus text exposition", contentType: "text/plain"))]),
             path("/openapi.json", [("get", operation("herald-openapi", "This document"))]),
+            bulkSendPath,
         ]
         for log in ["emails", "sms", "push", "inapp", "webhooks"] {
             let summary = "The tenant's \(log) log, newest first"

@@ -3,7 +3,7 @@ import JSON
 import Postgres
 
 /// The read side of notifications (logs, one with its attempts), operator
-/// actions (retry, cancel), and sends with idempotency keys.
+/// actions (retry, cancel).
 extension Store {
     public func notificationsPage(tenantId: String, type: ChannelType, _ request: PageRequest) async throws -> Page {
         try await database.withConnection { connection in
@@ -69,44 +69,6 @@ extension Store {
             }
             let json = try connection.query("SELECT (\(Projection.notification))::text AS json FROM notifications t WHERE t.id = $1", [id])
             return .done(json: try json[0].decode("json", as: String.self))
-        }
-    }
-
-    public enum SendOutcome: Sendable, Equatable {
-        /// Queued now, or the earlier notification of the same key and body.
-        case queued(notificationId: String)
-        /// The key was used with another body.
-        case keyConflict
-    }
-
-    /// Queues a send; with an idempotency key (kept 24 hours) the same key and
-    /// body answer the same notification, and another body is a conflict.
-    public func send(_ new: NewNotification, scheduledAt: String?, idempotencyKey: String?,
-                     requestDigest: String) async throws -> SendOutcome {
-        try await database.withTransaction { connection in
-            if let key = idempotencyKey {
-                _ = try connection.query(
-                    "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND expires_at < now()", [new.tenantId, key])
-                let claimed = try connection.query("""
-                    INSERT INTO idempotency_keys (tenant_id, key, request_digest, expires_at)
-                    VALUES ($1, $2, $3, now() + interval '24 hours') ON CONFLICT DO NOTHING RETURNING key
-                    """, [new.tenantId, key, requestDigest])
-                if claimed.isEmpty {
-                    // Another request holds the key: wait for its transaction, then compare.
-                    let row = try connection.query("""
-                        SELECT request_digest, notification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE
-                        """, [new.tenantId, key])[0]
-                    guard try row.decode("request_digest", as: String.self) == requestDigest,
-                          let existing = try row.decode("notification_id", as: String?.self) else { return .keyConflict }
-                    return .queued(notificationId: existing)
-                }
-            }
-            let id = try Self.enqueue(connection, new, scheduledAt: scheduledAt)
-            if let key = idempotencyKey {
-                _ = try connection.query("UPDATE idempotency_keys SET notification_id = $3 WHERE tenant_id = $1 AND key = $2",
-                                         [new.tenantId, key, id])
-            }
-            return .queued(notificationId: id)
         }
     }
 }

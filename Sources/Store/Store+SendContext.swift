@@ -32,6 +32,19 @@ extension Store {
         return try StoreError.mapped { try Self.context(from: rows) }
     }
 
+    /// The context of `tenantId` with the tenant's lookup version (migration
+    /// 0013), read in one statement: lookups cached under that version are
+    /// checked against it when a send is written. Nil for a missing tenant.
+    public func sendContextWithVersion(tenantId: String) async throws -> (context: JSONValue, version: Int64)? {
+        let rows = try await database.query("""
+            SELECT c.context, t.lookup_version FROM tenants t, (\(Self.sendContextQuery)) c WHERE t.id = $1
+            """, [tenantId])
+        return try StoreError.mapped {
+            guard let row = rows.first else { return nil }
+            return (try Self.context(from: rows), try row.decode("lookup_version", as: Int64.self))
+        }
+    }
+
     private static func context(from rows: PostgresRows) throws -> JSONValue {
         guard let text = try rows.first?.decode("context", as: String.self) else { return .object(JSONObject()) }
         return emailSafe(try JSONParser.parse(text))

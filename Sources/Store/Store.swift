@@ -13,10 +13,13 @@ public struct Store: Sendable {
     public var rateLimits = RateLimits.standard
     /// Hashes and checks users' passwords (Store+Users.swift), at the configured cost.
     public var passwords = Passwords()
+    /// Writes concurrent API sends together (Store+SendGroup.swift).
+    public let sendGroups: SendGroupCommitter
 
     public init(pool: PostgresPool, keyring: Keyring) {
         self.pool = pool
         self.keyring = keyring
+        self.sendGroups = SendGroupCommitter(pool: pool)
     }
 }
 

@@ -1,0 +1,115 @@
+import Crypto
+import JSON
+import Store
+
+/// `POST /notifications/send/bulk`: up to 1,000 messages of one template
+/// through one channel, written as one group (one statement, or one
+/// transaction with idempotency keys). Each message is answered in order, with
+/// its notification id or its own error; invalid ones do not stop the rest.
+extension NotificationRoutes {
+    private struct BulkMessage {
+        let variables: JSONObject
+        let recipient: JSONObject
+        let idempotencyKey: String?
+        let scheduledAt: String?
+        let digest: String
+    }
+
+    static func sendBulk(store: Store, lookups: SendLookupCache, tenantId: String, channel: String, template: String,
+                         messages: [JSONValue], locale: String?) async throws -> [JSONValue] {
+        var answers = [JSONValue?](repeating: nil, count: messages.count)
+        var parsed: [Int: BulkMessage] = [:]
+        for (index, message) in messages.enumerated() {
+            do {
+                parsed[index] = try bulkMessage(message, at: index, scope: "\(tenantId)\u{0}\(template)\u{0}\(channel)")
+            } catch {
+                answers[index] = failure(error)
+            }
+        }
+        // A key repeated within the request: later messages follow the first.
+        var leaders: [String: Int] = [:]
+        var followers: [(index: Int, leader: Int)] = []
+        var open: [Int] = []
+        for index in parsed.keys.sorted() {
+            if let key = parsed[index]!.idempotencyKey {
+                if let leader = leaders[key] { followers.append((index, leader)); continue }
+                leaders[key] = index
+            }
+            open.append(index)
+        }
+        var fresh = false
+        for _ in 0..<sendBuilds where !open.isEmpty {
+            let found = try await lookups.lookups(tenantId: tenantId, channel: channel, template: template, fresh: fresh)
+            var sends: [Store.PendingSend] = []
+            var sending: [Int] = []
+            var refusedFromCache = false
+            for index in open {
+                let message = parsed[index]!
+                do {
+                    let new = try notification(found, tenantId: tenantId, variables: message.variables,
+                                               recipient: message.recipient, locale: locale)
+                    sends.append(Store.PendingSend(new, scheduledAt: message.scheduledAt, idempotencyKey: message.idempotencyKey,
+                                                   requestDigest: message.digest, lookupVersion: found.version))
+                    sending.append(index)
+                } catch {
+                    if found.cached { refusedFromCache = true; break }
+                    answers[index] = failure(error)
+                }
+            }
+            if refusedFromCache { fresh = true; continue } // confirmed afresh before any message is refused
+            let results = await store.sendGroup(sends)
+            if !results.isEmpty, results.allSatisfy({ if case .failure(let error) = $0 { Store.isUnavailable(error) } else { false } }),
+               case .failure(let error) = results[0] {
+                throw error // nothing written: the whole request fails, as a single send would
+            }
+            var stale: [Int] = []
+            for (index, result) in zip(sending, results) {
+                switch result {
+                case .success(.queued(let id)): answers[index] = ["notificationId": .string(id)]
+                case .success(.keyConflict): answers[index] = failure(keyConflict)
+                case .success(.staleLookups): stale.append(index)
+                case .failure(let error): answers[index] = failure(error)
+                }
+            }
+            if !stale.isEmpty {
+                lookups.invalidate(tenantId: tenantId, upTo: found.version)
+                fresh = true
+            }
+            open = stale
+        }
+        for index in open {
+            answers[index] = failure(APIError(.serviceUnavailable, "The tenant's channels or templates kept changing during the send"))
+        }
+        for (index, leader) in followers {
+            let same = parsed[index]!.digest == parsed[leader]!.digest
+            answers[index] = same ? answers[leader] : failure(keyConflict)
+        }
+        return answers.map { $0 ?? failure(APIError.internalError) }
+    }
+
+    static let keyConflict = APIError(.conflict, "This idempotencyKey was used with a different message")
+
+    private static func failure(_ error: any Error) -> JSONValue {
+        ["error": APIError.from(error).json]
+    }
+
+    /// One message's fields; its digest covers the tenant, template, channel
+    /// and the message, so a key reused for another message is a conflict.
+    private static func bulkMessage(_ value: JSONValue, at index: Int, scope: String) throws -> BulkMessage {
+        guard case .object(let object) = value else { throw APIError.validation(["messages[\(index)]: Expected object"]) }
+        var input = Validator(object)
+        let variables = input.optionalObject("variables") ?? JSONObject()
+        let recipient = input.optionalObject("input") ?? JSONObject()
+        var key: String?
+        if let value = input["idempotencyKey"], !value.isNull {
+            if let text = value.stringValue, !text.isEmpty, text.utf8.count <= 255 { key = text } else {
+                input.fail("idempotencyKey: must be 1 to 255 characters")
+            }
+        }
+        let scheduledAt = scheduledTime(input["scheduledAt"] ?? recipient["scheduledAt"]) { input.fail($0) }
+        try input.check()
+        // Only a key compares bodies: unkeyed messages skip the hash.
+        let digest = key == nil ? "" : Hex.encode(SHA256.hash(Array(scope.utf8) + [0] + value.encoded()))
+        return BulkMessage(variables: variables, recipient: recipient, idempotencyKey: key, scheduledAt: scheduledAt, digest: digest)
+    }
+}
