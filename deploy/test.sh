@@ -44,11 +44,13 @@ log "running the tests"
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
 else
-  # The worker's lease, crash and load tests time real leases of a second or two: beside 600
-  # other tests on two cores their heartbeats starve, so they run on their own afterwards.
-  swift test --skip-build --skip WorkerTests
-  log "running the worker tests on their own"
-  swift test --skip-build --filter WorkerTests
+  # The worker's lease, crash and load tests time real leases of a second or two, and the
+  # partition tests time /readyz's 2 s deadline: beside 700 other tests on two cores they
+  # starve, so they run on their own afterwards.
+  timed='WorkerTests|PartitionTests'
+  swift test --skip-build --skip "$timed"
+  log "running the timed tests on their own (worker leases, partitions)"
+  swift test --skip-build --filter "$timed"
 fi
 
 # The template studio in headless Chromium against a served Herald (about a minute with the

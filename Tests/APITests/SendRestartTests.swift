@@ -14,77 +14,59 @@ import Testing
 /// database once it is back.
 @Suite struct SendRestartTests {
     @Test func aRestartCutsGroupsCleanlyAndLosesNoAnsweredSend() async throws {
-        let directory = NSTemporaryDirectory() + "herald-send-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let cluster = try await onOwnThread { try LocalPostgresCluster.start(directory: directory, forTests: true, binaries: .testEnvironment) }
-        defer {
-            try? cluster.stop()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-        try await onOwnThread { try cluster.createDatabase("herald") }
-        let url = cluster.url(database: "herald")
-        let jwtSecret = Hex.encode(SecureRandom.bytes(32))
-        let configuration = try Configuration(environment: ["DATABASE_URL": url, "HERALD_PORT": "0",
-                                                            "HERALD_MASTER_KEY": MasterKey.generateHex(),
-                                                            "HERALD_JWT_SECRET": jwtSecret])
-        let services = Services(configuration: configuration, databaseURL: url,
-                                masterKey: try configuration.requireSecrets().masterKey, jwtSecret: jwtSecret,
-                                poolSize: 4, logger: Logger(label: "test", level: .error, sink: { _ in }))
-        defer { services.pool.close() }
-        try await services.migrator.migrate(services.pool)
-        let server = try APIServer.start(services: services, port: 0)
-        let userId = try await services.store.ensurePlatformUser(email: "send-restart@example.com")
-        let token = Authenticator.issueToken(platformUserId: userId, email: "send-restart@example.com", secret: jwtSecret)
-        let headers = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]
-        let port = server.port
-        func post(_ path: String, _ body: String) async throws -> TestHTTPClient.Response {
-            try await TestHTTPClient.request(port: port, method: "POST", path: "/api/v0\(path)", headers: headers, body: Array(body.utf8))
-        }
-        let tenant = try #require(try await post("/tenants", #"{"name":"Restart","environment":"development"}"#).json()["id"]?.stringValue)
-        #expect(try await post("/notifications/channels", #"{"tenantId":"\#(tenant)","name":"Inbox","key":"inbox","type":"inapp","provider":"inapp_pxyz","providerSettings":{}}"#).status == 200)
-        #expect(try await post("/notifications/templates", #"{"tenantId":"\#(tenant)","type":"inapp","name":"hello","body":{"text":"Hi"}}"#).status == 200)
-        let send = #"{"tenantId":"\#(tenant)","template":"hello","channel":"inbox","input":{"to":["u"]}}"#
+        try await RestartableHerald.with(email: "send-restart@example.com") { herald in
+            let headers = [("Authorization", "Bearer \(herald.token)"), ("Content-Type", "application/json")]
+            let port = herald.port
+            let services = herald.services
+            func post(_ path: String, _ body: String) async throws -> TestHTTPClient.Response {
+                try await TestHTTPClient.request(port: port, method: "POST", path: "/api/v0\(path)", headers: headers, body: Array(body.utf8))
+            }
+            let tenant = try #require(try await post("/tenants", #"{"name":"Restart","environment":"development"}"#).json()["id"]?.stringValue)
+            #expect(try await post("/notifications/channels", #"{"tenantId":"\#(tenant)","name":"Inbox","key":"inbox","type":"inapp","provider":"inapp_pxyz","providerSettings":{}}"#).status == 200)
+            #expect(try await post("/notifications/templates", #"{"tenantId":"\#(tenant)","type":"inapp","name":"hello","body":{"text":"Hi"}}"#).status == 200)
+            let send = #"{"tenantId":"\#(tenant)","template":"hello","channel":"inbox","input":{"to":["u"]}}"#
 
-        // Eight callers send until each has seen a few failures; PostgreSQL stops under them.
-        let answered = Locked<(ids: [String], statuses: [Int])>(([], []))
-        let stopped = Locked(false)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    var failures = 0
-                    while failures < 3 {
-                        let response = try await post("/notifications/send", send)
-                        answered.withLock { $0.statuses.append(response.status) }
-                        if response.status == 200, let location = response.headers["location"] {
-                            answered.withLock { $0.ids.append(String(location.split(separator: "/").last ?? "")) }
-                        } else if stopped.withLock({ $0 }) {
-                            failures += 1
+            // Eight callers send until each has seen a few failures; PostgreSQL stops under them.
+            let answered = Locked<(ids: [String], statuses: [Int])>(([], []))
+            let stopped = Locked(false)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var failures = 0
+                        while failures < 3 {
+                            let response = try await post("/notifications/send", send)
+                            answered.withLock { $0.statuses.append(response.status) }
+                            if response.status == 200, let location = response.headers["location"] {
+                                answered.withLock { $0.ids.append(String(location.split(separator: "/").last ?? "")) }
+                            } else if stopped.withLock({ $0 }) {
+                                failures += 1
+                            }
                         }
                     }
                 }
+                while answered.withLock({ $0.ids.count }) < 40 { try await Task.sleep(for: .milliseconds(5)) }
+                try await herald.stopDatabase()
+                stopped.withLock { $0 = true }
+                try await group.waitForAll()
             }
-            while answered.withLock({ $0.ids.count }) < 40 { try await Task.sleep(for: .milliseconds(5)) }
-            try await onOwnThread { try cluster.stop() }
-            stopped.withLock { $0 = true }
-            try await group.waitForAll()
-        }
-        let (ids, statuses) = answered.withLock { $0 }
-        #expect(Set(statuses).isSubset(of: [200, 503]), "only clean failures: \(Set(statuses))")
-        #expect(statuses.contains(503))
+            let (ids, statuses) = answered.withLock { $0 }
+            #expect(Set(statuses).isSubset(of: [200, 503]), "only clean failures: \(Set(statuses))")
+            #expect(statuses.contains(503))
 
-        try await onOwnThread { try cluster.start() }
-        var stored = -1
-        for _ in 0..<40 where stored < 0 {
-            do {
-                stored = try await services.pool.withConnection {
-                    try $0.query("SELECT count(*) FROM notifications WHERE id = ANY($1::text[])", [ids])[0].decode(0, as: Int.self)
+            try await herald.startDatabase()
+            var stored = -1
+            for _ in 0..<40 where stored < 0 {
+                do {
+                    stored = try await services.pool.withConnection {
+                        try $0.query("SELECT count(*) FROM notifications WHERE id = ANY($1::text[])", [ids])[0].decode(0, as: Int.self)
+                    }
+                } catch {
+                    try await Task.sleep(for: .milliseconds(250))
                 }
-            } catch {
-                try await Task.sleep(for: .milliseconds(250))
             }
+            #expect(stored == ids.count, "every send answered 200 is stored")
+            #expect(Set(ids).count == ids.count)
+            #expect(try await post("/notifications/send", send).status == 200, "sends work again without a restart of Herald")
         }
-        #expect(stored == ids.count, "every send answered 200 is stored")
-        #expect(Set(ids).count == ids.count)
-        #expect(try await post("/notifications/send", send).status == 200, "sends work again without a restart of Herald")
-        await server.shutdown()
     }
 }

@@ -73,13 +73,19 @@ import Testing
             try connection.query("UPDATE t SET v = v + 1 WHERE id = $1", [id])
         }
         // Each now wants the other's row: PostgreSQL breaks the cycle by failing one of them.
+        // On threads of their own: a lock wait must not hold the test process's cooperative threads.
         let (one, other) = (UnsafeTransfer(first), UnsafeTransfer(second))
-        async let a = Result { try one.value.query("UPDATE t SET v = v + 1 WHERE id = $1", [2]) }
-        async let b = Result { try other.value.query("UPDATE t SET v = v + 1 WHERE id = $1", [1]) }
-        let failures = await [a, b].compactMap { result -> PostgresError? in
-            if case .failure(let error as PostgresError) = result { return error }
-            return nil
+        @Sendable func update(_ connection: UnsafeTransfer<PostgresConnection>, _ id: Int) -> PostgresError? {
+            do {
+                try connection.value.query("UPDATE t SET v = v + 1 WHERE id = $1", [id])
+                return nil
+            } catch {
+                return error as? PostgresError
+            }
         }
+        async let a = onOwnThread { update(one, 2) }
+        async let b = onOwnThread { update(other, 1) }
+        let failures = try await [a, b].compactMap { $0 }
         let deadlock = try #require(failures.first { $0.isDeadlock }, "\(failures)")
         #expect(StoreError(deadlock).code == .unavailable)
     }
