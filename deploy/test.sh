@@ -46,11 +46,16 @@ if [ $# -gt 0 ]; then
 else
   # The worker's lease, crash and load tests time real leases of a second or two, and the
   # partition tests time /readyz's 2 s deadline: beside 700 other tests on two cores they
-  # starve, so they run on their own afterwards.
+  # starve, so they run on their own afterwards. The restart suites start PostgreSQL clusters
+  # of their own (initdb, then stop and start): beside the crowd that stalled the shared
+  # server past its connect timeout, so they come last, together.
   timed='WorkerTests|PartitionTests'
-  swift test --skip-build --skip "$timed"
+  clusters='PostgresTests.RestartTests|APITests.DatabaseRestartTests|APITests.SendRestartTests'
+  swift test --skip-build --skip "$timed|$clusters"
   log "running the timed tests on their own (worker leases, partitions)"
   swift test --skip-build --filter "$timed"
+  log "running the suites with clusters of their own (restarts)"
+  swift test --skip-build --filter "$clusters"
 fi
 
 # The template studio in headless Chromium against a served Herald (about a minute with the
