@@ -84,7 +84,11 @@ import Testing
                 }
             }
             let elapsed = ContinuousClock.now - start
-            #expect(failures == [.timeout, .timeout, .timeout])
+            // The first waits out the request's second on the lock; the others get the half-second
+            // floor, spent on the lock or (on a loaded machine) on reconnecting the dropped connection.
+            #expect(failures.count == 3)
+            #expect(failures.first == .timeout)
+            #expect(failures.allSatisfy { $0 == .timeout || $0 == .connectionFailed }, "\(failures)")
             // One call's 30 s, or three of them, would be far past this.
             #expect(elapsed < .seconds(10), "the request took \(elapsed)")
             // Cancelled on the server too (in the background): none of them
