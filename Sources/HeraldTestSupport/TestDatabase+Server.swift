@@ -51,7 +51,8 @@ final class TestServer: @unchecked Sendable {
         // Every test creates and drops its database through these two
         // connections; when a whole suite starts at once on a loaded machine
         // the queue is long, and waiting for a turn is no test's failure.
-        let created = (PostgresPool(url: url, size: 2, acquireTimeout: .seconds(300)), url)
+        let created = (PostgresPool(configuration: .init(url: url, size: 2, acquireTimeout: .seconds(300),
+                                                           connectTimeout: TestDatabase.connectTimeout)), url)
         admin = created
         return created
     }

@@ -34,7 +34,8 @@ private actor TemplateDatabases {
         let template = try await task.value
         counter += 1
         let name = "\(template.name)_c\(counter)"
-        let admin = PostgresPool(url: try await TestDatabase.adminURL(), size: 1, acquireTimeout: .seconds(300))
+        let admin = PostgresPool(configuration: .init(url: try await TestDatabase.adminURL(), size: 1,
+                                                    acquireTimeout: .seconds(300), connectTimeout: TestDatabase.connectTimeout))
         defer { admin.close() }
         try await admin.withConnection { _ = try $0.execute("CREATE DATABASE \"\(name)\" TEMPLATE \"\(template.name)\"") }
         return TestDatabase(name: name, url: replacingDatabase(in: template.url, with: name))

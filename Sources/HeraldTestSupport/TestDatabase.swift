@@ -31,8 +31,13 @@ public struct TestDatabase: Sendable {
 
     /// A pool on this database; close it when done.
     public func pool(size: Int = 4, acquireTimeout: Duration = .seconds(10)) -> PostgresPool {
-        PostgresPool(url: url, size: size, acquireTimeout: acquireTimeout)
+        PostgresPool(configuration: .init(url: url, size: size, acquireTimeout: acquireTimeout, connectTimeout: Self.connectTimeout))
     }
+
+    /// Seconds a test's connection may take to start. The suite runs 700 tests at once against
+    /// one server on two cores: starting a backend there has taken more than the production
+    /// default of 5 s, and that is the suite's crowd, not what a test is about.
+    public static let connectTimeout = 30
 
     /// Drops the database, disconnecting anyone still connected.
     public func drop() async throws {

@@ -35,7 +35,8 @@ final class APIHarness: APIClient {
         // asking the loopback DNS server of the tests.
         var environment = ["DATABASE_URL": database.url, "HERALD_PORT": "0",
                            "HERALD_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128", "HERALD_PASSWORD_HASH_COST": "test",
-                           "HERALD_DATA_DIR": media.root, "HERALD_DNS_RESOLVER": "127.0.0.1:\(TestDNSServer.shared.port)"]
+                           "HERALD_DATA_DIR": media.root, "HERALD_DNS_RESOLVER": "127.0.0.1:\(TestDNSServer.shared.port)",
+                           "HERALD_DATABASE_CONNECT_TIMEOUT": String(TestDatabase.connectTimeout)]
         environment.merge(settings) { $1 }
         environment["HERALD_MASTER_KEY"] = MasterKey.generateHex()
         let jwtSecret = Hex.encode(SecureRandom.bytes(32))
