@@ -6,7 +6,7 @@
 # which no partition touches. Needs root.
 #
 #   deploy/chaos.sh                 every scenario (lease 30 s: about 12 minutes)
-#   deploy/chaos.sh --short         CI: restart, terminate, kill, a 10 s partition, pgbouncer (lease 10 s)
+#   deploy/chaos.sh --short         CI: restart, kill, a 10 s partition, pgbouncer (lease 10 s)
 #   deploy/chaos.sh partition-lease locks    the named scenarios only
 #
 # Scenarios: restart (PostgreSQL stopped and started), terminate (pg_terminate_backend of every
@@ -61,7 +61,7 @@ while [ $# -gt 0 ]; do
 done
 all=(restart terminate partition partition-lease locks kill smtp pgbouncer)
 if [ ${#names[@]} -eq 0 ]; then
-  if [ $short = 1 ]; then names=(restart terminate kill partition pgbouncer); else names=("${all[@]}"); fi
+  if [ $short = 1 ]; then names=(restart kill partition pgbouncer); else names=("${all[@]}"); fi
 fi
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "no scenario $name (scenarios: ${all[*]})" >&2; exit 2; }

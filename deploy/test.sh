@@ -78,8 +78,9 @@ if [ "${HERALD_FUZZ_PARSERS:-1}" = 1 ]; then
   deploy/fuzz.sh --smoke
 fi
 
-# The chaos suite's short version (PostgreSQL restart, pg_terminate_backend, the worker SIGKILLed,
-# a 10 s partition, PgBouncer in transaction mode) against the debug build: about 3 minutes;
+# The chaos suite's short version (PostgreSQL restart, the worker SIGKILLed, a 10 s partition,
+# PgBouncer in transaction mode; the full suite adds pg_terminate_backend and more) against the
+# debug build: about 2.5 minutes;
 # HERALD_CHAOS=0 skips it. Needs root (network namespaces).
 if [ "${HERALD_CHAOS:-1}" = 1 ]; then
   log "the chaos suite, short (deploy/chaos.sh --short)"
