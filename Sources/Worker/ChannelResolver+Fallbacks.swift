@@ -9,14 +9,9 @@ import Store
 /// needs them and reused for `ttl`, so an edit or a deletion is noticed
 /// within that time, at no cost to sends that never fail over.
 final class FallbackChannels: Sendable {
-    private struct Cached {
-        let loadedAt: ContinuousClock.Instant
-        let config: Task<ChannelConfig?, any Error>
-    }
-
     private let store: Store
     private let ttl: Duration
-    private let cache = Locked<[String: Cached]>([:])
+    private let loads = SharedLoads<ContinuousClock.Instant, ChannelConfig?>(limit: ChannelResolver.cacheLimit)
 
     init(store: Store, ttl: Duration) {
         self.store = store
@@ -28,18 +23,8 @@ final class FallbackChannels: Sendable {
     /// the database cannot answer.
     func channel(id: String, tenantId: String, type: String,
                  now: ContinuousClock.Instant = .now) async throws -> ChannelConfig? {
-        let load = cache.withLock { cache -> Task<ChannelConfig?, any Error> in
-            if let cached = cache[id], now - cached.loadedAt < ttl { return cached.config }
-            let task = Task { try await self.load(id: id, tenantId: tenantId, type: type) }
-            if cache.count >= ChannelResolver.cacheLimit { cache.removeAll() }
-            cache[id] = Cached(loadedAt: now, config: task)
-            return task
-        }
-        do {
-            return try await load.value
-        } catch {
-            cache.withLock { cache in if cache[id]?.config == load { cache[id] = nil } }
-            throw error
+        try await loads.value(for: id, stamp: now, isFresh: { now - $0 < ttl }) {
+            try await self.load(id: id, tenantId: tenantId, type: type)
         }
     }
 

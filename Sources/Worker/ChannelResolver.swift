@@ -9,17 +9,12 @@ import Store
 /// and decrypted once per channel change, not once per message (and once,
 /// not once per send, when a batch of sends needs the same channel at once).
 final class ChannelResolver: Sendable {
-    private struct Cached {
-        let version: String
-        let config: Task<ChannelConfig, any Error>
-    }
-
     /// The provider used when a row names no channel and the tenant set none.
     static let defaultProviders = ["email": "email_pxyz", "sms": "sms_pxyz", "inapp": "inapp_pxyz"]
     static let cacheLimit = 10_000
 
     private let store: Store
-    private let cache = Locked<[String: Cached]>([:])
+    private let loads = SharedLoads<String, ChannelConfig>(limit: cacheLimit)
 
     init(store: Store) { self.store = store }
 
@@ -33,19 +28,8 @@ final class ChannelResolver: Sendable {
         }
         guard row.channelEnabled else { throw PreparationError("channel \(id) is disabled") }
         let tenantId = row.tenantId
-        let load = cache.withLock { cache -> Task<ChannelConfig, any Error> in
-            if let cached = cache[id], cached.version == version { return cached.config }
-            let task = Task { try await self.load(id: id, tenantId: tenantId) }
-            if cache.count >= Self.cacheLimit { cache.removeAll() }
-            cache[id] = Cached(version: version, config: task)
-            return task
-        }
-        do {
-            return try await load.value
-        } catch {
-            // Not cached: the next send asks the database again.
-            cache.withLock { cache in if cache[id]?.config == load { cache[id] = nil } }
-            throw error
+        return try await loads.value(for: id, stamp: version, isFresh: { $0 == version }) {
+            try await self.load(id: id, tenantId: tenantId)
         }
     }
 
