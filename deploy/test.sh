@@ -50,12 +50,14 @@ else
   # of their own (initdb, then stop and start): beside the crowd that stalled the shared
   # server past its connect timeout, so they come last, together.
   timed='WorkerTests|PartitionTests'
-  clusters='PostgresTests.RestartTests|APITests.DatabaseRestartTests|APITests.SendRestartTests'
-  swift test --skip-build --skip "$timed|$clusters"
+  # Also apart: the failover tests, which run real SMTP servers (aiosmtpd) that starved the
+  # lease tests beside them.
+  apart='PostgresTests.RestartTests|APITests.DatabaseRestartTests|APITests.SendRestartTests|WorkerTests.WorkerFailoverTests'
+  swift test --skip-build --skip "$timed|$apart"
   log "running the timed tests on their own (worker leases, partitions)"
-  swift test --skip-build --filter "$timed"
-  log "running the suites with clusters of their own (restarts)"
-  swift test --skip-build --filter "$clusters"
+  swift test --skip-build --filter "$timed" --skip "$apart"
+  log "running the suites with clusters or peers of their own (restarts, failover)"
+  swift test --skip-build --filter "$apart"
 fi
 
 # The template studio in headless Chromium against a served Herald (about a minute with the
