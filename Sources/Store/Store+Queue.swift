@@ -169,18 +169,7 @@ extension Store {
                 CASE n.type WHEN 'email' THEN a.email_channel_id WHEN 'sms' THEN a.sms_channel_id END)
             ORDER BY u.priority, u.run_at, u.id
             """, [workerId, limit, lease.wholeMilliseconds, priorityLevels])
-        return try rows.map { row in
-            ClaimedNotification(
-                id: try row.decode("id"), tenantId: try row.decode("tenant_id"), type: try row.decode("type"),
-                templateId: try row.optional("template_id"), templateName: try row.optional("template_name"),
-                channelId: try row.optional("channel_id"), channelProvider: try row.optional("channel_provider"),
-                channelEnabled: try row.decode("channel_enabled"), channelVersion: try row.optional("channel_version"),
-                recipients: try row.decode("recipients"), variables: try row.decode("variables"),
-                rendered: try row.optional("rendered"), locale: try row.decode("locale"), attempt: try row.decode("attempt"),
-                maxAttempts: try row.decode("max_attempts"), priority: try row.decode("priority"), test: try row.decode("test"),
-                suppressed: try suppressedRecipients(row.optional("suppressed")),
-                channelStep: Int(try row.decode("channel_step", as: Int16.self)), channelPinned: try row.decode("channel_pinned"))
-        }
+        return try ClaimColumn.decode(rows)
     }
 
     /// Writes a batch of outcomes and their attempt rows in one statement.
@@ -189,14 +178,7 @@ extension Store {
     static func finish(_ connection: PostgresConnection, workerId: String,
                               outcomes: [QueueOutcome]) throws -> Set<String> {
         guard !outcomes.isEmpty else { return [] }
-        let rows = try connection.query(finishStatement, [
-            workerId, outcomes.map(\.id), outcomes.map(\.attempt), outcomes.map(\.kind.rawValue),
-            outcomes.map(\.providerMessageId), outcomes.map { $0.error.map(trimmed) },
-            outcomes.map(\.retryDelay.wholeMilliseconds), outcomes.map(\.startedAt.timeIntervalSince1970),
-            outcomes.map(\.durationMilliseconds), outcomes.map { $0.providerResponse.map(trimmed) },
-            outcomes.map(\.rendered), outcomes.map(\.nextStep), outcomes.map(\.pinned), outcomes.map(\.channelId),
-            outcomes.map(\.provider), outcomes.map(\.deliveryStatus),
-        ])
+        let rows = try connection.query(finishStatement, FinishParameters(outcomes).binds(workerId: workerId))
         return Set(try rows.map { try $0.decode("notification_id", as: String.self) })
     }
 
@@ -238,7 +220,8 @@ extension Store {
           RETURNING j.id
         ), again AS (
           UPDATE notification_queue j SET locked_by = NULL, locked_until = NULL, claimed_at = NULL,
-            run_at = now() + m.retry_ms * interval '1 millisecond', channel_step = m.channel_step, channel_pinned = m.pinned
+            run_at = now() + m.retry_ms * interval '1 millisecond', channel_step = coalesce(m.channel_step, 0),
+            channel_pinned = coalesce(m.pinned, false)
           FROM r m
           WHERE j.id = ANY(ARRAY(SELECT id FROM r WHERE outcome = 'retry')) AND j.id = m.id AND j.locked_by = $1
           RETURNING j.id

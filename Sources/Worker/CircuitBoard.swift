@@ -2,11 +2,13 @@ import Basics
 import Foundation
 import Logging
 import Store
+import Synchronization
 
 /// This worker's circuit breakers, one per channel that ever failed, and the
 /// writer of their changes to `channel_circuits` (for the API and /metrics).
-/// A channel that never failed has no entry: a send through it costs one
-/// lock and one dictionary lookup.
+/// A channel that never failed has no entry, and while no channel has one
+/// (nearly always) a send's `admit` and `succeeded` cost one atomic load:
+/// no lock, no clock read.
 final class CircuitBoard: Sendable {
     private struct Entry {
         var breaker: CircuitBreaker
@@ -24,6 +26,9 @@ final class CircuitBoard: Sendable {
     private let queue: DeliveryQueue
     private let logger: Logger
     private let state = Locked(State())
+    /// `state.entries.count`, kept beside it for the lock-free fast path; it
+    /// only changes under the lock.
+    private let tracked = Atomic<Int>(0)
 
     init(settings: CircuitBreaker.Settings, queue: DeliveryQueue, logger: Logger) {
         self.settings = settings
@@ -31,9 +36,14 @@ final class CircuitBoard: Sendable {
         self.logger = logger
     }
 
-    func admit(_ channelId: String, now: ContinuousClock.Instant = .now) -> CircuitBreaker.Admission {
+    /// Whether no channel has a breaker entry: every send goes as it is.
+    var quiet: Bool { tracked.load(ordering: .acquiring) == 0 }
+
+    func admit(_ channelId: String, now: ContinuousClock.Instant? = nil) -> CircuitBreaker.Admission {
+        if quiet { return .send }
         let (admission, record) = state.withLock { state -> (CircuitBreaker.Admission, Store.CircuitRecord?) in
             guard var entry = state.entries[channelId] else { return (.send, nil) }
+            let now = now ?? .now
             let admission = entry.breaker.admit(now: now)
             state.entries[channelId] = entry
             // A probe going out is a change to show (half_open), like opening and closing.
@@ -44,20 +54,23 @@ final class CircuitBoard: Sendable {
     }
 
     /// Whether sends skip the channel right now, without taking a probe.
-    func isOpen(_ channelId: String, now: ContinuousClock.Instant = .now) -> Bool {
-        state.withLock { state in
+    func isOpen(_ channelId: String, now: ContinuousClock.Instant? = nil) -> Bool {
+        if quiet { return false }
+        return state.withLock { state in
             guard var breaker = state.entries[channelId]?.breaker else { return false }
-            if case .skip = breaker.admit(now: now) { return true }
+            if case .skip = breaker.admit(now: now ?? .now) { return true }
             return false
         }
     }
 
     /// The provider answered.
-    func succeeded(_ channelId: String, now: ContinuousClock.Instant = .now) {
+    func succeeded(_ channelId: String, now: ContinuousClock.Instant? = nil) {
+        if quiet { return }
         let record = state.withLock { state -> Store.CircuitRecord? in
             guard var entry = state.entries.removeValue(forKey: channelId) else { return nil }
+            tracked.store(state.entries.count, ordering: .releasing)
             // Closed and clean now: forgotten, so the next send is the cheap kind.
-            return entry.breaker.succeeded() ? Self.record(channelId, entry, now: now) : nil
+            return entry.breaker.succeeded() ? Self.record(channelId, entry, now: now ?? .now) : nil
         }
         if let record { enqueue(record) }
     }
@@ -70,6 +83,7 @@ final class CircuitBoard: Sendable {
             var entry = state.entries[channelId] ?? Entry(breaker: CircuitBreaker(settings: settings), tenantId: tenantId)
             let changed = entry.breaker.failed(now: now, error: error)
             state.entries[channelId] = entry
+            tracked.store(state.entries.count, ordering: .releasing)
             return changed ? Self.record(channelId, entry, now: now) : nil
         }
         guard let record else { return false }

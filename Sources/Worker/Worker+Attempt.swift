@@ -31,7 +31,7 @@ extension Worker {
         let startedAt = Date()
         let start = ContinuousClock.now
         var renderedText: String?
-        var leg = Leg(chain: [], step: row.channelStep)
+        var leg = Leg(step: row.channelStep)
         func elapsed() -> Int { Int((ContinuousClock.now - start).wholeMilliseconds) }
         do {
             let rendered: RenderedMessage

@@ -7,11 +7,20 @@ import Store
 extension Worker {
     /// The chain of one attempt: the row's channel, then its fallbacks.
     struct Leg {
-        var chain: [String]
+        /// The row's channel once resolved (nil before: no chain yet).
+        var primary: ChannelConfig?
         /// The step this attempt used (or starts at, when nothing was sent).
         var step: Int
         var channelId: String?
         var provider: String?
+
+        /// The channel, then its fallbacks. Worked out when needed (routing
+        /// past the first step, a failure), not for every send.
+        var chain: [String] {
+            guard let primary else { return [] }
+            guard !primary.id.isEmpty else { return [primary.id] }
+            return [primary.id] + ChannelSettingsRules.fallbackChannelIds(primary.settings)
+        }
     }
 
     enum Route {
@@ -22,14 +31,16 @@ extension Worker {
 
     /// The first channel from the row's step on (then from the chain's start)
     /// that is still there and whose circuit lets a send through. A pinned
-    /// row only ever uses its own step. The common case, a channel without
-    /// fallbacks, costs one look at its breaker.
+    /// row only ever uses its own step.
     func route(_ row: Store.ClaimedNotification, primary: ChannelConfig, leg: inout Leg) async throws -> Route {
-        let fallbacks = primary.id.isEmpty ? [] : ChannelSettingsRules.fallbackChannelIds(primary.settings)
-        leg = Leg(chain: [primary.id] + fallbacks, step: 0)
+        leg = Leg(primary: primary, step: 0)
         guard !primary.id.isEmpty else { return .send(primary) }
-        let start = row.channelStep < leg.chain.count ? row.channelStep : 0
-        let order = row.channelPinned ? [start] : Array(start..<leg.chain.count) + Array(0..<start)
+        // Nearly every send: the chain starts at the channel itself and no
+        // circuit is tracked at all, so it goes there (what the loop would answer).
+        if row.channelStep == 0 && circuits.quiet { return .send(primary) }
+        let chain = leg.chain
+        let start = row.channelStep < chain.count ? row.channelStep : 0
+        let order = row.channelPinned ? [start] : Array(start..<chain.count) + Array(0..<start)
         var earliest: ContinuousClock.Instant?
         for step in order {
             let channel: ChannelConfig
@@ -37,7 +48,7 @@ extension Worker {
                 channel = primary
             } else {
                 // Deleted, disabled, invalid or of another type since it was named: skipped.
-                guard let fallback = try await fallbackChannels.channel(id: leg.chain[step], tenantId: row.tenantId,
+                guard let fallback = try await fallbackChannels.channel(id: chain[step], tenantId: row.tenantId,
                                                                          type: row.type) else {
                     continue
                 }
@@ -54,7 +65,7 @@ extension Worker {
         }
         leg.step = start
         guard let earliest else {
-            throw PreparationError("no channel of the chain \(leg.chain.joined(separator: ", ")) can be used", permanent: false)
+            throw PreparationError("no channel of the chain \(chain.joined(separator: ", ")) can be used", permanent: false)
         }
         return .wait(until: earliest)
     }

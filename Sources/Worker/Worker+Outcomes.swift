@@ -91,6 +91,12 @@ extension Worker {
     }
 
     private static func take(from state: inout WorkerState) -> [Store.QueueOutcome] {
+        // Usually all of them: the array moves out whole, without copying
+        // (and later releasing) each outcome's strings.
+        if state.outcomes.count <= writeBatch {
+            defer { state.outcomes = [] }
+            return state.outcomes
+        }
         let count = min(state.outcomes.count, writeBatch)
         defer { state.outcomes.removeFirst(count) }
         return Array(state.outcomes.prefix(count))
