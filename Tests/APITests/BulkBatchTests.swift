@@ -61,6 +61,15 @@ import Worker
                 try $0.query("SELECT id FROM notifications ORDER BY seq").map { try $0.decode("id", as: String.self) }
             }
             #expect(ordered == ids)
+            // A scheduled message keeps its time through the batch.
+            let later = try Self.ids(try await Self.bulk(api, tenant, [
+                #"{"variables":{"name":"D"},"input":{"to":["d"]},"scheduledAt":"2099-01-01T00:00:00Z"}"#,
+            ]))
+            #expect(try await api.store.fanOutBatches().notifications == 1)
+            #expect(try await Self.count(api, """
+                SELECT count(*) FROM notification_queue q JOIN notifications n USING (id)
+                WHERE q.id = $1 AND q.run_at = '2099-01-01T00:00:00Z' AND n.scheduled_at = q.run_at
+                """, [later[0]]) == 1)
             // An id of the batch beyond its messages, and an unknown one, are 404.
             let beyond = Identifier.batchMember(try #require(Identifier.batch(of: ids[0])), index: 7)
             #expect(try await api.call("GET", "/api/v0/notifications/\(beyond)", tenant.keys).status == 404)
