@@ -12,12 +12,18 @@
 #   schema      the same with Herald's own rows: 1,000 notifications and their queue
 #               rows per transaction (indexes, foreign keys, jsonb), for context;
 #   single      wrk -t2 -c16 posting sends to an in-app channel (no worker);
-#   bulk        wrk -t2 -c BULK_CLIENTS posting bulk sends of 1,000 messages, as messages/s;
+#   bulk        wrk -t2 -c BULK_CLIENTS posting bulk sends of 1,000 messages, as messages/s:
+#               the API's acceptance (each request's unkeyed messages become one batch row);
+#   fan-out     right after, with no API running, `herald bench fan-out -c BULK_CLIENTS` turns
+#               the accumulated batches into notifications and queue rows with the worker's own
+#               statement until none is left, as rows/s: the cost acceptance leaves to the worker;
 #   idle p50    SAMPLES sends one at a time on a keep-alive connection: the median latency;
 #   and, with BASELINE_BIN, that binary's single rate and idle p50 on the same database,
 #   alternating with the candidate's.
 # The best figure of each kind over the rounds is kept. Aims: single >= 0.5x raw single,
-# bulk >= 0.5x raw batch, idle p50 no worse than the baseline's.
+# bulk >= 0.5x raw batch, idle p50 no worse than the baseline's. The fan-out rate is printed
+# beside the bulk rate (with its own ratio to raw batch) so acceptance is not mistaken for the
+# whole cost of a bulk send.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$(herald_root)"
@@ -114,7 +120,7 @@ ids=$(sql -Atc "SELECT c.id || ' ' || t.id FROM channels c, notification_templat
 schema_vars=(-D tenant="$tenant" -D channel="${ids% *}" -D template="${ids#* }")
 best() { awk -v a="$1" -v b="$2" -v lower="${3:-0}" 'BEGIN { if (a == "") print b; else if (lower ? b < a : b > a) print b; else print a }'; }
 
-raw_one=""; raw_batch=""; schema_batch=""; single=""; bulk=""; p50=""; base_single=""; base_p50=""
+raw_one=""; raw_batch=""; schema_batch=""; single=""; bulk=""; fanout=""; p50=""; base_single=""; base_p50=""
 for round in $(seq "$rounds"); do
   log "round $round: pgbench single-row inserts (-c4) and 1,000-row transactions (-c$bulk_clients), ${duration}s each"
   sql -f "$sql_dir/queue-limit.sql" >/dev/null 2>&1; sql -c CHECKPOINT
@@ -137,10 +143,13 @@ for round in $(seq "$rounds"); do
   c_bulk=$(rate "$bulk_clients" "$tmp/bulk.json" /api/v0/notifications/send/bulk | awk '{printf "%.0f", $1 * 1000}')
   c_p50=$(idle_p50)
   stop_server
-  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch schema_batched_rows_per_s=$schema herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk idle_p50_ms=$c_p50${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50}"
+  log "round $round: fanning out the accepted bulk batches ($(sql -Atc "SELECT count(*) FROM notification_batches") batches, -c$bulk_clients)"
+  sql -c CHECKPOINT >/dev/null
+  c_fanout=$("$bin" bench fan-out --clients "$bulk_clients" | awk -F= '/^fan_out_rows_per_s=/ {print $2}')
+  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch schema_batched_rows_per_s=$schema herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk fan_out_rows_per_s=$c_fanout idle_p50_ms=$c_p50${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50}"
   raw_one=$(best "$raw_one" "$one"); raw_batch=$(best "$raw_batch" "$batch"); schema_batch=$(best "$schema_batch" "$schema")
-  single=$(best "$single" "$c_single"); bulk=$(best "$bulk" "$c_bulk"); p50=$(best "$p50" "$c_p50" 1)
-  sql -c "TRUNCATE notification_queue, notifications CASCADE" -c "VACUUM ANALYZE" -c CHECKPOINT 2>/dev/null
+  single=$(best "$single" "$c_single"); bulk=$(best "$bulk" "$c_bulk"); fanout=$(best "$fanout" "$c_fanout"); p50=$(best "$p50" "$c_p50" 1)
+  sql -c "TRUNCATE notification_queue, notifications, notification_batches CASCADE" -c "VACUUM ANALYZE" -c CHECKPOINT 2>/dev/null
 done
 grep -iv "shutting down\|stopped" "$tmp/serve.log" | head -5 >&2 || true
 
@@ -151,8 +160,10 @@ raw_single_inserts_per_s=$raw_one        (pgbench -c4 enqueue-one.pgb)
 herald_sends_per_s=$single               (wrk -c16, POST /notifications/send)
 single_ratio=$(ratio "$single" "$raw_one")                  (aim: >= 0.5)
 raw_batched_rows_per_s=$raw_batch        (pgbench -c$bulk_clients, 1,000 rows per transaction)
-herald_bulk_messages_per_s=$bulk         (wrk -c$bulk_clients, bulk sends of 1,000)
+herald_bulk_messages_per_s=$bulk         (wrk -c$bulk_clients, bulk sends of 1,000: the API's acceptance, one batch row each)
 bulk_ratio=$(ratio "$bulk" "$raw_batch")                    (aim: >= 0.5)
+fan_out_rows_per_s=$fanout               (the worker's fan-out of those batches into notification + queue rows, -c$bulk_clients)
+fan_out_ratio=$(ratio "$fanout" "$raw_batch")                 (to raw batched rows: the cost acceptance leaves to the worker)
 schema_batched_rows_per_s=$schema_batch  (pgbench -c$bulk_clients, 1,000 of Herald's notification + queue rows per transaction)
 bulk_ratio_to_schema=$(ratio "$bulk" "$schema_batch")
 idle_p50_ms=$p50                         (one send at a time)

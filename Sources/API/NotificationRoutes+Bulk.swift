@@ -3,9 +3,11 @@ import JSON
 import Store
 
 /// `POST /notifications/send/bulk`: up to 1,000 messages of one template
-/// through one channel, written as one group (one statement, or one
-/// transaction with idempotency keys). Each message is answered in order, with
-/// its notification id or its own error; invalid ones do not stop the rest.
+/// through one channel. Messages without an idempotency key are accepted as
+/// one batch row (one statement) that the worker fans out into notifications
+/// (Store+Batches); keyed ones are written as one group (one transaction), as
+/// concurrent single sends are. Each message is answered in order, with its
+/// notification id or its own error; invalid ones do not stop the rest.
 extension NotificationRoutes {
     private struct BulkMessage {
         let variables: JSONObject
@@ -40,24 +42,37 @@ extension NotificationRoutes {
         var fresh = false
         for _ in 0..<sendBuilds where !open.isEmpty {
             let found = try await lookups.lookups(tenantId: tenantId, channel: channel, template: template, fresh: fresh)
-            var sends: [Store.PendingSend] = []
-            var sending: [Int] = []
+            // Keyed messages go as a group (their keys reference notifications);
+            // the rest as one batch, fanned out by the worker (Store+Batches).
+            var keyed: [Store.PendingSend] = [], keyedIndices: [Int] = []
+            var batch: Store.NewBatch?, batchIndices: [Int] = []
+            let batchId = Identifier.makeBatch()
             var refusedFromCache = false
             for index in open {
                 let message = parsed[index]!
                 do {
                     let new = try notification(found, tenantId: tenantId, variables: message.variables,
                                                recipient: message.recipient, locale: locale)
-                    sends.append(Store.PendingSend(new, scheduledAt: message.scheduledAt, idempotencyKey: message.idempotencyKey,
-                                                   requestDigest: message.digest, lookupVersion: found.version))
-                    sending.append(index)
+                    if message.idempotencyKey == nil {
+                        let member = Store.BatchMessage(id: Identifier.batchMember(batchId, index: index), to: new.to,
+                                                        locale: new.locale, variables: new.variables, rendered: new.rendered,
+                                                        scheduledAt: message.scheduledAt)
+                        if batch == nil { batch = Store.NewBatch(id: batchId, shared: new, messages: [], lookupVersion: found.version) }
+                        batch!.messages.append(member)
+                        batchIndices.append(index)
+                    } else {
+                        keyed.append(Store.PendingSend(new, scheduledAt: message.scheduledAt, idempotencyKey: message.idempotencyKey,
+                                                       requestDigest: message.digest, lookupVersion: found.version))
+                        keyedIndices.append(index)
+                    }
                 } catch {
                     if found.cached { refusedFromCache = true; break }
                     answers[index] = failure(error)
                 }
             }
             if refusedFromCache { fresh = true; continue } // confirmed afresh before any message is refused
-            let results = await store.sendGroup(sends)
+            let sending = keyedIndices + batchIndices
+            let results = await store.sendGroup(keyed) + accept(batch, store: store)
             if !results.isEmpty, results.allSatisfy({ if case .failure(let error) = $0 { Store.isUnavailable(error) } else { false } }),
                case .failure(let error) = results[0] {
                 throw error // nothing written: the whole request fails, as a single send would
@@ -85,6 +100,20 @@ extension NotificationRoutes {
             answers[index] = same ? answers[leader] : failure(keyConflict)
         }
         return answers.map { $0 ?? failure(APIError.internalError) }
+    }
+
+    /// The batch written as one row: each of its messages answered with its
+    /// own id, or all with the batch's staleness or error.
+    private static func accept(_ batch: Store.NewBatch?, store: Store) async -> [Result<Store.SendOutcome, any Error>] {
+        guard let batch else { return [] }
+        do {
+            switch try await store.acceptBatch(batch) {
+            case .accepted: return batch.messages.map { .success(.queued(notificationId: $0.id)) }
+            case .staleLookups: return batch.messages.map { _ in .success(.staleLookups) }
+            }
+        } catch {
+            return batch.messages.map { _ in .failure(error) }
+        }
     }
 
     static let keyConflict = APIError(.conflict, "This idempotencyKey was used with a different message")

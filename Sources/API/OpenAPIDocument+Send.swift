@@ -30,9 +30,12 @@ extension OpenAPIDocument {
             "operationId": "herald-notifications-sendBulk", "tags": ["Herald"],
             "summary": "Queue up to 1,000 messages of one template through one channel",
             "description": """
-                All valid messages are queued in one transaction; each is answered in order with its \
-                notificationId or its own error ({message, code}), and invalid ones do not stop the rest. \
-                An idempotencyKey repeated with the same message answers the same notification.
+                Each message is rendered and checked now and answered in order with its notificationId or \
+                its own error ({message, code}); invalid ones do not stop the rest. Valid messages without an \
+                idempotencyKey are accepted as one batch that the worker fans out into notifications at once \
+                (reading one of its ids fans it out first; the logs and stats show them once fanned out); \
+                keyed ones are queued in one transaction, and a key repeated with the same message answers \
+                the same notification.
                 """,
             "requestBody": ["required": true, "content": ["application/json": ["schema": bulkSendBody]]],
             "responses": ["200": ["description": "One answer per message, in order",

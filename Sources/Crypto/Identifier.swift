@@ -5,22 +5,28 @@ public enum Identifier {
     public static let prefix: Character = "c"
     public static let randomLength = 24
 
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
     public static func make() -> String {
+        make(randomCharacters: randomLength)
+    }
+
+    /// `c` and `count` random base-36 characters.
+    static func make(randomCharacters count: Int) -> String {
         var chars: [UInt8] = [UInt8(ascii: "c")]
-        chars.reserveCapacity(1 + randomLength)
+        chars.reserveCapacity(1 + count)
         // Rejection sampling: 252 = 7 * 36 is the largest multiple of 36 that
         // fits in a byte, so accepting only bytes < 252 keeps every character
         // equally likely.
-        while chars.count < 1 + randomLength {
-            for byte in SecureRandom.bytes(randomLength) where byte < 252 {
+        while chars.count < 1 + count {
+            for byte in SecureRandom.bytes(count) where byte < 252 {
                 chars.append(alphabet[Int(byte % 36)])
-                if chars.count == 1 + randomLength { break }
+                if chars.count == 1 + count { break }
             }
         }
         return String(decoding: chars, as: UTF8.self)
     }
+
 
     /// True for exactly what `make()` produces: `^c[a-z0-9]{24}$`.
     public static func isValid(_ id: String) -> Bool {

@@ -22,6 +22,7 @@ public enum CLI {
           render FILE --data F [--partials DIR]
           bench render --template F --data F [--partials DIR] --iterations N
           bench queue [--rows N] [--seconds S] [--latency-samples N]
+          bench fan-out [--clients N]  Fan out the pending bulk batches as workers do, timed
           --help, --version
 
         Environment: DATABASE_URL, HERALD_HOST (127.0.0.1), HERALD_PORT (4000), HERALD_MASTER_KEY,
@@ -54,8 +55,9 @@ public enum CLI {
             case "templates": return await TemplatesCommand.run(rest)
             case "bench":
                 if rest.first == "queue" { return await BenchQueueCommand.run(Array(rest.dropFirst())) }
+                if rest.first == "fan-out" { return await BenchFanOutCommand.run(Array(rest.dropFirst())) }
                 guard rest.first == "render" else {
-                    printError("usage: herald bench render … | herald bench queue …")
+                    printError("usage: herald bench render … | herald bench queue … | herald bench fan-out …")
                     return ExitCode.usage
                 }
                 return BenchRenderCommand.run(Array(rest.dropFirst()))

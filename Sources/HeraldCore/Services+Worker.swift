@@ -16,7 +16,7 @@ extension Services {
         metrics.register("herald_delivery_attempt_duration_seconds", .histogram,
                          help: "Time a delivery attempt took, by provider", labels: ["provider"])
         metrics.register("herald_worker_events_total", .counter,
-                         help: "Worker counters since start: claimed, rescued (expired leases taken over), released, lease_lost",
+                         help: "Worker counters since start: claimed, rescued (expired leases taken over), released, lease_lost, fanned_out (notifications written from accepted bulk batches)",
                          labels: ["event"])
         metrics.register("herald_worker_in_flight", .gauge, help: "Notifications a worker holds right now")
         metrics.register("herald_worker_deaf_listener_total", .counter,
@@ -36,7 +36,7 @@ extension Services {
         metrics.collect {
             let counters = worker.metrics
             return [("claimed", counters.claimed), ("rescued", counters.rescued), ("released", counters.released),
-                    ("lease_lost", counters.leaseLost)].map { ("herald_worker_events_total", ["event": $0.0], Double($0.1)) }
+                    ("lease_lost", counters.leaseLost), ("fanned_out", counters.fannedOut)].map { ("herald_worker_events_total", ["event": $0.0], Double($0.1)) }
                 + [("herald_worker_in_flight", [:], Double(counters.inFlight)),
                    ("herald_worker_late_outcomes_total", ["kind": "late"], Double(counters.lateOutcomes)),
                    ("herald_worker_deaf_listener_total", [:], Double(counters.deafListener)),

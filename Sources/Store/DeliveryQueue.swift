@@ -55,6 +55,12 @@ public struct DeliveryQueue: Sendable {
         return try await run("releasing rows") { try Store.release($0, workerId: workerId, ids: ids) }
     }
 
+    /// Fans out up to `limit` accepted bulk batches into notifications and
+    /// queue rows (see `Store.fanOutBatches`); never part of a claim.
+    public func fanOutBatches(limit: Int) async throws -> Store.FanOut {
+        try await run("fanning out batches") { try Store.fanOutBatches($0, limit: limit) }
+    }
+
     /// Deletes up to `limit` finished rows past retention (see `Store.deleteFinished`).
     public func deleteFinished(olderThanDays days: Int, limit: Int) async throws -> Int {
         try await run("deleting finished rows") { try Store.deleteFinished($0, olderThanDays: days, limit: limit) }
@@ -173,9 +179,30 @@ public final class QueueWakeups: Sendable {
         }
     }
 
-    /// Calls `wake` for each NOTIFY or reconnect until `stop()`.
-    public func forEach(_ wake: @Sendable () -> Void) async {
-        for await _ in listener.notifications { wake() }
+    /// What a wake-up says may be waiting.
+    public struct Wakeup: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Queue rows may be ready to claim.
+        public static let queue = Wakeup(rawValue: 1)
+        /// A bulk batch was accepted: fan it out (`DeliveryQueue.fanOutBatches`).
+        public static let batches = Wakeup(rawValue: 2)
+    }
+
+    /// The NOTIFY payload of an accepted batch (Store+Batches).
+    static let batchPayload = "batch"
+
+    /// Calls `wake` for each NOTIFY or reconnect until `stop()`: a batch's
+    /// NOTIFY says `.batches`, every other `.queue`, and a reconnect (NOTIFYs
+    /// may have been missed) both.
+    public func forEach(_ wake: @Sendable (Wakeup) -> Void) async {
+        for await event in listener.notifications {
+            if event.isReconnected {
+                wake([.queue, .batches])
+            } else {
+                wake(event.payload == Self.batchPayload ? .batches : .queue)
+            }
+        }
     }
 
     public func stop() { listener.stop() }

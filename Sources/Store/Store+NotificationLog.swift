@@ -12,11 +12,26 @@ extension Store {
         }
     }
 
-    public func notificationTenant(id: String) async throws -> String? { try await tenantOf("notifications", id) }
+    /// The notification's tenant, or, for a message of a bulk send not yet
+    /// fanned out (Store+Batches), its batch's: the reads that follow fan it
+    /// out. Reads only, so a call refused after it writes nothing.
+    public func notificationTenant(id: String) async throws -> String? {
+        try await database.withConnection { connection in
+            try connection.query("""
+                (SELECT tenant_id FROM notifications WHERE id = $1)
+                UNION ALL (SELECT tenant_id FROM notification_batches WHERE id = left($1, \(Identifier.batchLength)))
+                LIMIT 1
+                """, [id]).first?.decode("tenant_id", as: String.self)
+        }
+    }
 
     /// The notification with `deliveryAttempts`, oldest attempt first, and
     /// what the provider said later (`Projection.notificationDelivery`).
     public func notificationJSON(id: String, tenantId: String) async throws -> String? {
+        try await readingBatchMessage(id) { try await notificationRowJSON(id: id, tenantId: tenantId) }
+    }
+
+    private func notificationRowJSON(id: String, tenantId: String) async throws -> String? {
         try await database.withConnection { connection in
             try connection.query("""
                 SELECT ((\(Projection.notification))::jsonb || jsonb_build_object('deliveryAttempts', coalesce(
@@ -39,6 +54,13 @@ extension Store {
     /// Retry takes a failed or cancelled notification back to the queue with a
     /// fresh attempt budget (its channel's maximum); cancel stops one that has not started sending.
     public func apply(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
+        try await readingBatchMessage(id) {
+            let outcome = try await applyToRow(action, notificationId: id, tenantId: tenantId)
+            return outcome == .notFound ? nil : outcome
+        } ?? .notFound
+    }
+
+    private func applyToRow(_ action: OperatorAction, notificationId id: String, tenantId: String) async throws -> OperatorOutcome {
         try await database.withTransaction { connection in
             guard let logged = try connection.query(
                 "SELECT status FROM notifications WHERE id = $1 AND tenant_id = $2 FOR UPDATE", [id, tenantId])

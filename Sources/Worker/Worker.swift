@@ -23,7 +23,8 @@ import Store
 /// (`LeaseBook`), so the defaults drain a backlog at the database's pace. The claim loop sleeps until a
 /// NOTIFY on `herald_queue`, a freed slot, or the slow poll. Beside it run the
 /// heartbeat (leases of held rows), the rescue (expired leases of dead
-/// workers) and the retention of finished rows. Embeddable: `herald worker`
+/// workers), the fan-out of accepted bulk batches and the retention of
+/// finished rows. Embeddable: `herald worker`
 /// and `herald dev` both run one; it never closes the store's pool.
 public final class Worker: Sendable {
     public let configuration: WorkerConfiguration
@@ -42,6 +43,8 @@ public final class Worker: Sendable {
     let claimBell = Doorbell()
     /// Wakes the writer of outcomes.
     let flushBell = Doorbell()
+    /// Wakes the fan-out of bulk batches (`Worker+FanOut`).
+    let fanOutBell = Doorbell()
 
     struct WorkerState {
         var book: LeaseBook<Store.ClaimedNotification>
@@ -122,9 +125,12 @@ public final class Worker: Sendable {
             logger.warning("the LISTEN connection is deaf", ("advice", .string(advice)))
             state.withLock { $0.metrics.deafListener += 1 }
         })
-        let wakeups = Task { [claimBell] in
+        let wakeups = Task { [claimBell, fanOutBell] in
             // A reconnect means NOTIFYs may have been missed: look anyway.
-            await listener.forEach { claimBell.ring(.work) }
+            await listener.forEach { wakeup in
+                if wakeup.contains(.queue) { claimBell.ring(.work) }
+                if wakeup.contains(.batches) { fanOutBell.ring(.work) }
+            }
         }
         do {
             try await listener.start()
@@ -136,6 +142,7 @@ public final class Worker: Sendable {
                 group.addTask { await self.flushLoop() }
                 group.addTask { await self.heartbeatLoop() }
                 group.addTask { await self.rescueLoop() }
+                group.addTask { await self.fanOutLoop() }
                 if self.configuration.retentionDays > 0 { group.addTask { await self.retentionLoop() } }
             }
         }
@@ -155,6 +162,7 @@ public final class Worker: Sendable {
         await release(unstarted)
         let stragglers = await drainSends()
         maintenance.cancel()
+        fanOutBell.ring(.stop)
         await maintenance.value
         await flushRemaining()
         if stragglers > 0 {

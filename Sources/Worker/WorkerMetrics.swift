@@ -28,6 +28,8 @@ public struct WorkerMetrics: Sendable, Equatable {
     public var circuitSkips = 0
     public var postponed = 0
     public var circuitsOpened = 0
+    /// Notifications written by fanning out accepted bulk batches.
+    public var fannedOut = 0
     /// Rows held right now: waiting, sending, or awaiting their write.
     public var inFlight = 0
 
