@@ -18,8 +18,8 @@ extension NotificationRoutes {
     }
 
     static func sendBulk(store: Store, lookups: SendLookupCache, tenantId: String, channel: String, template: String,
-                         messages: [JSONValue], locale: String?) async throws -> [JSONValue] {
-        var answers = [JSONValue?](repeating: nil, count: messages.count)
+                         messages: [JSONValue], locale: String?) async throws -> [BulkAnswer] {
+        var answers = [BulkAnswer?](repeating: nil, count: messages.count)
         var parsed: [Int: BulkMessage] = [:]
         for (index, message) in messages.enumerated() {
             do {
@@ -80,7 +80,7 @@ extension NotificationRoutes {
             var stale: [Int] = []
             for (index, result) in zip(sending, results) {
                 switch result {
-                case .success(.queued(let id)): answers[index] = ["notificationId": .string(id)]
+                case .success(.queued(let id)): answers[index] = .queued(id)
                 case .success(.keyConflict): answers[index] = failure(keyConflict)
                 case .success(.staleLookups): stale.append(index)
                 case .failure(let error): answers[index] = failure(error)
@@ -118,8 +118,37 @@ extension NotificationRoutes {
 
     static let keyConflict = APIError(.conflict, "This idempotencyKey was used with a different message")
 
-    private static func failure(_ error: any Error) -> JSONValue {
-        ["error": APIError.from(error).json]
+    private static func failure(_ error: any Error) -> BulkAnswer {
+        .failed(APIError.from(error).json)
+    }
+
+    /// One message's answer: its notification id, or its error in the contract's shape.
+    enum BulkAnswer {
+        case queued(String)
+        case failed(JSONValue)
+    }
+
+    /// `{status, data: [{notificationId} | {error}]}`, written straight into
+    /// the body: a thousand answers built as JSON objects first cost a tenth
+    /// of a bulk request.
+    static func bulkResponse(_ answers: [BulkAnswer]) -> APIResponse {
+        var body: [UInt8] = []
+        body.reserveCapacity(40 + answers.count * 48)
+        body.append(contentsOf: #"{"status":"success","data":["#.utf8)
+        for (index, answer) in answers.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            switch answer {
+            case .queued(let id):
+                body.append(contentsOf: #"{"notificationId":"#.utf8)
+                JSONValue.string(id).encode(into: &body)
+            case .failed(let error):
+                body.append(contentsOf: #"{"error":"#.utf8)
+                error.encode(into: &body)
+            }
+            body.append(UInt8(ascii: "}"))
+        }
+        body.append(contentsOf: "]}".utf8)
+        return APIResponse(body: body)
     }
 
     /// One message's fields; its digest covers the tenant, template, channel

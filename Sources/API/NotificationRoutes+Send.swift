@@ -78,7 +78,7 @@ extension NotificationRoutes {
             let locale = request.header("accept-language").map(Self.firstLanguage)
             let answers = try await sendBulk(store: store, lookups: lookups, tenantId: tenantId, channel: channelReference,
                                              template: templateReference, messages: messages, locale: locale)
-            return .json(["status": "success", "data": .array(answers)])
+            return bulkResponse(answers)
         }
     }
 
