@@ -241,7 +241,7 @@ public final class SendGroupCommitter: Sendable {
                 await Store.commitGroup(StoreDatabase(pool: self.pool), group.map(\.send))
             }
             for (waiter, result) in zip(group, results) { waiter.resume(result) }
-            self.run(self.state.withLock { $0.finished() })
+            self.run(self.state.withLock { $0.finished(group) })
         }
     }
 }
