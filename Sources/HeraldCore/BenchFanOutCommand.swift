@@ -50,9 +50,6 @@ public enum BenchFanOutCommand {
                 fan_out_rows_per_s=\(Int((Double(totals.notifications) / max(seconds, 0.001)).rounded()))
                 """)
             return 0
-        } catch let error as ConfigurationError {
-            printError("herald: \(error.description)")
-            return ExitCode.config
         } catch {
             return error.report()
         }

@@ -77,9 +77,6 @@ public enum BenchQueueCommand {
                 """)
             try await bench.remove(pool)
             return 0
-        } catch let error as ConfigurationError {
-            printError("herald: \(error.description)")
-            return ExitCode.config
         } catch {
             return error.report()
         }

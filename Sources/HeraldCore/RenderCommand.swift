@@ -135,6 +135,10 @@ enum CommandFailure: Error {
 extension Error {
     /// Prints the failure to stderr and answers the exit status (sysexits.h).
     func report() -> Int32 {
+        if let error = self as? ConfigurationError {
+            printError("herald: \(error.description)")
+            return ExitCode.config
+        }
         let (message, status): (String, Int32) = switch self as? CommandFailure {
         case .usage(let text)?: (text, 64)
         case .data(let text)?: ("herald: \(text)", 65)
