@@ -6,16 +6,26 @@
 /// (its WAL flush) overlap the next group's statement, as PostgreSQL's own
 /// group commit would for two clients.
 ///
-/// A group never holds an idempotency key that another waiting or in-flight
-/// send holds: the second waits until the group with the first has ended,
-/// where the first's key row is committed and answers it (same body: the
-/// same notification; another body: a conflict).
+/// One send per idempotency key is written at a time, its leader. A send
+/// whose key a waiting or in-flight send already holds follows that leader:
+/// it is not written at all but handed back when the leader's group ends, to
+/// be answered from the leader's outcome (SendGroupCommitter). A client
+/// retrying one key in a storm so costs one write, not one group each.
 struct SendGroupState<Item: SendGroupItem> {
     enum Action {
         /// Write these now, then report `finished(_:)` with them.
         case commit([Item])
-        /// Nothing to do: every write slot is busy, or nothing can go yet.
+        /// Nothing to do: every write slot is busy, nothing waits, or the
+        /// send follows the leader of its key.
         case none
+    }
+
+    /// What the end of a group leaves to do.
+    struct Finished {
+        /// The sends that followed each key of the group, by key, in arrival
+        /// order: answer them from the leader's outcome or submit them again.
+        var followers: [String: [Item]]
+        var next: Action
     }
 
     /// The most sends one group writes: bounds a statement's arrays and the
@@ -25,8 +35,9 @@ struct SendGroupState<Item: SendGroupItem> {
     let maxInFlight: Int
     private(set) var waiting: [Item] = []
     private(set) var inFlight = 0
-    /// The keys of the groups being written.
-    private var keysInFlight: Set<String> = []
+    /// The keys of the leaders, waiting or being written.
+    private var leaderKeys: Set<String> = []
+    private(set) var followers: [String: [Item]] = [:]
 
     var committing: Bool { inFlight > 0 }
 
@@ -37,34 +48,32 @@ struct SendGroupState<Item: SendGroupItem> {
     }
 
     mutating func submit(_ item: Item) -> Action {
+        if let key = item.groupKey {
+            guard leaderKeys.insert(key).inserted else {
+                followers[key, default: []].append(item)
+                return .none
+            }
+        }
         waiting.append(item)
         return next()
     }
 
     /// `group`, handed out by a `.commit`, is written (or failed).
-    mutating func finished(_ group: [Item]) -> Action {
+    mutating func finished(_ group: [Item]) -> Finished {
         inFlight -= 1
-        for item in group { if let key = item.groupKey { keysInFlight.remove(key) } }
-        return next()
+        var handedBack: [String: [Item]] = [:]
+        for item in group {
+            guard let key = item.groupKey else { continue }
+            leaderKeys.remove(key)
+            if let waitingOnKey = followers.removeValue(forKey: key) { handedBack[key] = waitingOnKey }
+        }
+        return Finished(followers: handedBack, next: next())
     }
 
     private mutating func next() -> Action {
         guard inFlight < maxInFlight, !waiting.isEmpty else { return .none }
-        var group: [Item] = []
-        var later: [Item] = []
-        var keys = keysInFlight
-        for item in waiting {
-            let keyFree = item.groupKey.map { !keys.contains($0) } ?? true
-            if group.count < limit && keyFree {
-                group.append(item)
-                if let key = item.groupKey { keys.insert(key) }
-            } else {
-                later.append(item)
-            }
-        }
-        guard !group.isEmpty else { return .none } // every waiting send's key is being written
-        waiting = later
-        keysInFlight = keys
+        let group = Array(waiting.prefix(limit))
+        waiting.removeFirst(group.count)
         inFlight += 1
         return .commit(group)
     }

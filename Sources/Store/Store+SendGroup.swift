@@ -6,7 +6,10 @@ import Postgres
 /// committer (SendGroupState): alone at once when nothing is being written,
 /// else together with every send that arrived meanwhile, in one statement
 /// (one transaction when idempotency keys are involved) with one `pg_notify`.
-/// `sendGroup` writes a caller's own group (bulk sends) the same way.
+/// Repeats of one idempotency key that arrive while it is being written are
+/// answered from that write (SendGroupCommitter.answer) instead of each
+/// writing a group of its own. `sendGroup` writes a caller's own group (bulk
+/// sends) the same way.
 extension Store {
     public enum SendOutcome: Sendable, Equatable {
         /// Queued now, or the earlier notification of the same key and body.
@@ -241,7 +244,34 @@ public final class SendGroupCommitter: Sendable {
                 await Store.commitGroup(StoreDatabase(pool: self.pool), group.map(\.send))
             }
             for (waiter, result) in zip(group, results) { waiter.resume(result) }
-            self.run(self.state.withLock { $0.finished(group) })
+            let finished = self.state.withLock { $0.finished(group) }
+            self.run(finished.next)
+            var again: [Waiter] = []
+            for (leader, result) in zip(group, results) {
+                guard let key = leader.groupKey, let followers = finished.followers[key] else { continue }
+                for follower in followers {
+                    if let answer = Self.answer(follower.send, from: leader.send, result) { follower.resume(answer) } else { again.append(follower) }
+                }
+            }
+            for waiter in again { self.run(self.state.withLock { $0.submit(waiter) }) }
+        }
+    }
+
+    /// A follower's outcome from its leader's (same tenant and key), where
+    /// the database would certainly answer the same: the leader's key row now
+    /// holds the leader's body, so the same body is the leader's notification
+    /// or conflict, another body a conflict with the notification. nil: only
+    /// the database can tell (the leader was stale or failed alone, or it
+    /// conflicted with a third body the follower may match), so the follower
+    /// goes again as a leader.
+    static func answer(_ follower: Store.PendingSend, from leader: Store.PendingSend,
+                       _ result: Result<Store.SendOutcome, any Error>) -> Result<Store.SendOutcome, any Error>? {
+        let sameBody = follower.requestDigest == leader.requestDigest
+        switch result {
+        case .success(.queued): return sameBody ? result : .success(.keyConflict)
+        case .success(.keyConflict): return sameBody ? result : nil
+        case .success(.staleLookups): return nil
+        case .failure(let error): return Store.isUnavailable(error) ? result : nil
         }
     }
 }

@@ -87,6 +87,20 @@ import Testing
             let again = try await Self.send(api, tenant, name: "Ann", key: "k1")
             #expect(Self.id(again) == Self.id(same[0]))
             #expect(try await Self.send(api, tenant, name: "Bob", key: "k1").status == 409)
+            // A storm of one new key with two bodies: whichever body is written first wins; every
+            // repeat of it answers its id, every other body 409, and one notification is written.
+            let storm = try await withThrowingTaskGroup(of: (String, TestHTTPClient.Response).self) { group in
+                for index in 0..<16 {
+                    let name = index % 4 == 0 ? "Bob" : "Ann"
+                    group.addTask { (name, try await Self.send(api, tenant, name: name, key: "k2")) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = storm.filter { $0.1.status == 200 }
+            #expect(Set(winners.map(\.0)).count == 1, "one body wins the key")
+            #expect(Set(winners.compactMap { Self.id($0.1) }).count == 1)
+            #expect(storm.filter { $0.1.status == 409 }.allSatisfy { $0.0 != winners.first?.0 })
+            #expect(winners.count + storm.filter { $0.1.status == 409 }.count == 16)
             // One group written by the store with several keys, then a second group reusing them.
             func pending(_ key: String, _ digest: String) -> Store.PendingSend {
                 Store.PendingSend(Store.NewNotification(tenantId: tenant.id, templateId: nil, templateName: "hello", channelId: nil,
@@ -99,7 +113,7 @@ import Testing
             #expect(try second[1].get() == first[0].get())
             #expect(try second[2].get() == .keyConflict)
             guard case .queued = try second[3].get() else { Issue.record("a new key is written"); return }
-            #expect(try await Self.count(api, "SELECT count(*) FROM notifications") == 5)
+            #expect(try await Self.count(api, "SELECT count(*) FROM notifications") == 6)
         }
     }
 
