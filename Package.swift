@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "Postgres", dependencies: ["Basics", "CLibPQ"]),
         // A private PostgreSQL cluster in a folder: only `herald dev` and tests start one.
-        .target(name: "LocalPostgres", dependencies: ["Postgres"]),
+        .target(name: "LocalPostgres", dependencies: ["Basics", "Postgres"]),
         .target(name: "HTTP", dependencies: ["Basics"]),
         .target(name: "Logging"),
         .target(name: "Metrics"),
@@ -52,10 +52,10 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "LocalPostgres", "HeraldTestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HeraldTestSupport"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "HeraldCore", "Store", "Postgres", "LocalPostgres", "Delivery", "Rendering", "HTTP",
+        .testTarget(name: "DeliveryTests", dependencies: ["Basics", "Delivery", "JSON", "Crypto", "HeraldTestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Basics", "Worker", "HeraldCore", "Store", "Postgres", "LocalPostgres", "Delivery", "Rendering", "HTTP",
                                                         "JSON", "Crypto", "Logging", "HeraldTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "LocalPostgres", "HTTP", "JSON", "Crypto",
+        .testTarget(name: "APITests", dependencies: ["Basics", "HeraldCore", "API", "Studio", "Worker", "Store", "Postgres", "LocalPostgres", "HTTP", "JSON", "Crypto",
                                                      "Rendering", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Postgres
 #if canImport(Glibc)
@@ -17,9 +18,9 @@ import Glibc
 public final class TestPgBouncer: Sendable {
     public let port: Int
     private let directory: String
-    private let process: Process
+    private let process: ChildProcess
 
-    private init(port: Int, directory: String, process: Process) {
+    private init(port: Int, directory: String, process: ChildProcess) {
         self.port = port
         self.directory = directory
         self.process = process
@@ -86,12 +87,8 @@ public final class TestPgBouncer: Sendable {
                 chown(path, owner.pointee.pw_uid, owner.pointee.pw_gid)
             }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: asRoot ? "/usr/sbin/runuser" : binary)
-        process.arguments = (asRoot ? ["-u", "postgres", "--", binary] : []) + [directory + "/pgbouncer.ini"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(asRoot ? "/usr/sbin/runuser" : binary,
+                                       (asRoot ? ["-u", "postgres", "--", binary] : []) + [directory + "/pgbouncer.ini"])
         let bouncer = TestPgBouncer(port: port, directory: directory, process: process)
         for _ in 0..<200 {
             if Loopback.accepts(port: port) { return bouncer }
@@ -112,7 +109,8 @@ public final class TestPgBouncer: Sendable {
             for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
             kill(pid, SIGKILL)
         }
-        if process.isRunning { process.terminate() }
+        process.signal(SIGKILL) // runuser, or PgBouncer itself, if still there
+        process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import JSON
 
@@ -13,14 +14,12 @@ import JSON
 public final class TestSMTPServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
-    private let process: Process
-    private let input: Pipe
+    private let process: ChildProcess
 
-    private init(port: Int, directory: URL, process: Process, input: Pipe) {
+    private init(port: Int, directory: URL, process: ChildProcess) {
         self.port = port
         self.directory = directory
         self.process = process
-        self.input = input
     }
 
     /// The repository root: three levels up from Sources/HeraldTestSupport/.
@@ -44,28 +43,22 @@ public final class TestSMTPServer: @unchecked Sendable {
         let directory = URL(fileURLWithPath: base)
             .appendingPathComponent("herald-smtp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, "--dir", directory.path, "--max-seconds", "300"] + options
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input // the server exits when this closes (when we stop, or die)
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // Standard input is a pipe: the server exits when it closes (when we stop, or die).
+        let process = try ChildProcess("/usr/bin/env", ["python3", scriptPath, "--dir", directory.path, "--max-seconds", "300"] + options,
+                                       input: .pipe, output: .pipe)
         var line = Data()
         while !line.contains(10) {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = process.standardOutput!.availableData
             if chunk.isEmpty { break }
             line += chunk
         }
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6).prefix { $0.isNumber }) else {
-            try? input.fileHandleForWriting.close()
-            if process.isRunning { process.terminate() }
+            stop(process)
             try? FileManager.default.removeItem(at: directory)
             throw TestSMTPServerError(description: "the SMTP test peer did not start (needs python3 and aiosmtpd): \(text)")
         }
-        return TestSMTPServer(port: port, directory: directory, process: process, input: input)
+        return TestSMTPServer(port: port, directory: directory, process: process)
     }
 
     /// Every message received so far, oldest first, as smtp_server.py wrote it.
@@ -103,9 +96,14 @@ public final class TestSMTPServer: @unchecked Sendable {
 
     /// Stops the process and removes its directory. Safe to call twice.
     public func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
+        Self.stop(process)
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func stop(_ process: ChildProcess) {
+        try? process.standardInput?.close()
+        process.signal(SIGTERM)
+        process.waitUntilExit()
     }
 }
 

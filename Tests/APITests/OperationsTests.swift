@@ -1,3 +1,4 @@
+import Basics
 import Delivery
 import Foundation
 import Worker
@@ -84,22 +85,13 @@ import Testing
             let file = NSTemporaryDirectory() + "herald-openapi-\(getpid()).json"
             try Data(response.body).write(to: URL(fileURLWithPath: file))
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let check = try await TestHTTPClient.offload { () -> (Int32, String) in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3", "-c", """
+            let check = try await TestHTTPClient.offload {
+                try ChildProcess.run("/usr/bin/env", ["python3", "-c", """
                     import json, sys
                     from openapi_spec_validator import validate
                     validate(json.load(open(sys.argv[1])))
                     print("valid")
-                    """, file]
-                let out = Pipe()
-                process.standardOutput = out
-                process.standardError = out
-                try process.run()
-                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (process.terminationStatus, text)
+                    """, file])
             }
             #expect(check.0 == 0, "openapi-spec-validator: \(check.1)")
         }

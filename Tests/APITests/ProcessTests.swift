@@ -1,4 +1,5 @@
 import API
+import Basics
 import Crypto
 import Foundation
 import HeraldTestSupport
@@ -10,11 +11,6 @@ import Testing
 /// create, and a graceful stop on SIGTERM that lets a request in flight finish.
 @Suite struct ProcessTests {
     /// `swift build` puts the executable beside the test bundle.
-    static var heraldPath: String {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        return bundle.appendingPathComponent("herald").path
-    }
-
     struct Run {
         let status: Int32
         let stdout: String
@@ -23,22 +19,15 @@ import Testing
 
     static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Run {
         try await TestHTTPClient.offload {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: heraldPath)
-            process.arguments = arguments
-            process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-                .merging(environment) { $1 }
-            let out = Pipe(), err = Pipe(), stdin = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = stdin
-            try process.run()
-            stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
-            try stdin.fileHandleForWriting.close()
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            let process = try ChildProcess(HeraldProcesses.binaryPath, arguments,
+                                           environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+                                               .merging(environment) { $1 },
+                                           input: .pipe, output: .pipe, error: .pipe)
+            process.standardInput!.write(Data((input ?? "").utf8))
+            try process.standardInput!.close()
+            let stdout = process.standardOutput!.readDataToEndOfFile()
+            let stderr = process.standardError!.readDataToEndOfFile()
+            return Run(status: process.waitUntilExit(), stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
         }
     }
@@ -149,14 +138,11 @@ import Testing
         let token = Authenticator.issueToken(platformUserId: userId, email: "term@example.com", secret: jwtSecret)
         let port = try freePort()
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.heraldPath)
-        process.arguments = ["serve"]
-        process.environment = ["DATABASE_URL": database.url, "HERALD_MASTER_KEY": masterKey, "HERALD_JWT_SECRET": jwtSecret,
-                               "HERALD_PORT": String(port), "HERALD_LOG_LEVEL": "error"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let process = try ChildProcess(HeraldProcesses.binaryPath, ["serve"],
+                                       environment: ["DATABASE_URL": database.url, "HERALD_MASTER_KEY": masterKey, "HERALD_JWT_SECRET": jwtSecret,
+                                                     "HERALD_PORT": String(port), "HERALD_LOG_LEVEL": "error"],
+                                       error: .inherit)
+        defer { process.signal(SIGKILL); process.waitUntilExit() }
         var up = false
         for _ in 0..<100 where !up {
             up = (try? await TestHTTPClient.request(port: port, path: "/healthz").status) == 200
@@ -189,10 +175,7 @@ import Testing
         try await lockTask.value
         #expect(response.status == 200)
         #expect(response.bodyString.contains("Renamed Slowly"))
-        let exited = try await TestHTTPClient.offload { () -> Int32 in
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        let exited = try await TestHTTPClient.offload { process.waitUntilExit() }
         #expect(exited == 0)
     }
 }

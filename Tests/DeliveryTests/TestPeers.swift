@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Glibc
 import JSON
@@ -39,20 +40,10 @@ enum TestPaths {
 /// Runs a command to completion; throws with its stderr when it fails.
 @discardableResult
 func runCommand(_ arguments: [String], in directory: URL? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    let process = try ChildProcess("/usr/bin/env", arguments, directory: directory?.path, output: .pipe, error: .pipe)
+    let out = process.standardOutput!.readDataToEndOfFile()
+    let err = process.standardError!.readDataToEndOfFile()
+    guard process.waitUntilExit() == 0 else {
         throw HarnessError("\(arguments.joined(separator: " ")) failed: \(String(decoding: err, as: UTF8.self))")
     }
     return String(decoding: out, as: UTF8.self)
@@ -98,7 +89,7 @@ struct TestCertificates: Sendable {
 /// and aiosmtpd take far longer to start than a listener, so each test asks
 /// this process for a fresh server of its own instead of launching one.
 final class SMTPPeerProcess: @unchecked Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let output: FileHandle
     private let logURL: URL
@@ -118,17 +109,10 @@ final class SMTPPeerProcess: @unchecked Sendable {
         let directory = try TestPaths.makeTempDirectory("herald-smtp-peer")
         logURL = directory.appendingPathComponent("peer.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.smtpServerScript, "--control", "--max-seconds", "600"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        input = stdin.fileHandleForWriting
-        output = stdout.fileHandleForReading
-        try process.run()
+        process = try ChildProcess("/usr/bin/env", ["python3", TestPaths.smtpServerScript, "--control", "--max-seconds", "600"],
+                                   input: .pipe, output: .pipe, error: .file(logURL.path, append: true))
+        input = process.standardInput!
+        output = process.standardOutput!
         // The process ends when our end of its stdin closes, i.e. with us.
         guard let first = readLine(), first == "READY control" else {
             throw HarnessError("""

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import HeraldTestSupport
@@ -14,10 +15,6 @@ import Glibc
 /// nothing may be lost, and a message may arrive twice only when its send
 /// finished but the worker died before the outcome was committed.
 @Suite struct WorkerCrashTests {
-    static var heraldPath: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("herald").path
-    }
-
     // About 30 s alone; beside the other worker suites on two cores, near a minute.
     @Test(.timeLimit(.minutes(2)))
     func everyMessageSurvivesThreeKills() async throws {
@@ -29,32 +26,16 @@ import Glibc
                                            rendered: #"{"subject":"Crash test","html":"<p>Hello</p>","text":"Hello"}"#,
                                            to: #"["someone@example.com"]"#)
         let logFile = smtp.directory.appendingPathComponent("worker.log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "DATABASE_URL": fixture.url, "HERALD_MASTER_KEY": MasterKey.generateHex(),
             "HERALD_JWT_SECRET": Hex.encode(SecureRandom.bytes(32)),
             "HERALD_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)?security=none&from=herald@example.com",
             "HERALD_WORKER_LEASE_SECONDS": "2", "HERALD_WORKER_CONCURRENCY": "8", "HERALD_WORKER_BATCH": "16",
             "HERALD_LOG_LEVEL": "warning",
-            // deploy/test.sh kills what still carries its folder when it ends (a time limit cuts this test short).
-            "HERALD_TEST_TMPDIR": ProcessInfo.processInfo.environment["HERALD_TEST_TMPDIR"] ?? "",
         ]
-        let launched = LaunchedProcesses()
+        let launched = HeraldProcesses()
         defer { launched.killAll() }
-        func launch() throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.heraldPath)
-            process.arguments = ["worker"]
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            let log = try FileHandle(forWritingTo: logFile)
-            log.seekToEndOfFile()
-            process.standardError = log
-            try process.run()
-            launched.add(process)
-            return process
-        }
+        func launch() throws -> ChildProcess { try launched.launch(["worker"], environment: environment, log: logFile) }
 
         var sentAtKill: [Int] = []
         for _ in 0..<3 {
@@ -63,17 +44,15 @@ import Glibc
             // A random moment once this run has sent something.
             try await waitUntil("the worker sends", timeout: .seconds(20)) { smtp.messageCount() > before }
             try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            HeraldProcesses.kill(process)
             sentAtKill.append(smtp.messageCount())
         }
         let last = try launch()
         try await waitUntil("every notification sent", timeout: .seconds(90)) {
             try await fixture.count(status: "sent") == 2000
         }
-        last.terminate() // SIGTERM: a graceful stop
-        last.waitUntilExit()
-        #expect(last.terminationStatus == 0, "\((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+        let status = await HeraldProcesses.stop(last) // SIGTERM: a graceful stop
+        #expect(status == 0, "\((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
 
         // What the SMTP server received, by the notification id each message carries.
         var copies: [String: Int] = [:]
@@ -103,20 +82,5 @@ import Glibc
         }
         #expect(duplicated.count <= rescued)
         print("crash test: 2000 notifications, 3 SIGKILLs (after \(sentAtKill) messages), \(copies.values.reduce(0, +)) messages received, \(duplicates) duplicates (sends finished but not committed when killed), \(rescued) rows rescued")
-    }
-}
-
-/// The workers a test started, killed when it ends however it ends, so a
-/// failed or timed-out run leaves no worker polling a removed database.
-final class LaunchedProcesses: @unchecked Sendable {
-    private let lock = NSLock()
-    private var processes: [Process] = []
-
-    func add(_ process: Process) { lock.withLock { processes.append(process) } }
-
-    func killAll() {
-        for process in lock.withLock({ processes }) where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
     }
 }
