@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the parsers that face input: the HTTP request parser, the JSON
-# parser, the Mustache tokenizer/compiler/renderer and the DNS reply reader of domain
-# verification (harnesses in fuzz/).
+# parser, the Mustache tokenizer/compiler/renderer, the DNS reply reader of domain
+# verification and the readers of providers' delivery events (harnesses in fuzz/).
 #
 #   deploy/fuzz.sh [MINUTES] [TARGET...]   run each target MINUTES (default 1) minutes
 #   deploy/fuzz.sh --smoke [TARGET...]     15 seconds each: the CI-sized pass
 #   FUZZ_SECONDS=N deploy/fuzz.sh ...      any duration in seconds
 #   deploy/fuzz.sh --replay [TARGET...]    no fuzzing: run every seed once (libFuzzer -runs=0)
 #
-# TARGET is json, http, mustache or dns (default: all four, one after another). Fails on any
+# TARGET is json, http, mustache, dns or events (default: all five, one after another). Fails on any
 # crash, trap, invariant failure, sanitizer report, timeout or out-of-memory; the input
 # that caused it is left in .build/fuzz/artifacts/ (reproduce: the binary with that file).
 # Each target is built with `swiftc -sanitize=fuzzer,address` from its module's sources
@@ -25,7 +25,7 @@ elif [ "${1:-}" = "--replay" ]; then runs=(-runs=0); shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$(( $1 * 60 )); shift
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json http mustache dns)
+[ ${#targets[@]} -gt 0 ] || targets=(json http mustache dns events)
 
 out=.build/fuzz
 mkdir -p "$out/lib" "$out/artifacts" "$out/logs"
@@ -58,7 +58,17 @@ build() {
       # The reader and its lookup type only, through the CResolv shim (libresolv does the walking).
       compile "$out/dns-fuzz" -module-name DNSReply -I Sources/CResolv \
         Sources/API/DNSMessage.swift Sources/API/DNSTXTLookup.swift fuzz/DNS/*.swift ;;
-    *) echo "unknown fuzz target '$1' (json, http, mustache, dns)" >&2; return 64 ;;
+    events)
+      # The delivery-event readers and the form decoder only, over instrumented JSON and Crypto
+      # (OpenSSL through the COpenSSL shim, for the digest keys).
+      compile "$out/lib/libJSON.a" -module-name JSON -emit-library -static -emit-module \
+        -emit-module-path "$out/lib/JSON.swiftmodule" Sources/JSON/*.swift
+      compile "$out/lib/libCrypto.a" -module-name Crypto -I Sources/COpenSSL -emit-library -static -emit-module \
+        -emit-module-path "$out/lib/Crypto.swiftmodule" Sources/Crypto/*.swift
+      compile "$out/events-fuzz" -module-name DeliveryEvents -I "$out/lib" -I Sources/COpenSSL -L "$out/lib" -lJSON -lCrypto -lcrypto \
+        Sources/Delivery/DeliveryEvent.swift Sources/Delivery/DeliveryEvent+Parsing.swift \
+        Sources/Delivery/DeliveryEvent+Providers.swift Sources/Delivery/FormDecoding.swift fuzz/DeliveryEvents/*.swift ;;
+    *) echo "unknown fuzz target '$1' (json, http, mustache, dns, events)" >&2; return 64 ;;
   esac
 }
 

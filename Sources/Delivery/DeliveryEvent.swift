@@ -26,8 +26,10 @@ public struct DeliveryEvent: Sendable, Equatable {
     public init(kind: Kind, eventKey: String, notificationId: String? = nil, recipient: String? = nil,
                 detail: String? = nil, occurredAt: Date? = nil, providerMessageId: String? = nil) {
         self.kind = kind
-        // Long keys are hashed, not cut: two ids sharing a prefix must stay two events.
-        self.eventKey = eventKey.utf8.count <= 200 && !eventKey.contains("\0") ? eventKey : "sha256:" + SHA256.hex(eventKey)
+        // Long keys are hashed, not cut: two ids sharing a prefix must stay two events. A provider's
+        // id that looks like Herald's digest keys is hashed too, so it can never pose as one.
+        let storable = eventKey.utf8.count <= 200 && !eventKey.contains("\0") && !eventKey.hasPrefix(Self.digestPrefix)
+        self.eventKey = storable ? eventKey : Self.digestPrefix + SHA256.hex(eventKey)
         self.notificationId = notificationId.flatMap(Self.plausibleId)
         self.recipient = recipient.map { Self.storable($0, max: 320) }
         self.detail = detail.map { Self.storable($0, max: 1000) }
@@ -49,9 +51,11 @@ public struct DeliveryEvent: Sendable, Equatable {
         return trimmed
     }
 
+    static let digestPrefix = "sha256:"
+
     /// The dedupe key of an event without an id of its own: its JSON, hashed.
     static func digestKey(_ value: JSONValue) -> String {
-        "sha256:" + SHA256.hex(value.encoded())
+        digestPrefix + SHA256.hex(value.encoded())
     }
 }
 

@@ -71,6 +71,17 @@ import HeraldTestSupport
         #expect(first[0].notificationId == nil, "not a Herald id, so it names nothing")
     }
 
+    /// Found by deploy/fuzz.sh events: a provider's own event id written like
+    /// Herald's digest keys is hashed, so it cannot pose as the digest of
+    /// another event.
+    @Test func aProviderIdLikeADigestKeyIsHashed() throws {
+        let body = Array(#"[{"email":"a@example.com","event":"delivered","sg_event_id":"sha256:A"}]"#.utf8)
+        let key = try #require(try SendGridEvents.parse(body).first).eventKey
+        #expect(key != "sha256:A")
+        #expect(key.hasPrefix("sha256:") && key.utf8.count == 7 + 64)
+        #expect(try SendGridEvents.parse(Array(#"[{"event":"delivered","sg_event_id":"sha-A"}]"#.utf8))[0].eventKey == "sha-A")
+    }
+
     @Test func textPostgreSQLCannotHoldIsCleaned() throws {
         let body = Array(#"[{"id":"e\u0000","type":"bounced","notificationId":"cabcdefgh1","recipient":"a\u0000@b.c","detail":"x\u0000y"}]"#.utf8)
         let event = try #require(try HeraldEvents.parse(body).first)
