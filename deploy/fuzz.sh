@@ -4,7 +4,7 @@
 # verification and the readers of providers' delivery events (harnesses in fuzz/).
 #
 #   deploy/fuzz.sh [MINUTES] [TARGET...]   run each target MINUTES (default 1) minutes
-#   deploy/fuzz.sh --smoke [TARGET...]     15 seconds each: the CI-sized pass
+#   deploy/fuzz.sh --smoke [TARGET...]     10 seconds each: the CI-sized pass
 #   FUZZ_SECONDS=N deploy/fuzz.sh ...      any duration in seconds
 #   deploy/fuzz.sh --replay [TARGET...]    no fuzzing: run every seed once (libFuzzer -runs=0)
 #
@@ -20,7 +20,7 @@ cd "$(herald_root)"
 
 seconds=${FUZZ_SECONDS:-60}
 runs=()
-if [ "${1:-}" = "--smoke" ]; then seconds=15; shift
+if [ "${1:-}" = "--smoke" ]; then seconds=10; shift
 elif [ "${1:-}" = "--replay" ]; then runs=(-runs=0); shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$(( $1 * 60 )); shift
 fi
@@ -39,19 +39,26 @@ compile() {  # compile OUTPUT SWIFTC-ARGUMENTS...: quiet unless it fails
   fi
 }
 
+declare -A built=()
+library() {  # library MODULE [SWIFTC-ARGUMENTS...]: an instrumented static library of Sources/MODULE, once per run
+  local module=$1; shift
+  [ -n "${built[$module]:-}" ] && return 0
+  compile "$out/lib/lib$module.a" -module-name "$module" -emit-library -static -emit-module \
+    -emit-module-path "$out/lib/$module.swiftmodule" "$@" "Sources/$module"/*.swift
+  built[$module]=1
+}
+
 build() {
   case $1 in
     json) compile "$out/json-fuzz" -module-name JSON Sources/JSON/*.swift fuzz/JSON/*.swift ;;
     http)
       # HTTP imports Basics (its lock and Duration conversions): built first as a library, as for Mustache.
-      compile "$out/lib/libBasics.a" -module-name Basics -emit-library -static -emit-module \
-        -emit-module-path "$out/lib/Basics.swiftmodule" Sources/Basics/*.swift
+      library Basics
       compile "$out/http-fuzz" -module-name HTTP -I "$out/lib" -L "$out/lib" -lBasics \
         Sources/HTTP/*.swift fuzz/HTTPParser/*.swift ;;
     mustache)
       # Mustache imports JSON, so JSON is built as its own (instrumented) module first.
-      compile "$out/lib/libJSON.a" -module-name JSON -emit-library -static -emit-module \
-        -emit-module-path "$out/lib/JSON.swiftmodule" Sources/JSON/*.swift
+      library JSON
       compile "$out/mustache-fuzz" -module-name Mustache -I "$out/lib" -L "$out/lib" -lJSON \
         Sources/Mustache/*.swift fuzz/Mustache/*.swift ;;
     dns)
@@ -61,10 +68,8 @@ build() {
     events)
       # The delivery-event readers and the form decoder only, over instrumented JSON and Crypto
       # (OpenSSL through the COpenSSL shim, for the digest keys).
-      compile "$out/lib/libJSON.a" -module-name JSON -emit-library -static -emit-module \
-        -emit-module-path "$out/lib/JSON.swiftmodule" Sources/JSON/*.swift
-      compile "$out/lib/libCrypto.a" -module-name Crypto -I Sources/COpenSSL -emit-library -static -emit-module \
-        -emit-module-path "$out/lib/Crypto.swiftmodule" Sources/Crypto/*.swift
+      library JSON
+      library Crypto -I Sources/COpenSSL
       compile "$out/events-fuzz" -module-name DeliveryEvents -I "$out/lib" -I Sources/COpenSSL -L "$out/lib" -lJSON -lCrypto -lcrypto \
         Sources/Delivery/DeliveryEvent.swift Sources/Delivery/DeliveryEvent+Parsing.swift \
         Sources/Delivery/DeliveryEvent+Providers.swift Sources/Delivery/FormDecoding.swift fuzz/DeliveryEvents/*.swift ;;

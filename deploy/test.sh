@@ -69,7 +69,7 @@ fi
 
 # Outside checks, on by default (HERALD_FUZZ_API=0 or HERALD_FUZZ_PARSERS=0 skips one):
 # schemathesis against a served Herald (about 1.5 minutes; fails on any server error or answer
-# that breaks the contract) and a 15-second libFuzzer pass over each parser (about 2 minutes
+# that breaks the contract) and a 10-second libFuzzer pass over each parser (about 2 minutes
 # with the builds; the committed seeds are replayed first).
 if [ "${HERALD_FUZZ_API:-1}" = 1 ]; then
   log "fuzzing the API with schemathesis (deploy/fuzz-api.sh)"
