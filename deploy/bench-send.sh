@@ -18,8 +18,10 @@
 #               the accumulated batches into notifications and queue rows with the worker's own
 #               statement until none is left, as rows/s: the cost acceptance leaves to the worker;
 #   idle p50    SAMPLES sends one at a time on a keep-alive connection: the median latency;
-#   and, with BASELINE_BIN, that binary's single rate and idle p50 on the same database,
-#   alternating with the candidate's.
+#   repeats     wrk -t2 -c16 posting one send again and again with one Idempotency-Key (a client
+#               retrying): every answer is the same notification;
+#   and, with BASELINE_BIN, that binary's single and repeat rates and idle p50 on the same
+#   database, the two taking turns at going first.
 # The best figure of each kind over the rounds is kept. Aims: single >= 0.5x raw single,
 # bulk >= 0.5x raw batch, idle p50 no worse than the baseline's. The fan-out rate is printed
 # beside the bulk rate (with its own ratio to raw batch) so acceptance is not mistaken for the
@@ -84,10 +86,10 @@ messages = [{"variables": {"name": "User %d" % i, "code": "%06d" % i}, "input": 
 print(json.dumps({"tenantId": sys.argv[1], "template": "code", "channel": "inbox", "messages": messages}))
 PY
 
-# wrk CONNECTIONS BODY PATH: requests per second (non-2xx answers count as none: reported).
+# wrk CONNECTIONS BODY PATH [IDEMPOTENCY-KEY]: requests per second (non-2xx answers count as none: reported).
 rate() {
   local out
-  out=$(BENCH_BODY_FILE=$2 BENCH_PATH=$3 wrk -t2 -c"$1" -d"${duration}s" -s deploy/bench/send.lua "http://127.0.0.1:$port")
+  out=$(BENCH_BODY_FILE=$2 BENCH_PATH=$3 BENCH_IDEMPOTENCY_KEY=${4:-} wrk -t2 -c"$1" -d"${duration}s" -s deploy/bench/send.lua "http://127.0.0.1:$port")
   local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   [ -z "$non2xx" ] || echo "warning: $non2xx non-2xx answers ($3)" >&2
   echo "$out" | awk '/Requests\/sec/ {print $2}'
@@ -120,7 +122,8 @@ ids=$(sql -Atc "SELECT c.id || ' ' || t.id FROM channels c, notification_templat
 schema_vars=(-D tenant="$tenant" -D channel="${ids% *}" -D template="${ids#* }")
 best() { awk -v a="$1" -v b="$2" -v lower="${3:-0}" 'BEGIN { if (a == "") print b; else if (lower ? b < a : b > a) print b; else print a }'; }
 
-raw_one=""; raw_batch=""; schema_batch=""; single=""; bulk=""; fanout=""; p50=""; base_single=""; base_p50=""
+raw_one=""; raw_batch=""; schema_batch=""; single=""; bulk=""; fanout=""; p50=""; repeats=""
+base_single=""; base_p50=""; base_repeats=""
 for round in $(seq "$rounds"); do
   log "round $round: pgbench single-row inserts (-c4) and 1,000-row transactions (-c$bulk_clients), ${duration}s each"
   sql -f "$sql_dir/queue-limit.sql" >/dev/null 2>&1; sql -c CHECKPOINT
@@ -130,25 +133,36 @@ for round in $(seq "$rounds"); do
   schema=$(pgrate "$bulk_clients" "$tmp/herald-batch.pgb" "${schema_vars[@]}" | awk '{printf "%.0f", $1 * 1000}')
   sql -c "TRUNCATE notification_queue, notifications CASCADE" -c CHECKPOINT >/dev/null 2>&1
 
-  if [ -n "${BASELINE_BIN:-}" ]; then
-    log "round $round: baseline herald: single sends (-c16), idle p50"
-    serve "$BASELINE_BIN"
-    b_single=$(rate 16 "$tmp/single.json" /api/v0/notifications/send); b_p50=$(idle_p50)
-    stop_server
-    base_single=$(best "$base_single" "$b_single"); base_p50=$(best "$base_p50" "$b_p50" 1)
-  fi
-  log "round $round: herald: single sends (-c16), bulk sends of 1,000 (-c$bulk_clients), idle p50"
-  serve "$bin"
-  c_single=$(rate 16 "$tmp/single.json" /api/v0/notifications/send)
+  # The two binaries take turns going first (a table that grew, autovacuum, the other's WAL
+  # still being flushed all favour whoever goes first), each after a checkpoint. The bulk sends
+  # come after both: their WAL is flushed for a while after, which no idle p50 must meet.
+  order=(candidate); [ -z "${BASELINE_BIN:-}" ] || { [ $((round % 2)) = 1 ] && order=(baseline candidate) || order=(candidate baseline); }
+  for who in "${order[@]}"; do
+    log "round $round: $who herald: single sends (-c16), idle p50, repeats of one key (-c16)"
+    sql -c CHECKPOINT >/dev/null
+    if [ "$who" = baseline ]; then serve "$BASELINE_BIN"; else serve "$bin"; fi
+    one_single=$(rate 16 "$tmp/single.json" /api/v0/notifications/send); one_p50=$(idle_p50)
+    one_repeats=$(rate 16 "$tmp/single.json" /api/v0/notifications/send "$who-$round")
+    if [ "$who" = baseline ]; then
+      stop_server
+      b_single=$one_single; b_p50=$one_p50; b_repeats=$one_repeats
+      base_single=$(best "$base_single" "$b_single"); base_p50=$(best "$base_p50" "$b_p50" 1); base_repeats=$(best "$base_repeats" "$b_repeats")
+    else
+      c_single=$one_single; c_p50=$one_p50; c_repeats=$one_repeats
+      [ "${#order[@]}" = 1 ] || [ "$who" = "${order[1]}" ] || stop_server
+    fi
+  done
+  log "round $round: herald: bulk sends of 1,000 (-c$bulk_clients)"
+  [ -n "$pid" ] || serve "$bin"
   c_bulk=$(rate "$bulk_clients" "$tmp/bulk.json" /api/v0/notifications/send/bulk | awk '{printf "%.0f", $1 * 1000}')
-  c_p50=$(idle_p50)
   stop_server
   log "round $round: fanning out the accepted bulk batches ($(sql -Atc "SELECT count(*) FROM notification_batches") batches, -c$bulk_clients)"
   sql -c CHECKPOINT >/dev/null
   c_fanout=$("$bin" bench fan-out --clients "$bulk_clients" | awk -F= '/^fan_out_rows_per_s=/ {print $2}')
-  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch schema_batched_rows_per_s=$schema herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk fan_out_rows_per_s=$c_fanout idle_p50_ms=$c_p50${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50}"
+  echo "round=$round raw_single_inserts_per_s=$one raw_batched_rows_per_s=$batch schema_batched_rows_per_s=$schema herald_sends_per_s=$c_single herald_bulk_messages_per_s=$c_bulk fan_out_rows_per_s=$c_fanout idle_p50_ms=$c_p50 repeats_per_s=$c_repeats${BASELINE_BIN:+ baseline_sends_per_s=$b_single baseline_idle_p50_ms=$b_p50 baseline_repeats_per_s=$b_repeats}"
   raw_one=$(best "$raw_one" "$one"); raw_batch=$(best "$raw_batch" "$batch"); schema_batch=$(best "$schema_batch" "$schema")
   single=$(best "$single" "$c_single"); bulk=$(best "$bulk" "$c_bulk"); fanout=$(best "$fanout" "$c_fanout"); p50=$(best "$p50" "$c_p50" 1)
+  repeats=$(best "$repeats" "$c_repeats")
   sql -c "TRUNCATE notification_queue, notifications, notification_batches CASCADE" -c "VACUUM ANALYZE" -c CHECKPOINT 2>/dev/null
 done
 grep -iv "shutting down\|stopped" "$tmp/serve.log" | head -5 >&2 || true
@@ -167,6 +181,7 @@ fan_out_ratio=$(ratio "$fanout" "$raw_batch")                 (to raw batched ro
 schema_batched_rows_per_s=$schema_batch  (pgbench -c$bulk_clients, 1,000 of Herald's notification + queue rows per transaction)
 bulk_ratio_to_schema=$(ratio "$bulk" "$schema_batch")
 idle_p50_ms=$p50                         (one send at a time)
+repeats_per_s=$repeats                   (wrk -c16, one send repeated with one Idempotency-Key)
 OUT
 if [ -n "${BASELINE_BIN:-}" ]; then
   cat <<OUT
@@ -174,5 +189,7 @@ baseline_sends_per_s=$base_single
 baseline_idle_p50_ms=$base_p50
 sends_over_baseline=$(ratio "$single" "$base_single")
 idle_p50_over_baseline=$(ratio "$p50" "$base_p50")         (aim: <= 1.0)
+baseline_repeats_per_s=$base_repeats
+repeats_over_baseline=$(ratio "$repeats" "$base_repeats")
 OUT
 fi
