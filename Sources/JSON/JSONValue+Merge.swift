@@ -7,6 +7,10 @@ extension JSONValue {
     /// tenant's other keys.
     public func merging(_ overrides: JSONValue) -> JSONValue {
         guard case .object(var base) = self, case .object(let layer) = overrides else { return overrides }
+        // Nothing to lay over, or nothing under: the other side as it is (a bulk send merges a
+        // thousand messages' variables over a context that is often empty).
+        if layer.isEmpty { return self }
+        if base.isEmpty { return overrides }
         for (key, value) in layer {
             base[key] = base[key].map { $0.merging(value) } ?? value
         }

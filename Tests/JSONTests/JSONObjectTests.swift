@@ -55,4 +55,15 @@ import Testing
         #expect(JSONValue.object(object).member("age", hash: JSONObject.hash(of: "age")) == 36)
         #expect(JSONValue.string("x").member("age", hash: JSONObject.hash(of: "age")) == nil)
     }
+
+    @Test func mergingLaysObjectsOverEachOtherAtEveryDepth() {
+        let base: JSONValue = ["tenant": ["name": "T", "plan": "pro"], "keep": 1]
+        #expect(base.merging(["tenant": ["name": "X"], "new": true]) == ["tenant": ["name": "X", "plan": "pro"], "keep": 1, "new": true])
+        #expect(base.merging(["tenant": "flat"]) == ["tenant": "flat", "keep": 1], "a non-object replaces")
+        // Either side empty: the other as it is, key order included.
+        let variables: JSONValue = ["z": 1, "a": ["b": 2]]
+        #expect(JSONValue.object(JSONObject()).merging(variables).encoded() == variables.encoded())
+        #expect(base.merging(.object(JSONObject())).encoded() == base.encoded())
+        #expect(base.merging("text") == "text")
+    }
 }
