@@ -50,7 +50,7 @@ swift build -c release --product herald --scratch-path "$scratch" >&2
 bin="$(swift build -c release --product herald --scratch-path "$scratch" --show-bin-path)/herald"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench-queue.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000))
+pgport=$(free_port)
 cleanup() { pg_stop "$tmp/pg"; rm -rf "$tmp"; }
 trap cleanup EXIT
 log "starting PostgreSQL (durable settings: fsync on)"

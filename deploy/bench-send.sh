@@ -49,7 +49,7 @@ else
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench-send.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
+pgport=$(free_port); port=$(free_port)
 pid=""
 stop_server() { [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }; pid=""; }
 cleanup() { stop_server; pg_stop "$tmp/pg"; rm -rf "$tmp"; }

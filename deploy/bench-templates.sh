@@ -24,7 +24,7 @@ else
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX"); chmod 755 "$tmp"
-pgport=$((20000 + RANDOM % 20000)); port=$((40000 + RANDOM % 10000))
+pgport=$(free_port); port=$(free_port)
 cleanup() { [ -n "${KEEP:-}" ] && { echo "pid=$pid"; sleep "$KEEP"; }; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; pg_stop "$tmp/pg"; rm -rf "$tmp"; }
 trap cleanup EXIT
 pg_start "$tmp/pg" "$pgport"

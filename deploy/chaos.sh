@@ -82,7 +82,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-chaos.XXXXXX"); chmod 755 "$tmp"
 ns="hchaos$$"; subnet="10.213.$((RANDOM % 250))"; host_addr="$subnet.1"; pg_addr="$subnet.2"; pg_port=5432
-bouncer_port=$((20000 + RANDOM % 20000)); api_port=$((40000 + RANDOM % 10000))
+bouncer_port=$(free_port); api_port=$(free_port)
 api_pid=""; worker_pid=""; extra_pids=(); load_pid=""; smtp_pid=""; lock_pid=""
 cleanup() {
   local pid

@@ -11,7 +11,7 @@ ensure_test_peers
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
 chmod 755 "$tmp"
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 cleanup() {
   # Processes the tests started and could not stop (a time limit cuts a test short) carry the
   # test folder in their environment: stop them before their database goes.

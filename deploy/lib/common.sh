@@ -74,6 +74,21 @@ pg_stop() {
 }
 
 # libpq URL for a database of a cluster started by pg_start.
+# free_port: a loopback TCP port nothing holds now, below the kernel's ephemeral range (32768 and
+# up here), so no outgoing connection can take it between this check and the bind (one did, at
+# 48748, and the browser test's herald could not listen).
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 12000))
+    if python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$port" 2>/dev/null; then
+      echo "$port"; return 0
+    fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
 pg_url() { echo "postgresql:///${3:-postgres}?host=$1&port=$2&user=postgres"; }
 
 # The studio's browser tests: Debian's chromium and chromium-driver, selenium from PyPI.
@@ -125,7 +140,7 @@ start_throwaway_postgres() {
   local prefix=$1; shift
   throwaway=$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX"); chmod 755 "$throwaway"
   trap stop_throwaway EXIT
-  local port=$((20000 + RANDOM % 20000))
+  local port; port=$(free_port)
   pg_start "$throwaway/pg" "$port" "$@"
   export DATABASE_URL; DATABASE_URL=$(pg_url "$throwaway/pg" "$port")
   export_throwaway_secrets
@@ -135,7 +150,7 @@ start_throwaway_postgres() {
 # with its output in LOG, and waits until it answers. Sets herald_pid and herald_base.
 serve_herald() {
   local bin=$1 server_log=$2
-  export HERALD_HOST=127.0.0.1 HERALD_PORT=${HERALD_PORT:-$((40000 + RANDOM % 10000))}
+  export HERALD_HOST=127.0.0.1 HERALD_PORT=${HERALD_PORT:-$(free_port)}
   "$bin" migrate >/dev/null
   "$bin" serve >"$server_log" 2>&1 &
   herald_pid=$!; throwaway_pids+=("$herald_pid")
