@@ -250,7 +250,8 @@ public final class SendGroupCommitter: Sendable {
             for (leader, result) in zip(group, results) {
                 guard let key = leader.groupKey, let followers = finished.followers[key] else { continue }
                 for follower in followers {
-                    if let answer = Self.answer(follower.send, from: leader.send, result) { follower.resume(answer) } else { again.append(follower) }
+                    guard let answer = Self.answer(follower.send, from: leader.send, result) else { again.append(follower); continue }
+                    follower.resume(answer)
                 }
             }
             for waiter in again { self.run(self.state.withLock { $0.submit(waiter) }) }
