@@ -143,17 +143,16 @@ for round in $(seq "$rounds"); do
     if [ "$who" = baseline ]; then serve "$BASELINE_BIN"; else serve "$bin"; fi
     one_single=$(rate 16 "$tmp/single.json" /api/v0/notifications/send); one_p50=$(idle_p50)
     one_repeats=$(rate 16 "$tmp/single.json" /api/v0/notifications/send "$who-$round")
+    stop_server
     if [ "$who" = baseline ]; then
-      stop_server
       b_single=$one_single; b_p50=$one_p50; b_repeats=$one_repeats
       base_single=$(best "$base_single" "$b_single"); base_p50=$(best "$base_p50" "$b_p50" 1); base_repeats=$(best "$base_repeats" "$b_repeats")
     else
       c_single=$one_single; c_p50=$one_p50; c_repeats=$one_repeats
-      [ "${#order[@]}" = 1 ] || [ "$who" = "${order[1]}" ] || stop_server
     fi
   done
   log "round $round: herald: bulk sends of 1,000 (-c$bulk_clients)"
-  [ -n "$pid" ] || serve "$bin"
+  serve "$bin"
   c_bulk=$(rate "$bulk_clients" "$tmp/bulk.json" /api/v0/notifications/send/bulk | awk '{printf "%.0f", $1 * 1000}')
   stop_server
   log "round $round: fanning out the accepted bulk batches ($(sql -Atc "SELECT count(*) FROM notification_batches") batches, -c$bulk_clients)"

@@ -27,7 +27,6 @@ public enum Identifier {
         return String(decoding: chars, as: UTF8.self)
     }
 
-
     /// True for exactly what `make()` produces: `^c[a-z0-9]{24}$`.
     public static func isValid(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
